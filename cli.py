@@ -1,0 +1,210 @@
+"""The ``trace-tui`` command line: argparse parser and one small handler per command.
+
+Handlers print through :mod:`trace_tui.core.sanitize` (trace text is hostile), report bad input
+as one line on stderr with exit code 2, and import the Textual app only for commands that
+open the screen, so ``show`` and ``validate`` start fast and work without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from trace_tui import __version__
+
+log = logging.getLogger("trace_tui")
+
+EXIT_OK = 0
+EXIT_DIFFERENT = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is shown as one line and the exit code is 2."""
+
+
+def not_built(feature: str) -> Callable[[argparse.Namespace], int]:
+    """A handler for a command whose feature is not built yet: one line, exit 2."""
+
+    def handler(args: argparse.Namespace) -> int:
+        print(f"trace-tui: {feature} is not built yet", file=sys.stderr)
+        return EXIT_USAGE
+
+    return handler
+
+
+# --------------------------------------------------------------------------- handlers
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print the steps of a trace as a text table, or as normalised JSON with ``--json``."""
+    from trace_tui.core.reader import open_run
+    from trace_tui.core.report import print_json, print_table
+
+    run = open_run(Path(args.file), args.format)
+    if args.json:
+        print_json(run, sys.stdout)
+    else:
+        print_table(run, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a native trace against the schema; list every problem with its line."""
+    from trace_tui.core.validate import validate_file
+
+    problems = validate_file(Path(args.file))
+    for problem in problems:
+        print(f"{args.file}:{problem}", file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.file}: valid trace-tui v1 trace")
+    return EXIT_OK
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    """List the supported formats in detection order."""
+    from trace_tui.core.formats import FORMATS
+
+    width = max(len(f.name) for f in FORMATS)
+    for fmt in FORMATS:
+        tail = "tail" if fmt.line_oriented else "    "
+        print(f"{fmt.name:<{width}}  {tail}  {fmt.title}")
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """Open the debugger screen on a finished trace."""
+    from trace_tui.tui.launch import run_app
+
+    return run_app(args, follow=False)
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    """Follow a trace as it is written (screen, or ``--plain`` / ``--json`` lines)."""
+    if args.plain or args.json:
+        from trace_tui.core.plain_tail import tail_plain
+
+        return tail_plain(args)
+    from trace_tui.tui.launch import run_app
+
+    return run_app(args, follow=True)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Write a sample trace a line at a time and follow it live."""
+    from trace_tui.core.demo import start_demo
+
+    return start_demo(args)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="trace-tui",
+        description="A terminal time-travel debugger for AI-agent runs.",
+    )
+    parser.add_argument("--version", action="version", version=f"trace-tui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def trace_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE", help="trace file (any supported format)")
+        p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
+
+    def screen_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--context-window",
+            metavar="MODEL=TOKENS",
+            action="append",
+            default=[],
+            help="context-window size for a model the built-in table lacks (repeatable)",
+        )
+        p.add_argument("--theme", metavar="NAME", help="colour theme (dark, light, high-contrast)")
+
+    p = sub.add_parser("open", help="open a finished trace in the debugger screen")
+    trace_arg(p)
+    screen_args(p)
+    p.set_defaults(handler=cmd_open)
+
+    p = sub.add_parser("tail", help="follow a trace while it is being written")
+    trace_arg(p)
+    screen_args(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--plain", action="store_true", help="print one line per new step")
+    mode.add_argument("--json", action="store_true", help="print normalised records as JSON lines")
+    p.add_argument(
+        "--from-start",
+        action="store_true",
+        help="with --plain/--json: print the steps already in the file first",
+    )
+    p.set_defaults(handler=cmd_tail)
+
+    p = sub.add_parser("show", help="print a trace's steps as a table (no screen)")
+    trace_arg(p)
+    p.add_argument("--json", action="store_true", help="print the normalised model as JSON")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("validate", help="check a native trace against the format's schema")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("formats", help="list the trace formats trace-tui reads")
+    p.set_defaults(handler=cmd_formats)
+
+    p = sub.add_parser("demo", help="replay a sample run live, a line at a time, and follow it")
+    p.add_argument(
+        "--sample",
+        default="discount_over_cap",
+        metavar="NAME",
+        help="which built-in sample to play (default: discount_over_cap)",
+    )
+    p.add_argument("--speed", type=float, default=1.0, help="pace multiplier (2 = twice as fast)")
+    p.add_argument("--plain", action="store_true", help="print steps instead of opening the screen")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write the live trace")
+    screen_args(p)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("diff", help="compare two runs or two branches")
+    p.add_argument("left", metavar="A")
+    p.add_argument("right", metavar="B")
+    p.set_defaults(handler=not_built("diff"))
+
+    p = sub.add_parser("fork", help="fork a trace at a step with edited inputs")
+    p.add_argument("file", metavar="TRACE")
+    p.set_defaults(handler=not_built("fork"))
+
+    p = sub.add_parser("convert", help="write any supported trace as a native trace")
+    p.add_argument("file", metavar="IN")
+    p.set_defaults(handler=not_built("convert"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    from trace_tui.core.reader import TraceOpenError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="trace-tui: %(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(handler(args))
+    except (TraceOpenError, CommandError, ValueError) as exc:
+        print(f"trace-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (| head): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
