@@ -38,16 +38,32 @@ def not_built(feature: str) -> Callable[[argparse.Namespace], int]:
 
 # --------------------------------------------------------------------------- handlers
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print the steps of a trace as a text table, or as normalised JSON with ``--json``."""
+    """Print the steps of a trace as a text table, or as normalised JSON with ``--json``.
+
+    What could be read is printed; every problem (corrupt line, schema break) is one line on
+    stderr naming the file and line, and makes the exit code 2.
+    """
     from trace_tui.core.reader import open_run
     from trace_tui.core.report import print_json, print_table
+    from trace_tui.core.sanitize import one_line
 
     run = open_run(Path(args.file), args.format)
     if args.json:
         print_json(run, sys.stdout)
     else:
         print_table(run, sys.stdout)
-    return EXIT_OK
+    sys.stdout.flush()
+    if run.format_name == "native":
+        from trace_tui.core.validate import validate_file
+
+        problems = [f"{args.file}:{p}" for p in validate_file(Path(args.file))]
+    else:
+        problems = [
+            f"{args.file}{f':{p.line}' if p.line else ''}: {p.message}" for p in run.problems
+        ]
+    for problem in problems:
+        print(one_line(problem, 300), file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

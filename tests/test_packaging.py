@@ -1,0 +1,31 @@
+"""Packaging: the wheel installs one top-level package, ``trace_tui``, with its data files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from support import ROOT
+
+
+def test_wheel_has_only_trace_tui_at_top_level(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    [wheel] = tmp_path.glob("trace_tui-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/", 1)[0] for name in names}
+    assert top == {"trace_tui", next(t for t in top if t.endswith(".dist-info"))}
+    assert "trace_tui/core/model.py" in names and "trace_tui/tui/__init__.py" in names
+    assert "trace_tui/themes/__init__.py" in names
+    assert "trace_tui/core/schema/trace-v1.schema.json" in names
+    assert "trace_tui/sample_traces/discount_over_cap.jsonl" in names
+    assert not any(n.startswith(("trace_tui/tests/", "trace_tui/bench/")) for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "trace-tui = trace_tui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
