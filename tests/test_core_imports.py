@@ -5,6 +5,7 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import trace_tui.core
 
@@ -24,3 +25,15 @@ def test_core_imports_no_ui_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_import_linter_contract_holds() -> None:
+    """The same rule, statically, over every import statement (import-linter's contract)."""
+    from support import ROOT
+
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT.parent,
+    )
+    assert "Contracts: 1 kept, 0 broken." in result.stdout, result.stdout + result.stderr

@@ -1,0 +1,47 @@
+"""``trace-tui demo``: the writer plays a sample into a new file, line by line, at a pace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trace_tui.core.demo import DemoWriter, demo_target, paced_lines, sample_names, sample_path
+
+
+def test_samples_are_packaged_and_named() -> None:
+    assert sample_names() == [
+        "discount_over_cap",
+        "empty_retrieval_fabrication",
+        "order_lookup_missing_user_id",
+        "system_prompt_evicted",
+        "tool_loop_no_progress",
+    ]
+    with pytest.raises(ValueError, match="choose from: discount_over_cap"):
+        sample_path("nope")
+
+
+def test_pace_follows_the_recorded_clock_within_bounds() -> None:
+    delays = [d for d, _ in paced_lines(sample_path("discount_over_cap"), 1.0)]
+    assert delays[0] == pytest.approx(0.05)  # the first line comes at once
+    assert all(0.05 <= d <= 1.5 for d in delays)
+    assert max(delays) == pytest.approx(1.4)  # the longest model call in the sample
+    fast = [d for d, _ in paced_lines(sample_path("discount_over_cap"), 10.0)]
+    assert sum(fast) == pytest.approx(sum(delays) / 10, rel=0.01)
+
+
+def test_writer_reproduces_the_sample_byte_for_byte(tmp_path: Path) -> None:
+    target = demo_target(str(tmp_path / "live.jsonl"), "discount_over_cap")
+    writer = DemoWriter(sample_path("discount_over_cap"), target, speed=1000.0)
+    writer.start()
+    writer.join(timeout=20)
+    assert not writer.is_alive()
+    assert target.read_bytes() == sample_path("discount_over_cap").read_bytes()
+
+
+def test_demo_refuses_to_overwrite(tmp_path: Path) -> None:
+    existing = tmp_path / "mine.jsonl"
+    existing.write_text("keep me")
+    with pytest.raises(ValueError, match="already exists"):
+        demo_target(str(existing), "discount_over_cap")
+    assert existing.read_text() == "keep me"
