@@ -109,11 +109,89 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return run_app(args, follow=True)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two runs (or a branch and its parent): screen, ``--plain`` or ``--json``.
+
+    Exit code 0 when the runs are equivalent, 1 when they differ, 2 on bad input.
+    """
+    from trace_tui.core.diff import DiffOptions, diff_runs
+    from trace_tui.core.diff_report import write_json, write_plain
+    from trace_tui.core.reader import open_run
+
+    left_path, right_path = _diff_paths(args)
+    options = DiffOptions(tuple(args.ignore), args.strict)
+    options.rules()  # a bad --ignore word is bad input: exit 2 before reading anything
+    left, right = open_run(left_path, args.format), open_run(right_path, args.format)
+    for tag, path, run in (("A", left_path, left), ("B", right_path, right)):
+        if run.problems:
+            print(f"trace-tui: {tag} {path}: {len(run.problems)} problem(s) while reading "
+                  "(see 'trace-tui validate')", file=sys.stderr)
+    if not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
+        from trace_tui.tui.diff_app import run_diff_app
+
+        return run_diff_app(left, right, str(left_path), str(right_path), options, args.theme)
+    result = diff_runs(left, right, options)
+    if args.json:
+        write_json(result, sys.stdout, str(left_path), str(right_path))
+    else:
+        write_plain(result, sys.stdout, str(left_path), str(right_path))
+    return EXIT_OK if result.equivalent else EXIT_DIFFERENT
+
+
+def _diff_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """A and B; with only A, A must be a branch file and B is A, A its parent run."""
+    from trace_tui.core.reader import open_run
+
+    if args.right is not None:
+        return Path(args.left), Path(args.right)
+    branch_path = Path(args.left)
+    branch = open_run(branch_path, args.format).branch
+    if branch is None or not branch.parent_path:
+        raise CommandError(
+            f"{branch_path}: not a branch file with a parent_path; give two runs: diff A B"
+        )
+    return branch_path.parent / branch.parent_path, branch_path
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Write a sample trace a line at a time and follow it live."""
     from trace_tui.core.demo import start_demo
 
     return start_demo(args)
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    """Fork a trace at a step with edits, replay forward, save the branch (docs/replay.md)."""
+    from trace_tui.core.fork_command import run_fork
+
+    return run_fork(args)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a saved branch again, e.g. with an answer or a source for where it stopped."""
+    from trace_tui.core.fork_command import run_replay
+
+    return run_replay(args)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Write any supported trace as a native trace (validated, atomic, never over the input)."""
+    from trace_tui.core.convert import ConvertError, convert_file
+    from trace_tui.core.sanitize import one_line
+
+    try:
+        result = convert_file(
+            Path(args.file), Path(args.output), format_name=args.format,
+            include_source=not args.no_source,
+        )
+    except ConvertError as exc:
+        raise CommandError(str(exc)) from None
+    for problem in result.input_problems:
+        where = f":{problem.line}" if problem.line else ""
+        print(one_line(f"{args.file}{where}: skipped: {problem.message}", 300), file=sys.stderr)
+    skipped = f", {len(result.input_problems)} problem(s) in the input skipped" if result.input_problems else ""
+    print(f"{args.output}: {result.steps} steps from {result.format_name}{skipped}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -184,18 +262,69 @@ def build_parser() -> argparse.ArgumentParser:
     screen_args(p)
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("diff", help="compare two runs or two branches")
-    p.add_argument("left", metavar="A")
-    p.add_argument("right", metavar="B")
-    p.set_defaults(handler=not_built("diff"))
+    p = sub.add_parser(
+        "diff",
+        help="compare two runs or two branches (exit 0 equivalent, 1 different, 2 bad input)",
+        description="Align the steps of two runs by what they are and show what changed. "
+        "Without --plain/--json, opens the side-by-side screen (prints the plain report when "
+        "output is not a terminal). Ids and timestamps are ignored unless --strict.",
+    )
+    p.add_argument(
+        "left", metavar="A", help="the run before (alone: a branch file, diffed with its parent)"
+    )
+    p.add_argument("right", metavar="B", nargs="?", help="the run after")
+    p.add_argument("--format", metavar="NAME", help="skip detection for both files")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--plain", action="store_true", help="print a readable report")
+    mode.add_argument("--json", action="store_true", help="print a machine-readable report")
+    p.add_argument(
+        "--ignore",
+        metavar="WHAT",
+        action="append",
+        default=[],
+        help="also ignore: a JSON pointer into the step record (globs allowed: "
+        "/attributes/gen_ai.usage.*), a field name at any depth (gen_ai.response.id), "
+        "or a group: ids, timestamps, latency, tokens (repeatable)",
+    )
+    p.add_argument("--strict", action="store_true", help="compare ids and timestamps too")
+    p.add_argument("--theme", metavar="NAME", help="colour theme of the screen")
+    p.set_defaults(handler=cmd_diff)
 
-    p = sub.add_parser("fork", help="fork a trace at a step with edited inputs")
-    p.add_argument("file", metavar="TRACE")
-    p.set_defaults(handler=not_built("fork"))
+    from trace_tui.core.fork_command import add_fork_arguments, add_replay_arguments
 
-    p = sub.add_parser("convert", help="write any supported trace as a native trace")
-    p.add_argument("file", metavar="IN")
-    p.set_defaults(handler=not_built("convert"))
+    p = sub.add_parser(
+        "fork",
+        help="fork a trace at a step with edited inputs and replay forward (docs/replay.md)",
+        description="Fork TRACE at a step with edits (JSON pointers into the step's native "
+        "record), replay forward against the recorded fixtures, and save the branch in "
+        ".trace-tui/ beside TRACE. Exit 0: replay complete; 3: it stopped and needs an answer.",
+    )
+    add_fork_arguments(p)
+    p.set_defaults(handler=cmd_fork)
+
+    p = sub.add_parser(
+        "replay",
+        help="replay a saved branch again (answer where it stopped, or add a source)",
+        description="Replay BRANCH from its parent with its edits, reusing the answers it got "
+        "before; save it in place. Exit 0: complete; 3: stopped and needs an answer.",
+    )
+    add_replay_arguments(p)
+    p.set_defaults(handler=cmd_replay)
+
+    p = sub.add_parser(
+        "convert",
+        help="write any supported trace as a native trace",
+        description="Read IN (any format 'trace-tui formats' lists) and write it to OUT as a "
+        "native trace-tui trace, checked against the schema and written atomically. "
+        "Each step keeps the record it came from under 'source'.",
+    )
+    p.add_argument("file", metavar="IN", help="trace file (any supported format)")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="native trace to write")
+    p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
+    p.add_argument(
+        "--no-source", action="store_true", help="leave out the original foreign records"
+    )
+    p.set_defaults(handler=cmd_convert)
     return parser
 
 

@@ -3,20 +3,41 @@
 One physical line is one record. Lines are split only on ``b"\\n"``; a trailing ``\\r``, blank
 lines and a UTF-8 byte-order mark are tolerated. A line that is not a JSON object becomes a
 :class:`CorruptLine` carrying its byte offset and a short, printable preview, and reading goes on.
+
+What counts as corrupt, and why:
+
+* NUL runs (preallocated or torn blocks), torn or spliced records, invalid UTF-8, control
+  characters inside strings, ``NaN``/``Infinity`` (not JSON), nesting deeper than the parser's
+  limit (orjson stops at 1024 levels, so 100,000 brackets cost nothing), and valid JSON that is
+  not an object.
+* Integers beyond 64 bits are *kept*: orjson turns them into floats, which would silently lose
+  digits, so with ``exact=True`` such a line is re-parsed by the standard library, which keeps
+  every digit. Numbers too large for a double (``1e999``) are kept the same way.
+* Duplicate keys are not corrupt: the last one wins, as in orjson, msgspec and ``JSON.parse``.
+* Lines longer than :data:`MAX_LINE_BYTES` are reported and skipped with bounded memory.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
 
+log = logging.getLogger(__name__)
+
 BOM = b"\xef\xbb\xbf"
 #: Lines longer than this are reported and skipped without being held in memory whole.
 MAX_LINE_BYTES = 8 * 1024 * 1024
+#: How many leading bytes of a skipped line are kept for its preview.
+PREVIEW_KEEP = 256
 _CHUNK = 1024 * 1024
+# Digits map to "0", everything else to "."; twenty zeros in a row mean a 20+ digit number.
+_DIGIT_TABLE = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
+_TWENTY_DIGITS = b"0" * 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +68,10 @@ class CorruptLine:
 def preview_bytes(data: bytes, limit: int = 80) -> str:
     """A short printable preview of raw bytes (undecodable bytes shown as escapes)."""
     text = data[: limit * 4].decode("utf-8", errors="backslashreplace")
-    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}" for ch in text)
+    text = "".join(
+        ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -70,7 +94,8 @@ def iter_raw_lines(
             if not too_long:
                 pending += chunk[pos:nl]
                 too_long = len(pending) > max_line
-            yield RawLine(line_start, line_no, bytes(pending[:256] if too_long else pending), too_long)
+            data = bytes(pending[:PREVIEW_KEEP] if too_long else pending)
+            yield RawLine(line_start, line_no, data, too_long)
             pending.clear()
             too_long = False
             pos = nl + 1
@@ -79,18 +104,40 @@ def iter_raw_lines(
             pending += chunk[pos:]
             if len(pending) > max_line:
                 too_long = True
-                del pending[256:]
+                del pending[PREVIEW_KEEP:]
         chunk_start += len(chunk)
     if pending or too_long:
         yield RawLine(line_start, line_no + 1, bytes(pending), too_long)
 
 
-def decode_line(raw: RawLine) -> dict[str, Any] | CorruptLine | None:
-    """Parse one line: a dict, a :class:`CorruptLine`, or ``None`` for a blank line."""
-    data = raw.data
+def too_long_line(offset: int, line: int, length: int, head: bytes) -> CorruptLine:
+    """The problem entry for a line longer than :data:`MAX_LINE_BYTES` (skipped)."""
+    return CorruptLine(
+        offset, line, f"line of {length} bytes is longer than {MAX_LINE_BYTES}, skipped",
+        preview_bytes(head),
+    )
+
+
+def decode_line(raw: RawLine, *, exact: bool = True) -> dict[str, Any] | CorruptLine | None:
+    """Parse one line: a dict, a :class:`CorruptLine`, or ``None`` for a blank line.
+
+    With ``exact`` (the default) a line holding a 20+ digit number is parsed by the standard
+    library so big integers keep every digit; indexing, which only needs a few light fields,
+    passes ``exact=False`` to skip that check.
+    """
     if raw.too_long:
-        return CorruptLine(raw.offset, raw.line, f"line longer than {MAX_LINE_BYTES} bytes, skipped", preview_bytes(data))
-    if raw.offset == 0 and data.startswith(BOM):
+        return CorruptLine(
+            raw.offset, raw.line, f"line longer than {MAX_LINE_BYTES} bytes, skipped",
+            preview_bytes(raw.data),
+        )
+    return decode_bytes(raw.data, raw.offset, raw.line, exact=exact)
+
+
+def decode_bytes(
+    data: bytes, offset: int, line: int, *, exact: bool = True
+) -> dict[str, Any] | CorruptLine | None:
+    """Parse one line's bytes (no newline) found at ``offset``; see :func:`decode_line`."""
+    if offset == 0 and data.startswith(BOM):
         data = data[len(BOM):]
     if data.endswith(b"\r"):
         data = data[:-1]
@@ -99,12 +146,61 @@ def decode_line(raw: RawLine) -> dict[str, Any] | CorruptLine | None:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        return CorruptLine(raw.offset, raw.line, _short_reason(exc), preview_bytes(data))
+        value = _stdlib_fallback(data, exc)
+        if value is None:
+            return CorruptLine(offset, line, _reason(data, exc), preview_bytes(data))
+    else:
+        if exact and len(data) >= 20 and _TWENTY_DIGITS in data.translate(_DIGIT_TABLE):
+            value = _stdlib_fallback(data, None) or value
     if not isinstance(value, dict):
-        return CorruptLine(raw.offset, raw.line, f"JSON {type(value).__name__}, not an object", preview_bytes(data))
+        return CorruptLine(
+            offset, line, f"JSON {_json_kind(value)}, not an object", preview_bytes(data)
+        )
     return value
 
 
-def _short_reason(exc: Exception) -> str:
-    text = str(exc).split(":", 1)[0].strip()
-    return f"not valid JSON ({text})" if text else "not valid JSON"
+def _stdlib_fallback(data: bytes, exc: Exception | None) -> Any:
+    """Re-parse with the standard library when orjson refused only a number's size.
+
+    Returns ``None`` when the line is corrupt for any other reason. NaN and Infinity stay
+    refused (they are not JSON), and so does anything the standard library cannot parse.
+    """
+    if exc is not None and "number" not in str(exc) and "integer" not in str(exc).lower():
+        return None
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as fallback_exc:
+        log.debug("stdlib JSON fallback refused a line too: %s", fallback_exc)
+        return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_kind(value: Any) -> str:
+    names = {list: "array", str: "string", bool: "boolean", type(None): "null"}
+    if isinstance(value, bool) or value is None:
+        return names[type(value)]
+    if isinstance(value, int | float):
+        return "number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _reason(data: bytes, exc: Exception) -> str:
+    """Why a line is corrupt, in words a person recognises."""
+    text = str(exc)
+    if b"\x00" in data:
+        return "NUL bytes (a torn write or preallocated space)"
+    if "UTF-8" in text or "utf-8" in text:
+        return "invalid UTF-8"
+    if "depth" in text:
+        return "nested too deeply"
+    if b"NaN" in data or b"Infinity" in data:
+        return "not valid JSON (NaN and Infinity are not JSON)"
+    if "end of data" in text or "truncated" in text:
+        return "not valid JSON (the record is cut short: a torn write?)"
+    if "after document" in text or "trailing" in text:
+        return "not valid JSON (more after the record: two records spliced together?)"
+    short = text.split(":", 1)[0].strip()
+    return f"not valid JSON ({short})" if short else "not valid JSON"

@@ -12,6 +12,7 @@ to be read whole anyway, and re-reads them when the file changes.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,14 +111,36 @@ class SnapshotSource:
         """Nothing to release."""
 
 
-def open_source(path: str | os.PathLike[str], format_name: str | None = None) -> TraceSource:
-    """The right :class:`TraceSource` for ``path`` (raises :class:`TraceOpenError`)."""
+def open_source(
+    path: str | os.PathLike[str], format_name: str | None = None, *, follow: bool = False
+) -> TraceSource:
+    """The right :class:`TraceSource` for ``path`` (raises :class:`TraceOpenError`).
+
+    With ``follow`` a path that does not exist yet, or is still empty, is waited for: the
+    format is detected when its first line arrives.
+    """
+    from trace_tui.core.formats import FormatError, format_by_name
+    from trace_tui.core.index import IndexedSource
+
     path = Path(path)
+    if follow and _not_there_yet(path):
+        try:
+            fmt = format_by_name(format_name) if format_name else None
+        except FormatError as exc:
+            raise TraceOpenError(str(exc)) from None
+        return IndexedSource(path, fmt, follow=True)
     fmt = resolve_format(path, format_name)
     if fmt.line_oriented:
-        try:
-            from trace_tui.core.index import IndexedSource
-        except ImportError:  # the indexed reader is not built in this checkout
-            return SnapshotSource(path, fmt.name)
-        return IndexedSource(path, fmt)
+        return IndexedSource(path, fmt, follow=follow)
     return SnapshotSource(path, fmt.name)
+
+
+def _not_there_yet(path: Path) -> bool:
+    """True for a path that does not exist or is an empty regular file (a trace to come)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return info.st_size == 0 and stat.S_ISREG(info.st_mode)

@@ -24,8 +24,10 @@ class NativeMapper:
 def detect_native(head: Head) -> bool:
     """A JSON-lines file whose first record has a native ``type``."""
     rec = head.first_record
-    return isinstance(rec, dict) and rec.get("type") in RECORD_TYPES and (
-        "span_id" in rec or rec.get("type") in ("run", "branch")
+    return (
+        isinstance(rec, dict)
+        and rec.get("type") in RECORD_TYPES
+        and ("span_id" in rec or rec.get("type") in ("run", "branch"))
     )
 
 

@@ -10,12 +10,43 @@ from pathlib import Path
 
 import orjson
 
+from trace_tui.core.formats.api_exchanges import API_EXCHANGES
+from trace_tui.core.formats.assay import ASSAY
 from trace_tui.core.formats.base import HEAD_BYTES, FormatError, Head, TraceFormat
+from trace_tui.core.formats.claude_code import CLAUDE_CODE
+from trace_tui.core.formats.codex import CODEX
+from trace_tui.core.formats.inspect_ai import INSPECT_EVAL, INSPECT_JSON
+from trace_tui.core.formats.langfuse import LANGFUSE
+from trace_tui.core.formats.langsmith import LANGSMITH, LANGSMITH_JSONL
+from trace_tui.core.formats.mcp import MCP_INSPECTOR, MCP_JSONL
 from trace_tui.core.formats.native import NATIVE
+from trace_tui.core.formats.openhands import OPENHANDS
+from trace_tui.core.formats.otlp import OTLP_JSON, OTLP_JSONL
+from trace_tui.core.formats.sniff import doc_shape
+from trace_tui.core.formats.swe_agent import SWE_AGENT
 from trace_tui.core.jsonl import BOM
 
-#: Every supported format, in detection order.
-FORMATS: list[TraceFormat] = [NATIVE]
+#: Every supported format, in detection order: native first; then the zip; then JSON-lines
+#: formats, recognised by their first record; then whole JSON documents, recognised by the
+#: key paths in their first 64 KiB (see :mod:`.sniff`).
+FORMATS: list[TraceFormat] = [
+    NATIVE,
+    INSPECT_EVAL,
+    OTLP_JSONL,
+    CLAUDE_CODE,
+    CODEX,
+    API_EXCHANGES,
+    ASSAY,
+    MCP_JSONL,
+    LANGSMITH_JSONL,
+    OTLP_JSON,
+    INSPECT_JSON,
+    SWE_AGENT,
+    LANGFUSE,
+    LANGSMITH,
+    OPENHANDS,
+    MCP_INSPECTOR,
+]
 
 
 def format_by_name(name: str) -> TraceFormat:
@@ -31,7 +62,7 @@ def read_head(path: Path) -> Head:
     """The first bytes of ``path`` and its first non-blank line parsed as JSON, if it parses."""
     with open(path, "rb") as fh:
         data = fh.read(HEAD_BYTES)
-    body = data[len(BOM):] if data.startswith(BOM) else data
+    body = data[len(BOM) :] if data.startswith(BOM) else data
     for line in body.split(b"\n"):
         if line.strip():
             try:
@@ -54,12 +85,28 @@ def describe_unknown(head: Head) -> str:
     """One line saying what the file looked like, for the "unknown format" message."""
     if not head.data.strip():
         return "the file is empty"
+    prefix = "not a known trace format (see 'trace-tui formats'): "
     rec = head.first_record
     if isinstance(rec, dict):
-        keys = ", ".join(sorted(map(str, rec))[:12]) or "(none)"
-        return f"not a known trace format: JSON lines whose first record has keys: {keys}"
+        return prefix + f"JSON lines whose first record has keys: {_keys(rec)}"
+    if head.data.startswith(b"PK\x03\x04"):
+        return prefix + "a zip archive without the members of an Inspect AI .eval log"
+    shape = doc_shape(head.data)
+    if shape.container == "object":
+        return prefix + f"a JSON object with top-level keys: {_keys(shape.top_keys())}"
+    if shape.container == "array":
+        keys = shape.top_keys()
+        return prefix + (
+            f"a JSON array whose first item has keys: {_keys(keys)}" if keys else "a JSON array"
+        )
     if head.first_line_is_json:
-        return f"not a known trace format: the first line is a JSON {type(rec).__name__}, not an object"
-    if head.data.lstrip(BOM).lstrip()[:1] in (b"{", b"["):
-        return "not a known trace format: a JSON document that no reader recognises"
-    return "not a known trace format: the first line is not JSON"
+        return prefix + f"the first line is a JSON {type(rec).__name__}, not an object"
+    if b"\x00" in head.data[:1024]:
+        return prefix + "binary data, not JSON"
+    return prefix + "the first line is not JSON"
+
+
+def _keys(keys: object) -> str:
+    names = sorted(map(str, keys))  # type: ignore[call-overload]
+    shown = ", ".join(names[:12]) or "(none)"
+    return shown + (f" (+{len(names) - 12} more)" if len(names) > 12 else "")

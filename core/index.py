@@ -1,0 +1,422 @@
+"""The indexed reader: any JSON-lines trace, of any size, opened and followed without loading it.
+
+:class:`IndexedSource` implements :class:`~trace_tui.core.source.TraceSource`. Each
+:meth:`~IndexedSource.update` reads a bounded slice of the file through the tail engine
+(:class:`~trace_tui.core.tail.TailReader`), so the first screen can be drawn after the first
+megabyte while a gigabyte file is still being indexed, and a live file is followed by the same
+code. Native traces take the fast path (:mod:`trace_tui.core.index_fast`); foreign formats run
+their :class:`~trace_tui.core.formats.base.RecordMapper` line by line and spill the mapped
+records (:mod:`trace_tui.core.index_store`).
+
+:class:`IndexedRun` implements :class:`~trace_tui.core.model.RunView` over the columns:
+``row(i)`` is cheap, ``step(i)`` parses the payload on demand (LRU-cached).
+
+Threading: ``update`` runs on one worker thread; ``len``/``row``/``step`` may be called from the
+UI thread at any time. Steps are *published* by bumping the column count after all their
+columns are written, so a reader never sees half a step; a new file generation swaps in a new
+column set under a lock, and ``step`` reads under that lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from itertools import accumulate, repeat
+from operator import add
+from pathlib import Path
+from typing import Any
+
+from trace_tui.core import index_fast
+from trace_tui.core.builder import RunBuilder
+from trace_tui.core.formats import FORMATS, FormatError, Head, RecordMapper, TraceFormat
+from trace_tui.core.formats.base import HEAD_BYTES
+from trace_tui.core.formats.registry import describe_unknown
+from trace_tui.core.index_columns import StepColumns
+from trace_tui.core.index_store import SpillFile, StepLoader, read_line_at
+from trace_tui.core.jsonl import BOM, CorruptLine, decode_bytes, preview_bytes, too_long_line
+from trace_tui.core.model import BranchInfo, Problem, Run, RunInfo, Step, StepRow, Usage
+from trace_tui.core.reader import TraceOpenError
+from trace_tui.core.source import SourceUpdate
+from trace_tui.core.tail import Lines, LongLine, Notice, Reset, TailReader
+from trace_tui.core.watch import ChangeWaiter
+
+log = logging.getLogger(__name__)
+
+#: Bytes read per slice; the first update reads a small slice so the first screen is quick.
+SLICE_BYTES = 4 * 1024 * 1024
+FIRST_SLICE_BYTES = 256 * 1024
+#: One update keeps reading slices until this much time has passed (or the file ends).
+UPDATE_SECONDS = 0.05
+#: Lines per bulk batch on the fast path (a bad line sends only its batch to the slow path).
+BATCH_LINES = 2048
+
+
+class IndexedRun:
+    """A :class:`~trace_tui.core.model.RunView` over the columns of the current file generation."""
+
+    def __init__(self, path: Path, format_name: str) -> None:
+        self.path: str | None = str(path)
+        self.format_name = format_name
+        self.info = RunInfo()
+        self.branch: BranchInfo | None = None
+        self.generation = 0
+        self._cols = StepColumns()
+        self._version = 0
+        self._lock = threading.RLock()
+        self._fd: int | None = None
+        self._spill: SpillFile | None = None
+        self._loader = StepLoader()
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Problems met in the current generation (corrupt lines, records that break rules)."""
+        return self._cols.problems
+
+    @property
+    def version(self) -> int:
+        """Changes whenever steps are added or updated, or the file starts over."""
+        return self._version
+
+    def __len__(self) -> int:
+        return self._cols.count
+
+    def row(self, index: int) -> StepRow:
+        """The light facts of one step, straight from the columns."""
+        return self._cols.row(index)
+
+    def step(self, index: int) -> Step:
+        """The full step with its payload, parsed on demand (``IndexError`` if out of range)."""
+        with self._lock:
+            cols = self._cols
+            if not 0 <= index < cols.count:
+                raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
+            fd = self._spill.fd if self._spill is not None else self._fd
+            assert fd is not None
+            return self._loader.load(cols, index, fd, self._spill is not None, self.generation)
+
+    def index_of(self, span_id: str) -> int:
+        """The index of the step with this span id, or -1."""
+        return self._cols.index_of(span_id)
+
+    def token_totals(self) -> Usage:
+        """Summed usage over llm steps (like :meth:`Run.token_totals`)."""
+        return self._cols.usage_totals()
+
+    def find(self, *, status: str | None = None, kind: str | None = None, start: int = 0,
+             backward: bool = False) -> int:
+        """The next (or previous) step index from ``start`` with this status/kind, or -1.
+
+        A C-speed search over one-byte columns: "next error" on a million steps is instant.
+        """
+        from trace_tui.core.index_columns import KIND_CODES, STATUS_CODES
+
+        cols = self._cols
+        column, code = (cols.status, STATUS_CODES[status]) if status else (cols.kind, KIND_CODES[kind or ""])
+        needle = bytes((code,))
+        if backward:
+            return column.rfind(needle, 0, max(0, min(start + 1, cols.count)))
+        return column.find(needle, max(0, start), cols.count)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the index of the current generation (an estimate)."""
+        return self._cols.memory_bytes()
+
+    # ----------------------------------------------------------------- for the source
+    def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:
+        """Start a new generation: new columns, new file handles, empty cache."""
+        import os
+
+        with self._lock:
+            old_fd, old_spill = self._fd, self._spill
+            self._cols, self._fd, self._spill = cols, fd, spill
+            self.info, self.branch = RunInfo(), None
+            self.generation += 1
+            self._loader.clear()
+            self._version += 1
+        if old_fd is not None:
+            os.close(old_fd)
+        if old_spill is not None:
+            old_spill.close()
+
+    def _touch(self) -> None:
+        self._version += 1
+
+
+class IndexedSource:
+    """A line-oriented trace as a :class:`~trace_tui.core.source.TraceSource` (see module doc).
+
+    ``fmt=None`` detects the format when the first complete line arrives (a followed path
+    that does not exist yet, or is still empty). ``follow=False`` reads the file as it is now:
+    an unterminated last line counts, and the mapper is flushed at the end.
+    """
+
+    def __init__(self, path: str | Path, fmt: TraceFormat | None = None, *,
+                 follow: bool = False) -> None:
+        self.path = Path(path)
+        self.follow = follow
+        self._fmt = fmt
+        self.format_name = fmt.name if fmt is not None else "unknown"
+        self._tail = TailReader(self.path, follow=follow)
+        try:
+            self._tail.open_now()
+        except ValueError as exc:
+            raise TraceOpenError(str(exc)) from None
+        self.run = IndexedRun(self.path, self.format_name)
+        self._mapper: RecordMapper | None = None
+        self._meta = Run()
+        self._updating = threading.Lock()
+        self._waiter: ChangeWaiter | None = None
+        self._flushed = False
+        self._failed: str | None = None
+        self._first = True
+        self._new_generation()
+
+    # ----------------------------------------------------------------- protocol
+    def update(self) -> SourceUpdate:
+        """Index what is new (about :data:`UPDATE_SECONDS` of work at most); see the protocol."""
+        with self._updating:
+            return self._update()
+
+    def wait(self, timeout: float) -> None:
+        """Block until the file may have changed (event or short poll), at most ``timeout``.
+
+        Only a viewer that follows the file calls ``wait``, so a source opened without
+        ``follow`` starts following here (an unterminated last line already shown stays shown).
+        """
+        if not self.follow:
+            self.follow = self._tail.follow = True
+            self._tail.finished = False
+        if self._waiter is None:
+            self._waiter = ChangeWaiter(self.path, use_events=self.follow)
+        self._waiter.wait(timeout)
+
+    def close(self) -> None:
+        """Stop watching and close every file handle."""
+        if self._waiter is not None:
+            self._waiter.close()
+        self._tail.close()
+        self.run._swap(StepColumns(), None, None)
+
+    # ----------------------------------------------------------------- updating
+    def _update(self) -> SourceUpdate:
+        run = self.run
+        before, version = len(run), run.version
+        state = _UpdateState()
+        deadline = time.monotonic() + UPDATE_SECONDS
+        while self._failed is None:
+            budget = FIRST_SLICE_BYTES if self._first else SLICE_BYTES
+            for item in self._tail.read(budget):
+                self._handle(item, state)
+            self._publish()
+            if self._first or self._tail.caught_up or time.monotonic() > deadline:
+                break
+        self._first = False
+        if self._tail.finished and not self._flushed:
+            self._flush_mapper()
+        if run.version == version and (len(run) != before or state.changed):
+            run._touch()
+        added = len(run) if state.reset else len(run) - before
+        changed = () if state.reset else tuple(sorted(i for i in state.changed if i < before))
+        size = max(self._tail.size, 1)
+        return SourceUpdate(
+            added=added, changed=changed, reset=state.reset,
+            notice=state.notices[0] if state.notices else None, notices=tuple(state.notices[1:]),
+            complete=self._tail.caught_up or self._failed is not None,
+            progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
+        )
+
+    def _handle(self, item: Lines | LongLine | Reset | Notice, state: _UpdateState) -> None:
+        if isinstance(item, Lines):
+            self._lines(item, state)
+        elif isinstance(item, LongLine):
+            bad = too_long_line(item.offset, item.line, item.length, item.head)
+            self.run._cols.add_problem(Problem(bad.line, bad.offset, bad.message, bad.preview))
+        elif isinstance(item, Reset):
+            if not self._flushed:
+                self._flush_mapper()
+            self._new_generation()
+            state.reset = True
+            state.notices.append(item.notice)
+        else:
+            state.notices.append(item.text)
+
+    def _new_generation(self) -> None:
+        import os
+
+        cols = StepColumns(verify_id=self._verify_id)
+        fd = os.dup(self._tail.fd) if self._tail.fd is not None else None
+        spill = SpillFile() if self._fmt is not None and self._fmt.name != "native" else None
+        self.run._swap(cols, fd, spill)
+        self._mapper = self._fmt.mapper() if self._fmt is not None and self._fmt.mapper else None
+        self._meta = Run()
+        self._flushed = False
+
+    def _publish(self) -> None:
+        spill = self.run._spill
+        if spill is not None:
+            spill.flush()
+
+    # ----------------------------------------------------------------- lines
+    def _lines(self, item: Lines, state: _UpdateState) -> None:
+        if self._fmt is None and not self._detect(item, state):
+            return
+        data = item.data
+        lines = data.split(b"\n")
+        lines.pop()  # data ends with a newline: the last piece is empty
+        offsets = list(accumulate(map(add, map(len, lines), repeat(1)), initial=item.offset))
+        fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
+        if fast and not data.isascii():
+            fast = _valid_utf8(data)
+        for start in range(0, len(lines), BATCH_LINES):
+            stop = start + BATCH_LINES
+            batch, where = lines[start:stop], offsets[start:stop]
+            cols = self.run._cols
+            if fast and index_fast.index_batch(cols, batch, where, item.line + start, state.changed):
+                continue
+            for k, line in enumerate(batch):
+                self._slow_line(line, where[k], item.line + start + k, state)
+
+    def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """One line with the builder's rules: corrupt lines become problems, never errors."""
+        cols = self.run._cols
+        native = self._fmt is not None and self._fmt.name == "native"
+        value = decode_bytes(data, offset, line, exact=not native)
+        if value is None:
+            return
+        if isinstance(value, CorruptLine):
+            cols.add_problem(Problem(line, offset, value.message, value.preview))
+            return
+        if native:
+            self._record(value, offset, len(data), line, state)
+            return
+        assert self._mapper is not None
+        try:
+            records = list(self._mapper.feed(value, offset=offset, line=line))
+        except Exception as exc:  # a bug in one importer must not stop reading the file
+            log.exception("the %s importer failed on the record at offset %d", self.format_name, offset)
+            cols.add_problem(Problem(line, offset, f"importer failed on this record: {exc}",
+                                     preview_bytes(data)))
+            return
+        for record in records:
+            self._record(record, offset, len(data), line, state)
+
+    def _record(self, record: Any, offset: int, length: int, line: int | None,
+                state: _UpdateState) -> None:
+        cols = self.run._cols
+        rtype = record.get("type") if isinstance(record, dict) else None
+        if rtype in ("run", "branch"):
+            self._meta_record(record, offset, line)
+            return
+        ref_offset, ref_length = offset, length
+        spill = self.run._spill
+        if spill is not None:
+            ref_offset, ref_length = spill.append(offset, line or 0, record)
+        before = cols.count
+        index = cols.add_record(record, offset=offset, line=line, ref_offset=ref_offset,
+                                ref_length=ref_length)
+        if index is not None and index < before:
+            state.changed.add(index)
+
+    def _meta_record(self, record: dict[str, Any], offset: int, line: int | None) -> None:
+        builder = RunBuilder(self._meta)
+        builder.add(record, offset=offset, line=line)
+        self.run.info, self.run.branch = self._meta.info, self._meta.branch
+        for problem in self._meta.problems:
+            self.run._cols.add_problem(problem)
+        self._meta.problems.clear()
+
+    def _flush_mapper(self) -> None:
+        """The file is finished: records an importer still holds are added now."""
+        self._flushed = True
+        if self._mapper is None or self._fmt is None or self._fmt.name == "native":
+            return
+        state = _UpdateState()
+        try:
+            records = list(self._mapper.finish())
+        except Exception as exc:
+            log.exception("the %s importer failed at the end of the file", self.format_name)
+            self.run._cols.add_problem(Problem(None, None, f"importer failed at the end: {exc}"))
+            return
+        for record in records:
+            self._record(record, self._tail.offset, 0, 0, state)
+        self._publish()
+
+    def _verify_id(self, index: int, span_id: str) -> bool:
+        """Re-read step ``index``'s record: does it really carry ``span_id``? (hash check)."""
+        run, cols = self.run, self.run._cols
+        fd = run._spill.fd if run._spill is not None else run._fd
+        if fd is None:
+            return True
+        if run._spill is not None:
+            run._spill.flush()
+        import orjson
+
+        data = read_line_at(fd, cols.offset[index], cols.length[index])
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return True
+        record = value[2] if isinstance(value, list) else value
+        return not isinstance(record, dict) or record.get("span_id") == span_id
+
+    # ----------------------------------------------------------------- formats
+    def _detect(self, item: Lines, state: _UpdateState) -> bool:
+        """Pick the format from the first lines of a file that did not exist at open."""
+        fmt = detect_from_bytes(self.path, item.data[:HEAD_BYTES])
+        if isinstance(fmt, str) or not fmt.line_oriented:
+            why = fmt if isinstance(fmt, str) else f"{fmt.title} cannot be followed line by line"
+            self._failed = f"{self.path}: {why}"
+            state.notices.append(self._failed)
+            return False
+        self._fmt, self.format_name = fmt, fmt.name
+        self.run.format_name = fmt.name
+        self._new_generation()
+        return True
+
+
+class _UpdateState:
+    """What one update has seen so far."""
+
+    __slots__ = ("changed", "notices", "reset")
+
+    def __init__(self) -> None:
+        self.changed: set[int] = set()
+        self.notices: list[str] = []
+        self.reset = False
+
+
+def detect_from_bytes(path: Path, data: bytes) -> TraceFormat | str:
+    """The format of a file whose first bytes are ``data``, or a message saying what was seen.
+
+    Same rules as :func:`~trace_tui.core.formats.detect_format`, on bytes this reader already
+    holds (so a path that turned into a FIFO is never opened again to sniff it).
+    """
+    import orjson
+
+    body = data[len(BOM):] if data.startswith(BOM) else data
+    head = Head(path, data)
+    for raw in body.split(b"\n"):
+        if raw.strip():
+            try:
+                head = Head(path, data, orjson.loads(raw), True)
+            except orjson.JSONDecodeError:
+                pass
+            break
+    for fmt in FORMATS:
+        try:
+            if fmt.detect(head):
+                return fmt
+        except FormatError as exc:
+            return str(exc)
+    return describe_unknown(head)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+

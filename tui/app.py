@@ -1,0 +1,127 @@
+"""The Textual application and :func:`build_app`, the one factory the CLI, tests and bench use.
+
+``build_app`` checks the arguments, opens the trace (a missing or unreadable file raises
+:class:`~trace_tui.core.reader.TraceOpenError` here, before any screen appears) and returns a
+:class:`TraceApp` whose default screen is the debugger. The app registers the themes from
+``trace_tui/themes``, keeps the payload highlighter's Pygments style in step with the theme,
+and closes the source when it exits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from textual.app import App
+from textual.screen import Screen
+from textual.theme import Theme
+
+from trace_tui.core.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.source import TraceSource, open_source
+from trace_tui.themes import (
+    DEFAULT_THEME,
+    NO_COLOR_THEME,
+    load_themes,
+    pygments_style_for,
+    resolve_theme_name,
+    theme_variable_defaults,
+)
+from trace_tui.tui.commands import TraceCommands
+from trace_tui.tui.keys import APP_BINDINGS
+from trace_tui.tui.screens.debugger import DebuggerScreen
+
+
+class TraceApp(App[int]):
+    """trace-tui's screen: one trace, its debugger, our themes and commands."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "trace-tui"
+    COMMANDS = App.COMMANDS | {TraceCommands}
+    BINDINGS = APP_BINDINGS
+
+    def __init__(self, source: TraceSource, *, follow: bool = False,
+                 windows: ContextWindowTable | None = None, theme: str | None = None) -> None:
+        super().__init__()
+        for item in load_themes():
+            self.register_theme(item.theme)
+        self.source = source
+        self.follow = follow
+        self.windows = windows or ContextWindowTable()
+        self.theme = theme or (NO_COLOR_THEME if self.no_color else DEFAULT_THEME)
+        self.title = f"trace-tui · {Path(source.path).name}"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our variables (step-llm, gauge-warn ...) for themes that do not set them."""
+        return theme_variable_defaults()
+
+    def get_default_screen(self) -> Screen[object]:
+        """The debugger is the main screen."""
+        return DebuggerScreen(self.source, follow=self.follow, windows=self.windows,
+                              code_style=self.code_style)
+
+    @property
+    def code_style(self) -> str:
+        """The Pygments style of the current theme."""
+        theme = self.current_theme
+        return pygments_style_for(theme.name, theme.dark)
+
+    @property
+    def debugger(self) -> DebuggerScreen:
+        """The debugger screen (for tests and the benchmark)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, DebuggerScreen):
+                return screen
+        raise LookupError("the debugger screen is not running")
+
+    def on_mount(self) -> None:
+        """Follow theme changes with the payload highlighter."""
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        style = pygments_style_for(theme.name, theme.dark)
+        for screen in self.screen_stack:
+            if isinstance(screen, DebuggerScreen):
+                screen.set_code_style(style)
+
+    def action_next_theme(self) -> None:
+        """Cycle through our themes."""
+        names = [item.theme.name for item in load_themes()]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"theme {self.theme}", markup=False, timeout=2)
+
+    def on_unmount(self) -> None:
+        """Stop the reader and release the file."""
+        self.workers.cancel_all()
+        self.source.close()
+
+
+def _user_windows(context_windows: Sequence[str] | Mapping[str, int] | None) -> dict[str, int]:
+    if isinstance(context_windows, Mapping):
+        merged = load_user_windows(None)
+        merged.update({str(k): int(v) for k, v in context_windows.items()})
+        return merged
+    return load_user_windows(list(context_windows or ()))
+
+
+def build_app(
+    path: str | os.PathLike[str],
+    *,
+    follow: bool = False,
+    format_name: str | None = None,
+    context_windows: Sequence[str] | Mapping[str, int] | None = None,
+    theme: str | None = None,
+) -> TraceApp:
+    """The debugger app for the trace at ``path`` (not yet running).
+
+    ``follow`` tails a live file; ``format_name`` skips detection; ``context_windows`` adds
+    window sizes (``["MODEL=TOKENS", ...]`` as on the command line, or a mapping);
+    ``theme`` is ``dark``, ``light``, ``high-contrast`` or any registered theme name.
+    Raises ``TraceOpenError`` (unreadable or unknown file) or ``ValueError`` (bad option)
+    before anything is drawn.
+    """
+    theme_name = resolve_theme_name(theme) if theme else None
+    table = ContextWindowTable(_user_windows(context_windows))
+    source = open_source(path, format_name)
+    return TraceApp(source, follow=follow, windows=table, theme=theme_name)

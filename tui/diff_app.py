@@ -1,0 +1,85 @@
+"""``trace-tui diff A B``: a small app that shows :class:`~trace_tui.tui.diff_screen.DiffScreen`.
+
+It registers trace-tui's themes (with their variables, such as ``diff-added``, as defaults for
+any theme), pushes the diff screen and exits when the screen is closed. Tests build it with
+:func:`make_diff_app`, the same factory the command line uses.
+"""
+
+from __future__ import annotations
+
+import os
+
+from textual.app import App
+
+from trace_tui.core.diff import DiffOptions
+from trace_tui.core.model import RunView
+from trace_tui.themes import (
+    DEFAULT_THEME,
+    NO_COLOR_THEME,
+    load_themes,
+    resolve_theme_name,
+    theme_variable_defaults,
+)
+from trace_tui.tui.diff_screen import DiffScreen
+
+
+class DiffApp(App[int]):
+    """Shows one :class:`DiffScreen`; quitting it quits the app."""
+
+    TITLE = "trace-tui diff"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        left: RunView,
+        right: RunView,
+        left_label: str = "A",
+        right_label: str = "B",
+        options: DiffOptions | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.left = left
+        self.right = right
+        self.labels = (left_label, right_label)
+        self.options = options or DiffOptions()
+        for item in load_themes():
+            self.register_theme(item.theme)
+        if theme:
+            self.theme = resolve_theme_name(theme)
+        else:
+            self.theme = NO_COLOR_THEME if os.environ.get("NO_COLOR") else DEFAULT_THEME
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables plus ours (``diff-added`` ...) for themes that lack them."""
+        return {**theme_variable_defaults(), **super().get_css_variables()}
+
+    def on_mount(self) -> None:
+        screen = DiffScreen(self.left, self.right, *self.labels, options=self.options)
+        self.push_screen(screen, callback=lambda _: self.exit(0))
+
+
+def make_diff_app(
+    left: RunView,
+    right: RunView,
+    left_label: str = "A",
+    right_label: str = "B",
+    options: DiffOptions | None = None,
+    theme: str | None = None,
+) -> DiffApp:
+    """The app ``trace-tui diff`` runs (raises ``ValueError`` for an unknown theme)."""
+    return DiffApp(left, right, left_label, right_label, options, theme)
+
+
+def run_diff_app(
+    left: RunView,
+    right: RunView,
+    left_label: str,
+    right_label: str,
+    options: DiffOptions | None = None,
+    theme: str | None = None,
+) -> int:
+    """Run the diff screen until the user closes it; the exit code is 0."""
+    app = make_diff_app(left, right, left_label, right_label, options, theme)
+    result = app.run()
+    return int(result or 0)

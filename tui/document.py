@@ -1,0 +1,66 @@
+"""Lines of a document shown by :class:`~trace_tui.tui.widgets.doc_view.DocumentView`.
+
+Every inspector view (payload JSON, conversation, context, raw record) is built as a list of
+:class:`DocLine`: already-sanitised text pieces tagged with a *role* (``key``, ``str``,
+``role-user``, ``note`` ...) that the view maps to a style when it draws the line. Keeping
+styles out of the document lets a theme change restyle without rebuilding, and lets the view
+draw only the lines on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len, chop_cells
+
+from trace_tui.tui.safe_text import display_str
+
+Piece = tuple[str, str]
+_CHUNK = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class DocLine:
+    """One line: ``pieces`` of (safe text, role); ``anchor`` ties it to a JSON pointer or item.
+
+    ``action`` says what Enter does on this line: ``fold`` / ``unfold`` a container,
+    ``expand`` a cut string, ``more`` to show more items or characters.
+    """
+
+    pieces: tuple[Piece, ...]
+    anchor: str | None = None
+    action: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The line's plain text."""
+        return "".join(text for text, _ in self.pieces)
+
+    @property
+    def width(self) -> int:
+        """The line's width in terminal cells."""
+        return sum(cell_len(text) for text, _ in self.pieces)
+
+
+def line(*pieces: Piece, anchor: str | None = None, action: str | None = None) -> DocLine:
+    """Build a :class:`DocLine` from (text, role) pieces that are already safe."""
+    return DocLine(tuple(p for p in pieces if p[0]), anchor, action)
+
+
+def wrap_text(value: str, width: int, *, limit: int) -> tuple[list[str], int]:
+    """Sanitise ``value`` (at most ``limit`` characters) and wrap it to ``width`` cells.
+
+    Returns the wrapped lines and how many characters of ``value`` were left out.
+    """
+    width = max(8, width)
+    shown = value[:limit]
+    left = len(value) - len(shown)
+    out: list[str] = []
+    safe = "".join(display_str(shown[i : i + _CHUNK]) for i in range(0, len(shown), _CHUNK))
+    for raw in safe.split("\n"):
+        raw = raw.replace("\t", "    ")
+        if cell_len(raw) <= width:
+            out.append(raw)
+        else:
+            out.extend(chop_cells(raw, width))
+    return out, left

@@ -1,0 +1,25 @@
+"""The symbols the screen uses for kinds and states, in one place (all one cell wide).
+
+Colour is never the only signal: kinds have their own symbol, errors a cross, running steps a
+dotted circle, so the tree reads the same with ``NO_COLOR`` or on a monochrome terminal.
+"""
+
+from __future__ import annotations
+
+KIND_SYMBOLS: dict[str, str] = {
+    "agent": "◆",
+    "llm": "●",
+    "tool": "λ",
+    "retrieval": "⌕",
+    "other": "○",
+}
+ERROR_SYMBOL = "✖"
+RUNNING_SYMBOL = "◌"
+FOLD_OPEN = "▾"
+FOLD_CLOSED = "▸"
+CURSOR_MARK = "▶"
+
+
+def kind_symbol(kind: str) -> str:
+    """The symbol for a step kind (``other`` for unknown kinds)."""
+    return KIND_SYMBOLS.get(kind, KIND_SYMBOLS["other"])

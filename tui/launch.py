@@ -1,0 +1,25 @@
+"""``trace-tui open`` / ``tail``: build the app from the command-line arguments and run it.
+
+The trace is opened by :func:`~trace_tui.tui.app.build_app` before the app starts, so a
+missing file or an unknown format reaches ``cli.main`` as one line, never as a traceback or
+an empty screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from trace_tui.tui.app import build_app
+
+
+def run_app(args: argparse.Namespace, follow: bool) -> int:
+    """Run the debugger on ``args.file``; returns the exit code."""
+    app = build_app(
+        args.file,
+        follow=follow,
+        format_name=getattr(args, "format", None),
+        context_windows=getattr(args, "context_window", None) or [],
+        theme=getattr(args, "theme", None),
+    )
+    app.run()
+    return int(app.return_code or 0)

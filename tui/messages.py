@@ -1,0 +1,61 @@
+"""Messages the reader and search workers post to the screen (small, posted from threads).
+
+Workers never touch widgets: they post these, and the screen, on the UI thread, updates the
+cursor and the panes. Progress is batched by the worker (at most one message per interval),
+so a writer appending 10,000 steps a second costs the UI a few redraws a second.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from trace_tui.core.model import RunView
+
+
+class ReaderProgress(Message):
+    """The run now has ``count`` scanned steps; reading is ``complete`` or at ``progress``."""
+
+    def __init__(self, run: RunView, count: int, *, progress: float, complete: bool) -> None:
+        super().__init__()
+        self.run = run
+        self.count = count
+        self.progress = progress
+        self.complete = complete
+
+
+class ReaderReset(Message):
+    """The file was truncated or replaced: every index the screen holds is stale."""
+
+    def __init__(self, run: RunView, notice: str | None) -> None:
+        super().__init__()
+        self.run = run
+        self.notice = notice
+
+
+class ReaderNotice(Message):
+    """One line the reader wants the user to see (skipped lines, rotation, waiting)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class FilterMatches(Message):
+    """Steps in ``[start, end)`` that match the filter of ``generation``; ``done`` at the end."""
+
+    def __init__(self, generation: int, matches: list[int], end: int, *, done: bool) -> None:
+        super().__init__()
+        self.generation = generation
+        self.matches = matches
+        self.end = end
+        self.done = done
+
+
+class SearchResult(Message):
+    """The search of ``generation`` found step ``index`` (``None``: no match)."""
+
+    def __init__(self, generation: int, index: int | None, *, wrapped: bool) -> None:
+        super().__init__()
+        self.generation = generation
+        self.index = index
+        self.wrapped = wrapped

@@ -1,0 +1,1 @@
+"""Screens: the debugger (main screen), the key help, and the one-line prompts."""

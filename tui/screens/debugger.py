@@ -1,0 +1,402 @@
+"""The debugger screen: span tree, inspector and gauge side by side, step bar, status, footer.
+
+The screen owns the run as the UI sees it (the run object and the scanned step count posted
+by the reader worker), the :class:`~trace_tui.core.cursor.StepCursor` and the
+:class:`~trace_tui.core.run_facts.RunFacts`, and pushes what each pane shows down to it.
+Panes talk back with messages (``SpanTree.StepChosen``...). Search and filter live in
+:class:`~trace_tui.tui.screens.finding.FindingMixin`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.cache import LRUCache
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from trace_tui.core.context_view import context_at
+from trace_tui.core.context_windows import ContextWindowTable
+from trace_tui.core.cursor import StepCursor
+from trace_tui.core.model import RunView, Step
+from trace_tui.core.raw_record import RawRecord, read_record_line
+from trace_tui.core.run_facts import RunFacts
+from trace_tui.core.source import TraceSource
+from trace_tui.core.state import RunState
+from trace_tui.tui.gauge_model import gauge_model
+from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
+from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
+from trace_tui.tui.reading import pump_source
+from trace_tui.tui.safe_text import plain_notice
+from trace_tui.tui.screens.finding import FindingMixin
+from trace_tui.tui.screens.help import HelpScreen
+from trace_tui.tui.screens.prompt import PromptScreen
+from trace_tui.tui.widgets.doc_view import DocumentView
+from trace_tui.tui.widgets.gauge import ContextGauge
+from trace_tui.tui.widgets.inspector import Inspector, StepFocus
+from trace_tui.tui.widgets.span_tree import SpanTree
+from trace_tui.tui.widgets.status import StatusLine, StatusModel
+from trace_tui.tui.widgets.timeline import StepBar
+
+log = logging.getLogger(__name__)
+
+class DebuggerScreen(FindingMixin, Screen[None]):
+    """The main screen of ``trace-tui open`` and ``trace-tui tail``."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
+    BINDINGS = SCREEN_BINDINGS
+
+    def __init__(self, source: TraceSource, *, follow: bool, windows: ContextWindowTable,
+                 code_style: str = "github-dark") -> None:
+        super().__init__()
+        self.source = source
+        self.follow_mode = follow
+        self.windows = windows
+        self.facts = RunFacts()
+        self.run_view: RunView = source.run
+        self.count = 0
+        self.cursor = StepCursor(0, follow=follow)
+        self.progress = 0.0
+        self.complete = False
+        self.notice: str | None = None
+        self.hide_future = False
+        self._code_style = code_style
+        self._steps: LRUCache[int, Step] = LRUCache(64)
+        self._shown: tuple[int, Any] | None = None
+        self._availability: tuple[object, ...] = ()
+        self.init_finding()
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        """Tree | (gauge over inspector), step bar, status line, footer."""
+        with Horizontal(id="panes"):
+            yield SpanTree(self.facts, id="tree")
+            with Vertical(id="details"):
+                yield ContextGauge(id="gauge")
+                yield Inspector(id="inspector")
+        yield StepBar(self.facts, id="stepbar")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start reading and draw the empty state."""
+        self.query_one(Inspector).set_code_style(self._code_style)
+        self.query_one(SpanTree).focus()
+        self._update_all()
+        self.read_trace()
+
+    def set_code_style(self, name: str) -> None:
+        """The theme changed: use Pygments style ``name`` for payloads."""
+        self._code_style = name
+        if self.is_mounted:
+            self.query_one(Inspector).set_code_style(name)
+
+    # ----------------------------------------------------------------- reading
+    @work(thread=True, exclusive=True, group="reader", exit_on_error=False, name="trace reader")
+    def read_trace(self) -> None:
+        """Read the trace in a thread, posting batched progress (follows in tail mode)."""
+        worker = get_current_worker()
+        pump_source(self.source, self.facts, follow=self.follow_mode, post=self.post_message,
+                    cancelled=lambda: worker.is_cancelled)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One visible line for a failed worker; the traceback goes to the log."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            log.error("worker %r failed", event.worker.name, exc_info=error)
+            self.notice = f"{event.worker.name} failed: {error!r}"
+            self.notify(plain_notice(self.notice), severity="error", markup=False)
+            self._update_status()
+
+    def on_reader_progress(self, message: ReaderProgress) -> None:
+        """More steps were read (or reading finished): grow the cursor and the panes."""
+        old = self.count
+        self.run_view, self.count = message.run, message.count
+        self.progress, self.complete = message.progress, message.complete
+        before = self.cursor.position
+        self.cursor.grow(self.count)
+        if not self.follow_mode:
+            self.cursor.following, self.cursor.unseen = False, 0
+            if before < 0 and self.count:
+                self.cursor.go(0)
+                self.cursor.following = False
+        if self.follow_mode:
+            self._steps.clear()
+        self.query_one(SpanTree).set_run(self.run_view, self.count)
+        self.filter_grew(old, self.count)
+        self._cursor_changed()
+
+    def on_reader_reset(self, message: ReaderReset) -> None:
+        """The file was truncated or replaced: start over, say so."""
+        self.run_view, self.count = message.run, 0
+        self._steps.clear()
+        self._shown = None
+        self.cursor = StepCursor(0, follow=self.follow_mode)
+        self.query_one(SpanTree).set_run(self.run_view, 0, reset=True)
+        self.reset_finding()
+        self.notice = message.notice or "the file changed; reading it again"
+        self.notify(plain_notice(self.notice), severity="warning", markup=False)
+        self._update_all()
+
+    def on_reader_notice(self, message: ReaderNotice) -> None:
+        """Show the reader's notice in the status line."""
+        self.notice = message.text
+        self._update_status()
+
+    # ----------------------------------------------------------------- steps
+    def load_step(self, index: int) -> Step:
+        """The full step at ``index`` (small LRU: payloads are parsed on demand)."""
+        step = self._steps.get(index)
+        if step is None:
+            step = self.run_view.step(index)
+            self._steps[index] = step
+        return step
+
+    def _context_state(self, index: int) -> RunState:
+        llm = self.facts.llm_at_or_before(index)
+        tools = self.facts.tools_between(-1 if llm is None else llm, index)
+        return context_at(self.run_view, index, llm, tools)
+
+    def _raw(self, step: Step) -> RawRecord | None:
+        if step.offset is None or step.source is not None:
+            return None
+        return read_record_line(Path(self.source.path), step.offset)
+
+    # ----------------------------------------------------------------- cursor
+    def move_to(self, index: int, *, reveal: bool = True) -> None:
+        """Move the cursor to step ``index`` (clamped) and update every pane."""
+        if not self.count:
+            return
+        self.cursor.go(index)
+        if not self.follow_mode:
+            self.cursor.following = False
+        if reveal:
+            self.query_one(SpanTree).reveal(self.cursor.position)
+        self._cursor_changed()
+
+    def _cursor_changed(self) -> None:
+        index = self.cursor.position
+        tree = self.query_one(SpanTree)
+        if index >= 0:
+            row = self.run_view.row(index)
+            tree.set_cursor(index, row.start_time)
+            if self._shown != (index, row):
+                self._shown = (index, row)
+                self._show_step(index)
+        self.query_one(StepBar).show(self.count, index)
+        self._update_status()
+        self._update_bindings()
+
+    def _show_step(self, index: int) -> None:
+        step = self.load_step(index)
+        inspector = self.query_one(Inspector)
+        inspector.show(StepFocus(step=step, total=self.count,
+                                 context=lambda: self._context_state(index),
+                                 raw=lambda: self._raw(step)))
+        gauge = self.query_one(ContextGauge)
+        try:
+            gauge.show(gauge_model(self.run_view, self.facts, self.windows, index,
+                                   self.load_step))
+        except Exception as exc:  # a malformed payload must not stop time travel
+            log.exception("gauge failed at step %d", index + 1)
+            self.notice = f"gauge: {exc!r}"
+
+    def _update_all(self) -> None:
+        self._cursor_changed()
+        if self.cursor.position < 0:
+            self.query_one(Inspector).show(None)
+            self.query_one(ContextGauge).show(None)
+
+    def _update_status(self) -> None:
+        tree = self.query_one(SpanTree)
+        branch = self.run_view.branch
+        position = self.cursor.position
+        self.query_one(StatusLine).show(StatusModel(
+            file_name=Path(self.source.path).name,
+            format_name=self.source.format_name,
+            steps=self.count,
+            complete=self.complete,
+            progress=self.progress,
+            cursor=position,
+            tail=self.follow_mode,
+            following=self.cursor.following,
+            unseen=self.cursor.unseen,
+            branch=(branch.name or f"fork at step {branch.fork_step}") if branch else None,
+            problems=len(self.run_view.problems),
+            errors=self.facts.error_count,
+            filter_text=self.filter_query.text if self.filter_query else None,
+            filter_shown=len(tree.visibility) if self.filter_query else 0,
+            busy=self.finding_busy,
+            notice=self.notice,
+            rewound=max(0, self.count - 1 - position) if position >= 0 else 0,
+        ))
+
+    def _update_bindings(self) -> None:
+        pos, facts = self.cursor.position, self.facts
+        state = (pos > 0, 0 <= pos < self.count - 1, facts.next_error(pos) is not None,
+                 facts.prev_error(pos) is not None, facts.next_tool(pos) is not None,
+                 facts.prev_tool(pos) is not None, self.cursor.following,
+                 self.search_query is not None, self.filter_query is not None, self.count > 0)
+        if state != self._availability:
+            self._availability = state
+            self.refresh_bindings()
+
+    # ----------------------------------------------------------------- pane messages
+    @on(SpanTree.StepChosen)
+    @on(StepBar.StepChosen)
+    def _on_step_chosen(self, message: SpanTree.StepChosen | StepBar.StepChosen) -> None:
+        self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
+
+    def on_span_tree_open_inspector(self, message: SpanTree.OpenInspector) -> None:
+        """Enter on a row: focus the inspector's document."""
+        if self.query_one(Inspector).display:
+            self.query_one(DocumentView).focus()
+
+    def on_span_tree_visibility_changed(self, message: SpanTree.VisibilityChanged) -> None:
+        """Rows were hidden or shown: the status line counts them."""
+        self._update_status()
+
+    def on_document_view_leave_requested(self, message: DocumentView.LeaveRequested) -> None:
+        """Escape in the inspector: back to the tree."""
+        tree = self.query_one(SpanTree)
+        if tree.display:
+            tree.focus()
+
+    # ----------------------------------------------------------------- actions
+    def action_step(self, delta: int) -> None:
+        """Step back or forward in time, whatever pane has focus."""
+        self.move_to(self.cursor.position + delta)
+
+    def action_error(self, direction: int) -> None:
+        """Next (1) or previous (-1) failed step."""
+        pos = self.cursor.position
+        target = self.facts.next_error(pos) if direction > 0 else self.facts.prev_error(pos)
+        if target is not None:
+            self.move_to(target)
+
+    def action_first_error(self) -> None:
+        """The first failed step."""
+        target = self.facts.first_error()
+        if target is not None:
+            self.move_to(target)
+
+    def action_tool(self, direction: int) -> None:
+        """Next (1) or previous (-1) tool call."""
+        pos = self.cursor.position
+        target = self.facts.next_tool(pos) if direction > 0 else self.facts.prev_tool(pos)
+        if target is not None:
+            self.move_to(target)
+
+    def action_start(self) -> None:
+        """Rewind to the first step."""
+        self.move_to(0)
+
+    def action_end(self) -> None:
+        """Jump to the last step (and follow, in tail mode)."""
+        if self.follow_mode:
+            self.action_follow()
+        else:
+            self.move_to(self.count - 1)
+
+    def action_follow(self) -> None:
+        """Jump to the end and follow new steps again."""
+        if self.count:
+            self.cursor.to_end()
+            self.query_one(SpanTree).reveal(self.cursor.position)
+            self._cursor_changed()
+
+    def action_goto(self) -> None:
+        """Ask for a step number and jump there."""
+        def done(text: str | None) -> None:
+            if text is None or not text.strip():
+                return
+            try:
+                number = int(text.strip().lstrip("#"))
+            except ValueError:
+                self.notify(f"not a step number: {plain_notice(text, 40)}", severity="warning",
+                            markup=False)
+                return
+            if not 1 <= number <= self.count:
+                self.notify(f"no step {number}: steps are 1 to {self.count:,}",
+                            severity="warning", markup=False)
+                return
+            self.move_to(number - 1)
+
+        self.app.push_screen(PromptScreen(f"Go to step (1–{self.count:,})", "Enter jumps, "
+                                          "Esc cancels", placeholder="step number"), done)
+
+    def action_mode(self, mode: str) -> None:
+        """Switch the inspector's view (and show the inspector if it was hidden)."""
+        inspector = self.query_one(Inspector)
+        inspector.display = True
+        inspector.mode = mode
+
+    def action_toggle_future(self) -> None:
+        """Hide later steps, or show them dimmed again."""
+        self.hide_future = not self.hide_future
+        self.query_one(SpanTree).set_hide_future(self.hide_future)
+        self.notify("later steps hidden (H shows them)" if self.hide_future
+                    else "later steps shown dimmed", markup=False, timeout=2)
+
+    def action_toggle_pane(self, pane: str) -> None:
+        """Show or hide one pane; the tree and the inspector are never both hidden."""
+        widget = self.query_one(f"#{pane}")
+        other = {"tree": "#inspector", "inspector": "#tree"}.get(pane)
+        if widget.display and other and not self.query_one(other).display:
+            self.notify("at least one of the tree and the inspector stays visible",
+                        severity="warning", markup=False)
+            return
+        widget.display = not widget.display
+        details = self.query_one("#details")
+        details.display = self.query_one("#inspector").display or \
+            self.query_one("#gauge").display
+        if not widget.display and self.focused is not None and widget in self.focused.ancestors_with_self:
+            target = self.query_one(DocumentView) if pane == "tree" else self.query_one(SpanTree)
+            target.focus()
+
+    def action_zoom(self) -> None:
+        """Fill the screen with the focused pane, or restore the layout."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is not None:
+            pane = self.query_one(Inspector) if isinstance(focused, DocumentView) else focused
+            self.maximize(pane, container=False)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.app.push_screen(HelpScreen(key_groups(self.follow_mode)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide follow outside tail mode; grey out moves that cannot happen."""
+        pos, facts = self.cursor.position, self.facts
+        if action == "follow":
+            if not self.follow_mode:
+                return False
+            return True if not self.cursor.following else None
+        if action == "step" and parameters:
+            ok = pos > 0 if parameters[0] == -1 else 0 <= pos < self.count - 1
+            return True if ok else None
+        if action == "error" and parameters:
+            found = facts.next_error(pos) if parameters[0] == 1 else facts.prev_error(pos)
+            return True if found is not None else None
+        if action == "first_error":
+            first = facts.first_error()
+            return True if first is not None and first != pos else None
+        if action == "tool" and parameters:
+            found = facts.next_tool(pos) if parameters[0] == 1 else facts.prev_tool(pos)
+            return True if found is not None else None
+        if action in ("goto", "search", "filter"):
+            return True if self.count else None
+        return self.check_finding_action(action)
+
+    def on_unmount(self) -> None:
+        """Stop reading and release the file."""
+        self.workers.cancel_group(self, "reader")

@@ -1,0 +1,233 @@
+"""Search (``/``, ``n``, ``N``) and filter (``&``, Esc) for the debugger screen.
+
+Both use :class:`~trace_tui.core.step_query.StepQuery`. Small runs are searched on the spot;
+big ones in a thread worker that posts :class:`~trace_tui.tui.messages.FilterMatches` in
+chunks and :class:`~trace_tui.tui.messages.SearchResult` at the end, tagged with a generation
+so a newer query makes older results moot. A live run's new steps are filtered as they come.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from itertools import chain
+from typing import TYPE_CHECKING
+
+from textual.worker import get_current_worker
+
+from trace_tui.core.step_query import QueryError, StepQuery, iter_matches
+from trace_tui.tui.messages import FilterMatches, SearchResult
+from trace_tui.tui.safe_text import plain_notice
+from trace_tui.tui.screens.prompt import PromptScreen
+from trace_tui.tui.widgets.span_tree import SpanTree
+
+if TYPE_CHECKING:
+    from trace_tui.tui.screens.debugger import DebuggerScreen
+
+#: Runs up to this many steps are searched and filtered without a worker.
+SYNC_FIND_LIMIT = 5_000
+QUERY_HINT = ("words match name or payload · kind:tool,llm · is:error · name:… · text:… "
+              "· Enter applies, Esc cancels")
+
+
+class FindingMixin:
+    """Search and filter state and actions (mixed into :class:`DebuggerScreen`)."""
+
+    def init_finding(self) -> None:
+        """Start with no search and no filter."""
+        self.search_query: StepQuery | None = None
+        self.filter_query: StepQuery | None = None
+        self._search_generation = 0
+        self._filter_generation = 0
+        self._filter_first = True
+        self.finding_busy: str | None = None
+
+    def reset_finding(self: DebuggerScreen) -> None:
+        """The run was replaced: re-apply the filter from scratch."""
+        if self.filter_query is not None:
+            self.apply_filter(self.filter_query)
+
+    # ----------------------------------------------------------------- prompts
+    def _parse(self: DebuggerScreen, text: str | None) -> StepQuery | None:
+        if text is None or not text.strip():
+            return None
+        try:
+            return StepQuery.parse(text)
+        except QueryError as exc:
+            self.notify(plain_notice(exc), severity="warning", markup=False)
+            return None
+
+    def action_search(self: DebuggerScreen) -> None:
+        """Ask for a query and jump to the next matching step."""
+        def done(text: str | None) -> None:
+            query = self._parse(text)
+            if query is not None:
+                self.search_query = query
+                self._search(1)
+
+        value = self.search_query.text if self.search_query else ""
+        self.app.push_screen(PromptScreen("Search steps (/)", QUERY_HINT, value=value,
+                                          placeholder="e.g. refund   kind:tool is:error"), done)
+
+    def action_search_next(self: DebuggerScreen, direction: int) -> None:
+        """Repeat the search forward (1) or backward (-1)."""
+        if self.search_query is not None:
+            self._search(direction)
+
+    def action_filter(self: DebuggerScreen) -> None:
+        """Ask for a query and show only matching steps (and their ancestors)."""
+        def done(text: str | None) -> None:
+            if text is not None and not text.strip():
+                self.action_clear_filter()
+                return
+            query = self._parse(text)
+            if query is not None:
+                self.apply_filter(query)
+
+        value = self.filter_query.text if self.filter_query else ""
+        self.app.push_screen(PromptScreen("Filter steps (&)  — empty clears", QUERY_HINT,
+                                          value=value, placeholder="e.g. kind:tool"), done)
+
+    def action_clear_filter(self: DebuggerScreen) -> None:
+        """Show every step again."""
+        if self.filter_query is None:
+            return
+        self.filter_query = None
+        self._filter_generation += 1
+        self.finding_busy = None
+        self.query_one(SpanTree).set_filter(None)
+        self._update_status()
+        self._update_bindings()
+
+    def check_finding_action(self: DebuggerScreen, action: str) -> bool | None:
+        """Grey out repeat-search and clear-filter when there is nothing to repeat or clear."""
+        if action == "search_next":
+            return True if self.search_query is not None else None
+        if action == "clear_filter":
+            return True if self.filter_query is not None else None
+        return True
+
+    # ----------------------------------------------------------------- filter
+    def apply_filter(self: DebuggerScreen, query: StepQuery) -> None:
+        """Show only the steps matching ``query`` (and their ancestors)."""
+        self.filter_query = query
+        self._filter_generation += 1
+        self._filter_first = True
+        if self.count <= SYNC_FIND_LIMIT:
+            matches = list(iter_matches(self.run_view, query, range(self.count)))
+            self._take_matches(FilterMatches(self._filter_generation, matches, self.count,
+                                             done=True))
+        else:
+            self.finding_busy = "filtering…"
+            self._filter_worker(self._filter_generation, query, 0, self.count, exclusive=True)
+        self._update_status()
+        self._update_bindings()
+
+    def filter_grew(self: DebuggerScreen, old: int, new: int) -> None:
+        """The run grew: filter the new steps too."""
+        query = self.filter_query
+        if query is None or new <= old:
+            return
+        if new - old <= SYNC_FIND_LIMIT and not query.needs_payload:
+            matches = list(iter_matches(self.run_view, query, range(old, new)))
+            self.query_one(SpanTree).add_filter_matches(matches)
+        else:
+            self._filter_worker(self._filter_generation, query, old, new, exclusive=False)
+
+    def _filter_worker(self: DebuggerScreen, generation: int, query: StepQuery, start: int,
+                       end: int, *, exclusive: bool) -> None:
+        run = self.run_view
+
+        def work() -> None:
+            worker = get_current_worker()
+            chunk: list[int] = []
+            last = time.monotonic()
+            index = start
+            for index in iter_matches(run, query, range(start, end),
+                                      lambda: worker.is_cancelled):
+                chunk.append(index)
+                if time.monotonic() - last > 0.2:
+                    self.post_message(FilterMatches(generation, chunk, index + 1, done=False))
+                    chunk, last = [], time.monotonic()
+            if not worker.is_cancelled:
+                self.post_message(FilterMatches(generation, chunk, end, done=True))
+
+        self.run_worker(work, thread=True, exclusive=exclusive, group="filter",
+                        name="step filter", exit_on_error=False)
+
+    def on_filter_matches(self: DebuggerScreen, message: FilterMatches) -> None:
+        """Matches arrived from the filter worker."""
+        self._take_matches(message)
+
+    def _take_matches(self: DebuggerScreen, message: FilterMatches) -> None:
+        if message.generation != self._filter_generation or self.filter_query is None:
+            return
+        tree = self.query_one(SpanTree)
+        if self._filter_first:
+            self._filter_first = False
+            tree.set_filter(message.matches)
+        else:
+            tree.add_filter_matches(message.matches)
+        if message.done:
+            self.finding_busy = None
+            shown = tree.visibility.match_count
+            if shown == 0:
+                self.notify("no step matches the filter (Esc clears it)", severity="warning",
+                            markup=False)
+        self._update_status()
+
+    # ----------------------------------------------------------------- search
+    def _search(self: DebuggerScreen, direction: int) -> None:
+        query = self.search_query
+        if query is None or not self.count:
+            return
+        self._search_generation += 1
+        generation, count, start = self._search_generation, self.count, self.cursor.position
+        order = _search_order(start, count, direction)
+        if count <= SYNC_FIND_LIMIT:
+            self._search_done(generation, next(iter_matches(self.run_view, query, order), None),
+                              start, direction)
+            return
+        self.finding_busy = "searching…"
+        self._update_status()
+        run = self.run_view
+
+        def work() -> None:
+            worker = get_current_worker()
+            found = next(iter_matches(run, query, order, lambda: worker.is_cancelled), None)
+            if not worker.is_cancelled:
+                wrapped = found is not None and (found - start) * direction < 0
+                self.post_message(SearchResult(generation, found, wrapped=wrapped))
+
+        self.run_worker(work, thread=True, exclusive=True, group="search", name="step search",
+                        exit_on_error=False)
+
+    def on_search_result(self: DebuggerScreen, message: SearchResult) -> None:
+        """The search worker finished."""
+        if message.generation == self._search_generation:
+            self.finding_busy = None
+            self._report_search(message.index, message.wrapped)
+
+    def _search_done(self: DebuggerScreen, generation: int, found: int | None, start: int,
+                     direction: int) -> None:
+        wrapped = found is not None and (found - start) * direction < 0
+        self._report_search(found, wrapped)
+
+    def _report_search(self: DebuggerScreen, found: int | None, wrapped: bool) -> None:
+        query = self.search_query
+        text = plain_notice(query.text if query else "", 60)
+        if found is None:
+            self.notify(f"no step matches {text}", severity="warning", markup=False)
+        else:
+            if wrapped:
+                self.notify("search wrapped around", markup=False, timeout=2)
+            self.move_to(found)
+        self._update_status()
+        self._update_bindings()
+
+
+def _search_order(start: int, count: int, direction: int) -> Iterable[int]:
+    """Step indices after ``start`` in ``direction``, wrapping around, ``start`` itself last."""
+    if direction > 0:
+        return chain(range(start + 1, count), range(0, start + 1))
+    return chain(range(start - 1, -1, -1), range(count - 1, start - 1, -1))

@@ -1,0 +1,87 @@
+"""The key help (``?``): every binding of the screen, the span tree and the inspector.
+
+Built from the widgets' ``BINDINGS`` class attributes, so the list is always complete and the
+README's key table can be generated from the same source (:func:`key_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def _bindings(items: Iterable[BindingType]) -> list[Binding]:
+    return [b for b in items if isinstance(b, Binding)]
+
+
+def format_keys(key: str) -> str:
+    """``down,j`` → ``↓ j``; textual key names to what is printed on keys."""
+    names = {"down": "↓", "up": "↑", "left": "←", "right": "→", "pagedown": "PgDn",
+             "pageup": "PgUp", "home": "Home", "end": "End", "enter": "Enter",
+             "space": "Space", "escape": "Esc", "question_mark": "?", "slash": "/",
+             "ampersand": "&", "colon": ":", "left_square_bracket": "[",
+             "right_square_bracket": "]", "exclamation_mark": "!", "minus": "-", "plus": "+",
+             "equals_sign": "=", "tab": "Tab", "shift+tab": "Shift+Tab"}
+    out = []
+    for part in key.split(","):
+        part = part.strip()
+        out.append(names.get(part, part.replace("ctrl+", "Ctrl+")))
+    return " ".join(out)
+
+
+def key_table(groups: list[tuple[str, list[Binding]]]) -> list[tuple[str, str, str, str]]:
+    """Rows (group, keys, action, description) for docs and the help screen."""
+    rows = []
+    for group, bindings in groups:
+        for b in bindings:
+            rows.append((group, format_keys(b.key), b.action, b.tooltip or b.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """All keys, grouped by where they work."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: 90%;
+                                  background: $panel; border: round $primary; padding: 0 1; }
+    """
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close",
+                        tooltip="Close the key help")]
+
+    def __init__(self, groups: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self._groups = groups
+
+    def compose(self) -> ComposeResult:
+        """One table of keys per group."""
+        with VerticalScroll():
+            yield Static(Text("Keys  (Esc closes · ctrl+p opens the command palette)",
+                              style="bold"))
+            for group, bindings in self._groups:
+                table = Table(title=group, title_justify="left", expand=True, box=None,
+                              show_header=False, padding=(0, 1))
+                table.add_column("keys", style="bold", no_wrap=True, width=18)
+                table.add_column("what")
+                for b in bindings:
+                    table.add_row(Text(format_keys(b.key)), Text(b.tooltip or b.description))
+                yield Static(table)
+
+    def on_mount(self) -> None:
+        """Focus the scroller so arrow keys scroll."""
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)
+
+
+__all__ = ["HelpScreen", "key_table", "format_keys", "_bindings"]

@@ -1,0 +1,204 @@
+"""The context-window gauge for the step at the cursor.
+
+Shows the latest model call at or before the cursor: input (and output) tokens against the
+model's window as a bar and a percentage, the split into system prompt, tool schemas,
+history, tool results and output (estimated by character share, labelled so; totals exact
+where usage was recorded), the peak so far and the run's peak, a warning from 80 %, and any
+truncation or compaction. An unknown window is said plainly, with the flag that fixes it.
+
+The numbers come from :mod:`trace_tui.core.gauge`; this widget only lays them out, compactly
+in a short pane and as a list in a tall one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from trace_tui.core.gauge import ContextBreakdown, ContextNote, fraction_level
+from trace_tui.core.run_facts import Peak
+from trace_tui.tui.formatting import fmt_count, fmt_percent, fmt_tokens
+from trace_tui.tui.safe_text import display_str
+
+UNKNOWN_WINDOW = "window unknown (use --context-window MODEL=TOKENS)"
+_PART_CLASS = {"system": "system", "tools": "tools", "history": "history",
+               "tool_results": "results", "output": "output"}
+_SHORT = {"system": "sys", "tools": "tools", "history": "hist", "tool_results": "results",
+          "output": "out"}
+
+
+@dataclass(frozen=True)
+class PeakInfo:
+    """A peak prompt and its share of that call's window (``None`` if the window is unknown)."""
+
+    peak: Peak
+    fraction: float | None
+
+
+@dataclass(frozen=True)
+class GaugeModel:
+    """Everything the gauge shows for one cursor position."""
+
+    cursor_number: int
+    breakdown: ContextBreakdown | None
+    notes: tuple[ContextNote, ...] = ()
+    peak_so_far: PeakInfo | None = None
+    run_peak: PeakInfo | None = None
+    extra: tuple[str, ...] = field(default=())
+
+
+class ContextGauge(Widget):
+    """Bar, percentage, breakdown, peaks and warnings for the model call at the cursor."""
+
+    DEFAULT_CSS = """
+    ContextGauge { height: auto; min-height: 4; padding: 0 1; background: $panel;
+                   text-wrap: nowrap; text-overflow: ellipsis; }
+    ContextGauge > .gauge--ok { color: $gauge-ok; text-style: bold; }
+    ContextGauge > .gauge--warn { color: $gauge-warn; text-style: bold; }
+    ContextGauge > .gauge--over { color: $gauge-over; text-style: bold; }
+    ContextGauge > .gauge--unknown { color: $text-muted; text-style: bold; }
+    ContextGauge > .gauge--empty { color: $gauge-empty; }
+    ContextGauge > .gauge--system { color: $gauge-system; }
+    ContextGauge > .gauge--tools { color: $gauge-tools; }
+    ContextGauge > .gauge--history { color: $gauge-history; }
+    ContextGauge > .gauge--results { color: $gauge-results; }
+    ContextGauge > .gauge--output { color: $gauge-output; }
+    ContextGauge > .gauge--muted { color: $text-muted; }
+    ContextGauge > .gauge--title { text-style: bold; }
+    """
+
+    COMPONENT_CLASSES = {
+        "gauge--ok", "gauge--warn", "gauge--over", "gauge--unknown", "gauge--empty",
+        "gauge--system", "gauge--tools", "gauge--history", "gauge--results", "gauge--output",
+        "gauge--muted", "gauge--title",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._model: GaugeModel | None = None
+
+    @property
+    def model(self) -> GaugeModel | None:
+        """What the gauge shows."""
+        return self._model
+
+    def show(self, model: GaugeModel | None) -> None:
+        """Show ``model`` (``None`` before any step)."""
+        self._model = model
+        self.refresh(layout=True)
+
+    def _s(self, name: str) -> Style:
+        return self.get_component_rich_style(f"gauge--{name}")
+
+    def render(self) -> Text:
+        """The gauge, compact or as a list depending on the space."""
+        model = self._model
+        width = max(10, self.content_region.width or self.size.width or 40)
+        if model is None:
+            return Text("Context: no steps yet", style=self._s("muted"))
+        if model.breakdown is None:
+            return Text(f"Context: no model call yet at step {model.cursor_number}",
+                        style=self._s("muted"))
+        if self.has_class("-tall"):
+            return self._tall(model, model.breakdown, width)
+        return self._compact(model, model.breakdown, width)
+
+    # ----------------------------------------------------------------- layouts
+    def _headline(self, b: ContextBreakdown) -> Text:
+        text = Text()
+        level = b.level
+        text.append(fmt_percent(b.fraction) if b.window else "?%", style=self._s(level))
+        text.append(f" {fmt_tokens(b.used_tokens)}", style=self._s("title"))
+        if b.window:
+            text.append(f"/{fmt_tokens(b.window.tokens)}")
+        text.append(" exact" if b.exact else " ≈est", style=self._s("muted"))
+        return text
+
+    def _bar(self, b: ContextBreakdown, width: int) -> Text:
+        width = max(4, width)
+        text = Text()
+        scale = b.window.tokens if b.window else max(1, b.used_tokens)
+        used = 0
+        for part in b.parts:
+            cells = round(part.tokens * width / scale) if scale else 0
+            cells = min(cells, width - used)
+            if part.tokens and cells == 0 and used < width:
+                cells = 1
+            text.append("█" * cells, style=self._s(_PART_CLASS[part.key]))
+            used += cells
+        if b.window:
+            text.append("·" * (width - used), style=self._s("empty"))
+        return text
+
+    def _compact(self, model: GaugeModel, b: ContextBreakdown, width: int) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Context ", style=self._s("title"))
+        text.append_text(self._headline(b))
+        model_name = display_str(b.model or "?", one_line=True, limit=24)
+        text.append(f" · step {b.step_index + 1} {model_name}", style=self._s("muted"))
+        text.append("\n")
+        text.append_text(self._bar(b, width))
+        text.append("\n")
+        parts = " ".join(f"{_SHORT[p.key]} {fmt_tokens(p.tokens)}" for p in b.parts)
+        text.append(parts, style=self._s("muted"))
+        text.append("  (split ≈)" if width > len(parts) + 11 else "", style=self._s("muted"))
+        for line in self._tail_lines(model, b, width, compact=True)[:3]:
+            text.append("\n")
+            text.append_text(line)
+        return text
+
+    def _tall(self, model: GaugeModel, b: ContextBreakdown, width: int) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Context window\n", style=self._s("title"))
+        model_name = display_str(b.model or "unknown model", one_line=True, limit=width - 12)
+        text.append(f"step {b.step_index + 1} · {model_name}\n", style=self._s("muted"))
+        text.append_text(self._bar(b, width))
+        text.append("\n")
+        text.append_text(self._headline(b))
+        text.append("\n")
+        text.append(f"input {fmt_count(b.input_tokens)} {'exact' if b.input_exact else '≈'}"
+                    f" · output {fmt_count(b.output_tokens)}"
+                    f" {'exact' if b.output_exact else '≈'}\n", style=self._s("muted"))
+        if b.cached_tokens:
+            text.append(f"cached {fmt_count(b.cached_tokens)}\n", style=self._s("muted"))
+        text.append("\n")
+        label_width = max(len(p.label) for p in b.parts)
+        for part in b.parts:
+            text.append("█ ", style=self._s(_PART_CLASS[part.key]))
+            text.append(f"{part.label:<{label_width}} {fmt_count(part.tokens):>9}")
+            text.append(" exact\n" if part.exact else " ≈\n", style=self._s("muted"))
+        text.append("≈ split by character share, ~4 chars/token\n", style=self._s("muted"))
+        for line in self._tail_lines(model, b, width, compact=False):
+            text.append("\n")
+            text.append_text(line)
+        return text
+
+    def _tail_lines(self, model: GaugeModel, b: ContextBreakdown, width: int,
+                    *, compact: bool) -> list[Text]:
+        lines: list[Text] = []
+        if b.window is None:
+            lines.append(Text(UNKNOWN_WINDOW, style=self._s("warn")))
+        elif b.level in ("warn", "over"):
+            word = "over the window" if b.level == "over" else "above 80% of the window"
+            lines.append(Text(f"⚠ {fmt_percent(b.fraction)}: {word}", style=self._s(b.level)))
+        for note in model.notes:
+            lines.append(Text(f"⚠ {note.text}", style=self._s("warn")))
+        peaks = Text(style=self._s("muted"))
+        for label, info in (("peak so far", model.peak_so_far), ("run peak", model.run_peak)):
+            if info is None:
+                continue
+            if peaks:
+                peaks.append(" · " if compact else "\n")
+            peaks.append(f"{label} ")
+            shown = fmt_percent(info.fraction) if info.fraction is not None else (
+                fmt_tokens(info.peak.input_tokens))
+            peaks.append(shown, style=self._s(fraction_level(info.fraction)))
+            peaks.append(f" @ step {info.peak.index + 1}")
+        if peaks:
+            lines.append(peaks)
+        if not compact:
+            lines.extend(Text(extra, style=self._s("muted")) for extra in model.extra)
+        return lines

@@ -1,0 +1,122 @@
+"""The status line: which file, how far reading got, where the cursor is, follow or pinned.
+
+Everything it says comes down in a :class:`StatusModel`; trace-derived bits (file name,
+branch name, notices) pass through :func:`~trace_tui.tui.safe_text.display_str`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widget import Widget
+
+from trace_tui.tui.formatting import fmt_count
+from trace_tui.tui.safe_text import display_str
+
+
+@dataclass(frozen=True)
+class StatusModel:
+    """What the status line shows."""
+
+    file_name: str
+    format_name: str
+    steps: int
+    complete: bool = False
+    progress: float = 0.0
+    cursor: int = -1
+    tail: bool = False
+    following: bool = False
+    unseen: int = 0
+    branch: str | None = None
+    problems: int = 0
+    errors: int = 0
+    filter_text: str | None = None
+    filter_shown: int = 0
+    busy: str | None = None
+    notice: str | None = None
+    rewound: int = 0
+
+
+class StatusLine(Widget):
+    """One line of facts about the run and the cursor."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text; text-wrap: nowrap;
+                 text-overflow: ellipsis; }
+    StatusLine > .status--muted { color: $text-muted; }
+    StatusLine > .status--follow { color: $gauge-ok; text-style: bold; }
+    StatusLine > .status--pinned { color: $gauge-warn; text-style: bold; }
+    StatusLine > .status--error { color: $step-error; text-style: bold; }
+    StatusLine > .status--busy { color: $step-running; }
+    """
+
+    COMPONENT_CLASSES = {"status--muted", "status--follow", "status--pinned", "status--error",
+                         "status--busy"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._model: StatusModel | None = None
+
+    @property
+    def model(self) -> StatusModel | None:
+        """What the line shows."""
+        return self._model
+
+    def show(self, model: StatusModel) -> None:
+        """Show ``model``."""
+        if model != self._model:
+            self._model = model
+            self.refresh()
+
+    def render(self) -> Text:
+        """The status text, most important first."""
+        model = self._model
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if model is None:
+            return text
+        s = self.get_component_rich_style
+        sep = (" │ ", s("status--muted"))
+        if model.steps:
+            text.append(f" step {model.cursor + 1:,}/{model.steps:,}", style="bold")
+        else:
+            text.append(" no steps yet", style="bold")
+        if model.tail:
+            text.append(*sep)
+            if model.following:
+                text.append("● following", style=s("status--follow"))
+            else:
+                text.append("⏸ pinned", style=s("status--pinned"))
+                if model.unseen:
+                    text.append(f" · {fmt_count(model.unseen)} new steps (f)",
+                                style=s("status--pinned"))
+        if model.errors:
+            text.append(*sep)
+            text.append(f"✖ {fmt_count(model.errors)} error{'s' * (model.errors != 1)}",
+                        style=s("status--error"))
+        if model.filter_text is not None:
+            text.append(*sep)
+            query = display_str(model.filter_text, one_line=True, limit=30)
+            text.append(f"filter {query} ({fmt_count(model.filter_shown)} shown)",
+                        style=s("status--pinned"))
+        if model.busy:
+            text.append(*sep)
+            text.append(model.busy, style=s("status--busy"))
+        elif not model.complete:
+            text.append(*sep)
+            text.append(f"reading {model.progress:.0%}", style=s("status--busy"))
+        if model.notice:
+            text.append(*sep)
+            text.append(display_str(model.notice, one_line=True, limit=80),
+                        style=s("status--pinned"))
+        text.append(*sep)
+        name = display_str(model.file_name, one_line=True, limit=40)
+        text.append(f"{name} · {display_str(model.format_name, one_line=True, limit=20)}",
+                    style=s("status--muted"))
+        if model.branch:
+            text.append(f" · branch {display_str(model.branch, one_line=True, limit=30)}",
+                        style=s("status--muted"))
+        if model.problems:
+            text.append(f" · ⚠ {fmt_count(model.problems)} bad lines",
+                        style=s("status--pinned"))
+        return text
