@@ -141,7 +141,9 @@ def answer_key(messages: Any) -> Any:
         if type(m) is dict:
             calls = m.get("tool_calls")
             if type(calls) is list:
-                calls = [(c.get("name"), c.get("arguments")) if type(c) is dict else c for c in calls]
+                calls = [
+                    (c.get("name"), c.get("arguments")) if type(c) is dict else c for c in calls
+                ]
             out.append((m.get("role"), m.get("content"), calls))
         else:
             out.append(m)
@@ -310,9 +312,7 @@ class _Aligner:
         """Exact alignment of a small gap: most strong, then mid, then weak matches."""
         self.stats["dp_gaps"] += 1
         n, m = ahi - alo, bhi - blo
-        weight = [
-            [_weight(self.a, self.b, alo + i, blo + j) for j in range(m)] for i in range(n)
-        ]
+        weight = [[_weight(self.a, self.b, alo + i, blo + j) for j in range(m)] for i in range(n)]
         score = [[0] * (m + 1) for _ in range(n + 1)]
         for i in range(n - 1, -1, -1):
             row, below, w_row = score[i], score[i + 1], weight[i]
@@ -394,7 +394,7 @@ def longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     Patience sorting, ``O(k log k)``; ``O(k)`` when the pairs already increase (no step
     moved), which is the usual case.
     """
-    if all(p[1] < q[1] for p, q in zip(pairs, pairs[1:])):
+    if all(p[1] < q[1] for p, q in zip(pairs, pairs[1:], strict=False)):
         return pairs
     tails: list[int] = []
     tail_at: list[int] = []

@@ -227,7 +227,7 @@ def _classify(
         return DiffRow(i, j, SAME)
     changes = tuple(diff_values(rules.prune(a), rules.prune(b)))
     if not changes:
-        # Equal as JSON but not as Python values (True vs 1 deep inside): call it same.
+        log.warning("steps %d and %d differ but no change was found; shown as same", i, j)
         return DiffRow(i, j, SAME)
     return DiffRow(i, j, CHANGED, changes)
 

@@ -20,6 +20,8 @@ from difflib import SequenceMatcher
 from fnmatch import fnmatchcase
 from typing import Any
 
+import orjson
+
 from trace_tui.core.align import canonical_json
 from trace_tui.core.model import Step
 
@@ -188,16 +190,40 @@ class IgnoreRules:
     def equal(self, a: Any, b: Any) -> bool:
         """Whether ``a`` and ``b`` are equal once pruned, without copying them when it can."""
         if self.fields:
-            return bool(self.prune(a) == self.prune(b))
+            return same_json(self.prune(a), self.prune(b))
         try:
             return _equal_under(a, b, self._trie)
         except _NeedsPruning:
-            return bool(_prune(a, self._trie) == _prune(b, self._trie))
+            return same_json(_prune(a, self._trie), _prune(b, self._trie))
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON: like ``==`` except that ``true`` is not ``1`` (``1`` and ``1.0`` are)."""
+    if a != b:
+        return False
+    if type(a) is type(b):
+        if type(a) is dict or type(a) is list:
+            try:
+                if orjson.dumps(a) == orjson.dumps(b):
+                    return True
+            except TypeError:
+                pass
+            return _deep_same(a, b)
+        return True
+    return not isinstance(a, bool) and not isinstance(b, bool)
+
+
+def _deep_same(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(v, b[k]) for k, v in a.items())
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return same_json(a, b)
 
 
 def _equal_under(a: Any, b: Any, node: _PatternNode) -> bool:
     """``prune(a) == prune(b)`` for the patterns below ``node``, walking only where needed."""
-    if a == b:
+    if same_json(a, b):
         return True  # equal values stay equal whatever is pruned from both
     if type(a) is dict and type(b) is dict:
         return _dicts_equal_under(a, b, node)
@@ -224,7 +250,7 @@ def _dicts_equal_under(a: dict[Any, Any], b: dict[Any, Any], node: _PatternNode)
         if key not in b:
             return False
         if child is None:
-            if value != b[key]:
+            if not same_json(value, b[key]):
                 return False
         elif not _equal_under(value, b[key], child):
             return False
@@ -309,7 +335,7 @@ def diff_values(old: Any, new: Any, pointer: str = "") -> list[FieldChange]:
 
 
 def _diff(old: Any, new: Any, pointer: str) -> Iterator[FieldChange]:
-    if old == new and isinstance(old, bool) == isinstance(new, bool):
+    if same_json(old, new):
         return
     if isinstance(old, dict) and isinstance(new, dict):
         yield from _diff_dicts(old, new, pointer)

@@ -24,8 +24,9 @@ from typing import Any
 from jsonpointer import JsonPointer, JsonPointerException
 
 from trace_tui.core.exchange import RESPONSE_ATTRS, TOOL_OUTPUT_ATTRS, digest
+from trace_tui.core.fixtures import A_PENDING
 from trace_tui.core.model import Run, Step
-from trace_tui.core.readiness import readiness
+from trace_tui.core.readiness import Gap, readiness
 
 EDIT_OPS = ("add", "replace", "remove")
 EDITABLE_ROOTS = ("attributes", "status", "error", "name")
@@ -334,10 +335,38 @@ def _with_name(plan: ForkPlan, name: str) -> ForkPlan:
 
 
 def _readiness_warnings(parent: Run, fork_step: int) -> tuple[str, ...]:
-    """Refuse when replay from ``fork_step`` lacks something; return the softer gaps."""
+    """Refuse when replay from ``fork_step`` lacks something; return the softer gaps.
+
+    Gaps before the fork do not matter (those steps are copied). In a branch that stopped,
+    the step it stopped at (and the model call whose tool call it was) lacks its answer on
+    purpose, as does a call still running in a live trace: replay stops there unless given
+    an answer, so those gaps do not block.
+    """
     ready = readiness(parent)
-    blocking = [g for g in ready.blocking if not g.steps or max(g.steps) >= fork_step]
+    limit = _stopped_at(parent)
+
+    def blocks(gap: Gap) -> bool:
+        return not gap.steps or any(fork_step <= s < limit for s in gap.steps)
+
+    blocking = [g for g in ready.blocking if blocks(g)]
     if blocking:
         reasons = "; ".join(g.describe() for g in blocking)
         raise ForkError(f"cannot replay from step {fork_step}: {reasons}")
     return tuple(g.describe() for g in ready.warnings)
+
+
+def _unanswered(step: Step) -> bool:
+    """A step replay stopped at, or a call still running in a live trace."""
+    running = step.status == "running" and (step.kind == "llm" or step.tool_name is not None)
+    return running or A_PENDING in step.attributes
+
+
+def _stopped_at(run: Run) -> int:
+    """The first step number whose gaps are a replay's deliberate stop (or past the end)."""
+    pending = next((s for s in run.steps if _unanswered(s)), None)
+    if pending is None:
+        return len(run) + 1
+    if pending.kind == "llm":
+        return pending.number
+    asking = [s.number for s in run.steps[: pending.index] if s.kind == "llm"]
+    return asking[-1] if asking else pending.number

@@ -211,7 +211,7 @@ def run_replay(args: argparse.Namespace) -> int:
     _run_with_answers(replay, args.answer)
     output = Path(args.output) if args.output else loaded.path
     try:
-        path = save_branch(replay, loaded.parent_path, output=output, force=output == loaded.path)
+        path = save_branch(replay, loaded.parent_path, output=output)
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
     return _report(replay, path, args.json)

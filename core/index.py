@@ -168,6 +168,7 @@ class IndexedSource:
         self._updating = threading.Lock()
         self._waiter: ChangeWaiter | None = None
         self._flushed = False
+        self._stash: list[Lines | LongLine | Reset | Notice] = []
         self._failed: str | None = None
         self._first = True
         self._new_generation()
@@ -206,10 +207,14 @@ class IndexedSource:
         deadline = time.monotonic() + UPDATE_SECONDS
         while self._failed is None:
             budget = FIRST_SLICE_BYTES if self._first else SLICE_BYTES
-            for item in self._tail.read(budget):
+            items, self._stash = self._stash or self._tail.read(budget), []
+            for k, item in enumerate(items):
+                if isinstance(item, Reset) and self._old_generation_pending(state, before):
+                    self._stash = items[k:]  # report the old file's last steps first
+                    break
                 self._handle(item, state)
             self._publish()
-            if self._first or self._tail.caught_up or time.monotonic() > deadline:
+            if self._stash or self._first or self._tail.caught_up or time.monotonic() > deadline:
                 break
         self._first = False
         if self._tail.finished and not self._flushed:
@@ -222,9 +227,17 @@ class IndexedSource:
         return SourceUpdate(
             added=added, changed=changed, reset=state.reset,
             notice=state.notices[0] if state.notices else None, notices=tuple(state.notices[1:]),
-            complete=self._tail.caught_up or self._failed is not None,
+            complete=not self._stash and (self._tail.caught_up or self._failed is not None),
             progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
         )
+
+    def _old_generation_pending(self, state: _UpdateState, before: int) -> bool:
+        """Before a reset: did this update add or change steps the caller has not seen?"""
+        if not self._flushed:
+            self._flush_mapper()
+        if state.reset:  # a reset earlier in this update: every step now is unseen
+            return len(self.run) > 0
+        return len(self.run) != before or bool(state.changed)
 
     def _handle(self, item: Lines | LongLine | Reset | Notice, state: _UpdateState) -> None:
         if isinstance(item, Lines):

@@ -115,10 +115,10 @@ if msgspec is not None:
     _INT_OR_UNSET = frozenset((int, type(msgspec.UNSET)))
 
 _GET_TYPE = attrgetter("type")
-_GET_FIELDS = attrgetter(
+_GET_FIELDS = tuple(map(attrgetter, (
     "span_id", "parent_id", "kind", "name", "status", "error", "start_time", "end_time",
     "attributes",
-)
+)))
 _TOKEN_GET = tuple(attrgetter(n) for n in ("input_tokens", "output_tokens", "cache_read", "cache_write"))
 
 
@@ -148,7 +148,8 @@ def index_batch(
     if plan is None:
         return False
     _apply_starts(cols, plan, lines, offsets, first_line)
-    _apply_ends(cols, recs, lines, plan["is_end"], offsets, first_line, changed)
+    if plan["is_end"] is not None:
+        _apply_ends(cols, recs, lines, plan["is_end"], offsets, first_line, changed)
     cols.count += len(plan["hashes"])
     return True
 
@@ -160,10 +161,12 @@ def _plan(cols: StepColumns, recs: list[Any]) -> dict[str, Any] | None:
     is_end = list(map(eq, types, repeat("span_end"))) if "span_end" in types else None
     if False in is_start and (is_end is None or not all(map(or_, is_start, is_end))):
         return None  # run, branch or unknown records: slow path
-    columns = list(zip(*map(_GET_FIELDS, compress(recs, is_start))))
-    if not columns:
+    records = list(compress(recs, is_start))
+    if not records:
         return _empty_plan(is_start, is_end)
-    sids, parents, kinds, names, statuses, errors, starts, ends, attrs = columns
+    sids, parents, kinds, names, statuses, errors, starts, ends, attrs = (
+        list(map(get, records)) for get in _GET_FIELDS
+    )
     if set(map(type, sids)) - {str} or "" in sids:
         return None
     hashes = list(map(hash, sids))
@@ -175,7 +178,7 @@ def _plan(cols: StepColumns, recs: list[Any]) -> dict[str, Any] | None:
         return None
     has_error = list(map(truth, errors))
     if None in attrs:
-        attrs = tuple(_EMPTY_ATTRS if a is None else a for a in attrs)
+        attrs = [_EMPTY_ATTRS if a is None else a for a in attrs]
     tokens = [_token_column(list(map(get, attrs))) for get in _TOKEN_GET]
     start_col, end_col = _seconds(starts), _seconds(ends)
     if None in tokens or start_col is None or end_col is None:
@@ -194,7 +197,7 @@ def _empty_plan(is_start: list[bool], is_end: list[bool] | None) -> dict[str, An
             "start": array("d"), "end": array("d")}
 
 
-def _status_codes(types: list[str], statuses: tuple[Any, ...], has_error: list[bool]) -> list[int]:
+def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) -> list[int]:
     """Each new step's status code, by the builder's rules (one C-level pass when simple)."""
     normal = list(map(_STATUS_NORMAL.get, statuses))
     if True not in has_error and "span_start" not in types:
@@ -215,13 +218,13 @@ def _token_column(values: list[Any]) -> array[int] | None:
         return None
 
 
-def _seconds(values: tuple[Any, ...]) -> array[float] | None:
+def _seconds(values: list[Any]) -> array[float] | None:
     """Seconds since the epoch for decoded times (``NaN`` for none), as ``parse_time``."""
     kinds = set(map(type, values))
     if kinds == _DATETIME_ONLY:
         return array("d", map(datetime.timestamp, values))
     if kinds == _DATETIME_OR_NONE:
-        stamps = map(datetime.timestamp, map(_NONE_TO_SENTINEL.get, values, values))
+        stamps = list(map(datetime.timestamp, map(_NONE_TO_SENTINEL.get, values, values)))
         return array("d", map(_SENTINEL_TO_NAN.get, stamps, stamps))
     if not kinds - _FLOAT_OR_NONE:
         return array("d", map(_NONE_TO_NAN.get, values, values))

@@ -317,11 +317,24 @@ def _merge(spans: list[_Span]) -> list[_Span]:
 
 
 def _outside_placeholders(s: str, spans: list[_Span]) -> list[_Span]:
-    """Drop spans touching an existing placeholder, so redacting twice changes nothing."""
+    """Cut existing placeholders out of the spans, so redacting twice changes nothing.
+
+    A span is never dropped for touching a placeholder: an unterminated PEM block running to
+    the end of the string still masks everything up to the placeholder.
+    """
     taken = [(m.start(), m.end()) for m in _PLACEHOLDER.finditer(s)]
     if not taken:
         return spans
-    return [span for span in spans if not any(span[0] < b and a < span[1] for a, b in taken)]
+    pieces: list[_Span] = []
+    for start, end, kind in spans:
+        for ph_start, ph_end in taken:
+            if ph_start < end and start < ph_end:
+                if start < ph_start:
+                    pieces.append((start, ph_start, kind))
+                start = max(start, ph_end)
+        if start < end:
+            pieces.append((start, end, kind))
+    return pieces
 
 
 def _copy(obj: Any) -> Any:

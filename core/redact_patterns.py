@@ -143,14 +143,29 @@ def _alternation(table: dict[str, tuple[str, str]]) -> re.Pattern[str]:
 
 #: The shapes alone: tried at shape triggers, and "is this whole value a known key?".
 SHAPE_SCANNER = _alternation(SHAPES)
-#: The rules that start at a word (``Authorization``, ``Bearer``, ``password``, ``key``…).
-WORD_SCANNER = _alternation(
-    {g: CONTEXTS[g] for g in ("header", "bearer", "basic", "url_param", "assign")}
-)
 #: ``user:password@`` after ``://``.
 URL_PASSWORD_SCANNER = _alternation({"url_password": CONTEXTS["url_password"]})
 #: ``name = value`` alone, tried when ``name=value`` turned out not to be a URL parameter.
 ASSIGN = _alternation({"assign": CONTEXTS["assign"]})
+
+
+def _contexts(*groups: str) -> re.Pattern[str]:
+    return _alternation({group: CONTEXTS[group] for group in groups})
+
+
+#: The scanners tried at triggers; a trigger names one by its index (small alternations are
+#: cheaper: ``password`` in prose only needs the ``name = value`` rules tried and rejected).
+SCANNERS: tuple[re.Pattern[str], ...] = (
+    SHAPE_SCANNER,
+    URL_PASSWORD_SCANNER,
+    _contexts("header", "url_param", "assign"),
+    _contexts("header"),
+    _contexts("bearer"),
+    _contexts("basic"),
+    _contexts("url_param", "assign"),
+)
+_SHAPE, _URL_PASSWORD, _AUTH, _COOKIE, _BEARER, _BASIC, _PARAM = range(len(SCANNERS))
+SCANNER_BITS = 3
 
 # ---------------------------------------------------------------------------------------------
 # Triggers: every rule starts at (trigger position + offset), with the trigger found in the
@@ -158,11 +173,10 @@ ASSIGN = _alternation({"assign": CONTEXTS["assign"]})
 # them is returned at once: the fast path. Each group is searched only when its gate (a
 # character every rule of the group needs, found with one fast ``in``) is present.
 
-_SHAPE = SHAPE_SCANNER
-_WORD = WORD_SCANNER
-TRIGGER_GROUPS: tuple[tuple[tuple[str, ...], tuple[tuple[str, int, re.Pattern[str]], ...]], ...] = (
+Trigger = tuple[str, int, int]  # (substring, offset of the rule's start, index in SCANNERS)
+TRIGGER_GROUPS: tuple[tuple[tuple[str, ...], tuple[Trigger, ...]], ...] = (
     ((), (("akia", 0, _SHAPE), ("asia", 0, _SHAPE), ("aiza", 0, _SHAPE), ("eyj", 0, _SHAPE))),
-    ((), (("bearer", 0, _WORD), ("basic", 0, _WORD))),
+    ((), (("bearer", 0, _BEARER), ("basic", 0, _BASIC))),
     (
         ("-",),
         (("-----begin", 0, _SHAPE), ("sk-", 0, _SHAPE), ("xox", 0, _SHAPE), ("xapp-", 0, _SHAPE)),
@@ -178,20 +192,20 @@ TRIGGER_GROUPS: tuple[tuple[tuple[str, ...], tuple[tuple[str, int, re.Pattern[st
             ("github_pat_", 0, _SHAPE),
         ),
     ),
-    ((":",), (("://", 3, URL_PASSWORD_SCANNER),)),
+    ((":",), (("://", 3, _URL_PASSWORD),)),
     (
         (":", "="),
         (
-            ("auth", 0, _WORD),
-            ("cookie", 0, _WORD),
-            ("pass", 0, _WORD),
-            ("pwd", 0, _WORD),
-            ("secret", 0, _WORD),
-            ("token", 0, _WORD),
-            ("key", 0, _WORD),
-            ("credential", 0, _WORD),
-            ("jwt", 0, _WORD),
-            ("sig", 0, _WORD),
+            ("auth", 0, _AUTH),
+            ("cookie", 0, _COOKIE),
+            ("pass", 0, _PARAM),
+            ("pwd", 0, _PARAM),
+            ("secret", 0, _PARAM),
+            ("token", 0, _PARAM),
+            ("key", 0, _PARAM),
+            ("credential", 0, _PARAM),
+            ("jwt", 0, _PARAM),
+            ("sig", 0, _PARAM),
         ),
     ),
 )
@@ -272,24 +286,26 @@ _GLUED_VIEW = 1 << 16
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 
 
-def _anchors(s: str) -> list[tuple[int, re.Pattern[str]]]:
-    """Where a rule may start and which scanner to try there; empty for most strings."""
+def _anchors(s: str) -> list[int]:
+    """Sorted ``position << SCANNER_BITS | scanner index`` of every place a rule may start.
+
+    Empty for most strings. Packing both in one int keeps the sort cheap.
+    """
     low = s.lower()
     if len(low) != len(s):  # a rare character lower-cases to two: keep positions aligned
         low = s.translate(_ASCII_LOWER)
     if len(s) < SHORT_STRING and ANY_TRIGGER.search(low) is None:
         return []
-    found: list[tuple[int, re.Pattern[str]]] = []
+    found: list[int] = []
     for gates, triggers in TRIGGER_GROUPS:
         if gates and not _any_in(gates, s):
             continue
         for trigger, offset, scanner in triggers:
             at = low.find(trigger)
             while at >= 0:
-                found.append((at + offset, scanner))
+                found.append((at + offset) << SCANNER_BITS | scanner)
                 at = low.find(trigger, at + 1)
-    if len(found) > 1:
-        found.sort(key=_first)
+    found.sort()
     return found
 
 
@@ -300,10 +316,6 @@ def _any_in(chars: tuple[str, ...], s: str) -> bool:
     return False
 
 
-def _first(anchor: tuple[int, re.Pattern[str]]) -> int:
-    return anchor[0]
-
-
 def scan(s: str, fields: frozenset[str] = frozenset()) -> list[Span]:
     """``(start, end, kind)`` of every built-in secret in ``s``, sorted by start.
 
@@ -312,11 +324,17 @@ def scan(s: str, fields: frozenset[str] = frozenset()) -> list[Span]:
     """
     spans: list[Span] = []
     floor = last_end = 0
-    for anchor, scanner in _anchors(s):
+    mask = (1 << SCANNER_BITS) - 1
+    for packed in _anchors(s):
+        anchor = packed >> SCANNER_BITS
         if anchor < floor:
             continue
+        scanner = SCANNERS[packed & mask]
+        glued = anchor == last_end > 0
+        if not glued and scanner.match(s, anchor) is None:
+            continue  # the common case: a trigger word in ordinary text
         found = _rule_at(s, anchor, scanner, fields, last_end)
-        if found is None and anchor == last_end > 0:
+        if found is None and glued:
             # Glued to the secret just masked: judge it as a second pass will, with the
             # placeholder (not the secret's last character) in front, so that redacting
             # twice changes nothing.
@@ -423,13 +441,22 @@ def _plausible_assigned_value(s: str, m: re.Match[str], value: str, norm: str) -
     """Reject ``token: 12``, ``password: str``, ``token = get_token()`` and the like."""
     if _NUMBER.fullmatch(value) and not is_password_name(norm):
         return False
-    if m.start("v_assign") < 0:
-        return True  # quoted: taken as written
+    if m.start("v_assign") < 0 or _holds_shape(value):
+        return True  # quoted, or holding a key: taken as written
     if value.lower() in _NOT_A_VALUE or value.lower() in _SCHEME_WORDS:
         return False
     if s[m.end() : m.end() + 1] in ("(", "["):
         return False
     return not (_IDENTIFIER.fullmatch(value) and is_sensitive_name(normalize_name(value)))
+
+
+def _holds_shape(value: str) -> bool:
+    """True when a known key shape starts somewhere in ``value``."""
+    return any(
+        packed & ((1 << SCANNER_BITS) - 1) == _SHAPE
+        and SHAPE_SCANNER.match(value, packed >> SCANNER_BITS) is not None
+        for packed in _anchors(value)
+    )
 
 
 def _has_digit(value: str) -> bool:

@@ -134,8 +134,11 @@ class Replay:
         return self._writer.header(self.status, self.note, parent_path)
 
     def all_records(self, parent_path: str | None = None) -> list[dict[str, Any]]:
-        """Every record of the branch file, header first."""
-        return self.header(parent_path) + self.records
+        """Every record of the branch file: header, steps, and the step it stopped at if any."""
+        stopped = []
+        if self.pending is not None and self._current is not None:
+            stopped.append(self._writer.pending(self._current, self.pending.needs))
+        return self.header(parent_path) + self.records + stopped
 
     def to_run(self, parent_path: str | None = None) -> Run:
         """The branch as a :class:`Run`, for a screen to show it before or without saving."""
@@ -451,8 +454,10 @@ class Replay:
         if work.recorded is None:
             return "the request is new (the branch diverged) and nothing recorded matches it"
         fields = differing_fields(request_of(work.recorded).attributes, request.attributes)
+        if not fields and not has_response(work.recorded):
+            return f"step {work.recorded.number} has no recorded response (it never finished)"
         if not fields:
-            return "the recorded response to this request was already used"
+            return "the recorded response to this identical request was already used"
         where = f"step {work.recorded.number} in {', '.join(fields)}"
         return f"no recorded response matches the request (it differs from {where})"
 

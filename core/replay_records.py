@@ -26,6 +26,7 @@ from trace_tui.core.exchange import (
 from trace_tui.core.fixtures import (
     A_FIXTURE_STEP,
     A_MATCH,
+    A_PENDING,
     A_SOURCE,
     REPLAY_PREFIX,
     FixtureHit,
@@ -63,6 +64,7 @@ class WorkItem:
     request: ModelRequest | None = None
     forked: bool = False
     parent_id: str | None = None
+    span_id: str | None = None
 
 
 def script_item(step: Step) -> WorkItem:
@@ -138,6 +140,30 @@ class StepWriter:
         self.records.append(record)
         return record
 
+    def pending(self, item: WorkItem, needs: str) -> dict[str, Any]:
+        """The record of a step replay stopped at: its question, no answer, status ``unset``.
+
+        It is not kept in :attr:`records` (the step is written for real once answered) and
+        fixture stores never take an answer from it.
+        """
+        record = self._base(item, "llm" if item.request is not None else "tool")
+        if item.request is not None:
+            new, owned = item.request.attributes, REQUEST_ATTRS + RESPONSE_ATTRS
+        else:
+            assert item.call is not None
+            new = {A_TOOL_NAME: item.call.name, A_TOOL_ARGUMENTS: item.call.arguments}
+            if item.call.call_id is not None:
+                new[A_TOOL_CALL_ID] = item.call.call_id
+            owned = (A_TOOL_NAME, A_TOOL_ARGUMENTS, A_TOOL_CALL_ID, *TOOL_OUTPUT_ATTRS)
+        attrs = merge_attributes(record.get("attributes", {}), new, owned)
+        attrs.update({A_MATCH: "none", A_SOURCE: "none", A_PENDING: needs})
+        if item.request is not None:
+            attrs[A_REQUEST_HASH] = item.request.key
+        if item.forked:
+            attrs[A_FORKED] = True
+        record.update(attributes=attrs, status="unset", error=None)
+        return record
+
     def header(
         self, status: str, note: str | None, parent_path: str | None
     ) -> list[dict[str, Any]]:
@@ -190,16 +216,20 @@ class StepWriter:
 
     def _base(self, item: WorkItem, kind: str, name: str | None = None) -> dict[str, Any]:
         if item.recorded is not None:
-            return copy.deepcopy(item.template)
+            record = copy.deepcopy(item.template)
+            if record.get("type") == "span_start":  # recorded while running: now it has ended
+                record.update(type="span", status="unset", error=None)
+            return record
         previous = self.records[-1] if self.records else {}
         moment = previous.get("end_time") or previous.get("start_time")
         record: dict[str, Any] = {
             "type": "span",
-            "span_id": self._new_id(),
+            "span_id": item.span_id or self._new_id(),
             "parent_id": item.parent_id,
             "kind": kind,
             "name": name or str(item.template.get("name") or kind),
         }
+        item.span_id = record["span_id"]
         if moment:
             record.update(start_time=moment, end_time=moment)
         record.update(

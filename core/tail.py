@@ -137,6 +137,7 @@ class TailReader:
         if self._try_open(items):
             return
         if self.follow and not os.path.lexists(self.path):
+            self._said.clear()  # the first read() says "waiting" to whoever is listening
             return
         if not os.path.lexists(self.path):
             raise ValueError(f"{self.path}: no such file")

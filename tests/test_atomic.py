@@ -32,7 +32,9 @@ def test_write_creates_and_replaces(tmp_path: Path) -> None:
     assert _temps(tmp_path) == []
 
 
-def test_a_failed_rename_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_rename_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "branch.jsonl"
     target.write_bytes(b"old\n")
 

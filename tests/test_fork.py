@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.cli import main
 from trace_tui.core.fork import (
     ForkError,
@@ -35,7 +35,10 @@ RECORD = {
     "error": None,
     "attributes": {
         "gen_ai.tool.call.arguments": {"order_id": "A-1"},
-        "gen_ai.input.messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
+        "gen_ai.input.messages": [
+            {"role": "user", "content": "a"},
+            {"role": "user", "content": "b"},
+        ],
         "odd/key~name": 1,
     },
 }
@@ -43,10 +46,22 @@ RECORD = {
 
 def test_replace_add_remove_on_objects_and_arrays() -> None:
     edits = [
-        {"op": "replace", "path": "/attributes/gen_ai.tool.call.arguments/order_id", "value": "B-2"},
+        {
+            "op": "replace",
+            "path": "/attributes/gen_ai.tool.call.arguments/order_id",
+            "value": "B-2",
+        },
         {"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/user_id", "value": "u-1"},
-        {"op": "add", "path": "/attributes/gen_ai.input.messages/1", "value": {"role": "user", "content": "x"}},
-        {"op": "add", "path": "/attributes/gen_ai.input.messages/-", "value": {"role": "user", "content": "z"}},
+        {
+            "op": "add",
+            "path": "/attributes/gen_ai.input.messages/1",
+            "value": {"role": "user", "content": "x"},
+        },
+        {
+            "op": "add",
+            "path": "/attributes/gen_ai.input.messages/-",
+            "value": {"role": "user", "content": "z"},
+        },
         {"op": "remove", "path": "/attributes/gen_ai.input.messages/0"},
         {"op": "replace", "path": "/attributes/odd~1key~0name", "value": 2},
     ]
@@ -62,9 +77,18 @@ def test_replace_add_remove_on_objects_and_arrays() -> None:
     ("edit", "message"),
     [
         ({"op": "replace", "path": "/attributes/nope", "value": 1}, "nothing at that path"),
-        ({"op": "add", "path": "/attributes/nope/deeper", "value": 1}, "/attributes/nope does not exist"),
-        ({"op": "replace", "path": "/attributes/gen_ai.input.messages/5", "value": 1}, "out of range"),
-        ({"op": "replace", "path": "/attributes/gen_ai.input.messages/01", "value": 1}, "not an array index"),
+        (
+            {"op": "add", "path": "/attributes/nope/deeper", "value": 1},
+            "/attributes/nope does not exist",
+        ),
+        (
+            {"op": "replace", "path": "/attributes/gen_ai.input.messages/5", "value": 1},
+            "out of range",
+        ),
+        (
+            {"op": "replace", "path": "/attributes/gen_ai.input.messages/01", "value": 1},
+            "not an array index",
+        ),
         ({"op": "move", "path": "/attributes/x", "from": "/a"}, "not supported"),
         ({"op": "replace", "path": "/span_id", "value": "x"}, "can be edited"),
         ({"op": "replace", "path": "/kind", "value": "llm"}, "can be edited"),
@@ -82,7 +106,9 @@ def test_bad_edits_are_refused_with_the_reason(edit: dict, message: str) -> None
 def test_a_pointer_into_json_text_says_to_set_the_whole_value() -> None:
     record = {**RECORD, "attributes": {"gen_ai.tool.call.arguments": '{"order_id": "A-1"}'}}
     with pytest.raises(ForkError, match="set the whole value"):
-        apply_edits(record, [{"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/x", "value": 1}])
+        apply_edits(
+            record, [{"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/x", "value": 1}]
+        )
 
 
 def test_cli_values_are_json_with_a_plain_text_fallback() -> None:
@@ -97,9 +123,16 @@ def test_cli_values_are_json_with_a_plain_text_fallback() -> None:
 
 
 def test_set_replaces_existing_targets_and_adds_new_ones() -> None:
-    assert assignment_edit(RECORD, "/attributes/gen_ai.tool.call.arguments/order_id=\"B\"")["op"] == "replace"
+    assert (
+        assignment_edit(RECORD, '/attributes/gen_ai.tool.call.arguments/order_id="B"')["op"]
+        == "replace"
+    )
     added = assignment_edit(RECORD, "/attributes/gen_ai.tool.call.arguments/user_id=u-1")
-    assert added == {"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/user_id", "value": "u-1"}
+    assert added == {
+        "op": "add",
+        "path": "/attributes/gen_ai.tool.call.arguments/user_id",
+        "value": "u-1",
+    }
     assert assignment_edit(RECORD, "/attributes/x=15", as_string=True)["value"] == "15"
     assert assignment_edit(RECORD, "/attributes/x=a=b")["value"] == "a=b"  # split on the first =
     with pytest.raises(ForkError, match="expected /json/pointer=VALUE"):
@@ -124,11 +157,19 @@ def test_cli_edits_keep_a_stable_order() -> None:
 
 
 def test_outputs_edited_tells_answers_from_inputs() -> None:
-    assert outputs_edited([{"op": "replace", "path": "/attributes/gen_ai.tool.call.result/x", "value": 1}])
-    assert outputs_edited([{"op": "replace", "path": "/attributes/gen_ai.output.messages", "value": []}])
+    assert outputs_edited(
+        [{"op": "replace", "path": "/attributes/gen_ai.tool.call.result/x", "value": 1}]
+    )
+    assert outputs_edited(
+        [{"op": "replace", "path": "/attributes/gen_ai.output.messages", "value": []}]
+    )
     assert outputs_edited([{"op": "replace", "path": "/status", "value": "error"}])
-    assert not outputs_edited([{"op": "replace", "path": "/attributes/gen_ai.system_instructions", "value": ""}])
-    assert not outputs_edited([{"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/u", "value": 1}])
+    assert not outputs_edited(
+        [{"op": "replace", "path": "/attributes/gen_ai.system_instructions", "value": ""}]
+    )
+    assert not outputs_edited(
+        [{"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/u", "value": 1}]
+    )
 
 
 def test_step_record_round_trips_through_the_reader(write_trace) -> None:
@@ -138,9 +179,17 @@ def test_step_record_round_trips_through_the_reader(write_trace) -> None:
     assert again.problems == []
     for a, b in zip(run.steps, again.steps, strict=True):
         assert (a.span_id, a.parent_id, a.kind, a.name, a.status, a.error, a.attributes) == (
-            b.span_id, b.parent_id, b.kind, b.name, b.status, b.error, b.attributes,
+            b.span_id,
+            b.parent_id,
+            b.kind,
+            b.name,
+            b.status,
+            b.error,
+            b.attributes,
         )
-        assert a.start_time == pytest.approx(b.start_time) and a.end_time == pytest.approx(b.end_time)
+        assert a.start_time == pytest.approx(b.start_time) and a.end_time == pytest.approx(
+            b.end_time
+        )
 
 
 def test_plan_finds_steps_by_number_or_span_id() -> None:
@@ -157,17 +206,38 @@ def test_plan_finds_steps_by_number_or_span_id() -> None:
 def _unready_trace(write_trace):
     """llm 2 asks for a tool whose result was never recorded (tool step 3 has none)."""
     llm = {
-        "type": "span", "span_id": "l1", "parent_id": None, "kind": "llm", "name": "chat",
+        "type": "span",
+        "span_id": "l1",
+        "parent_id": None,
+        "kind": "llm",
+        "name": "chat",
         "attributes": {
             "gen_ai.input.messages": [{"role": "user", "content": "hi"}],
-            "gen_ai.output.messages": [{"role": "assistant", "content": None,
-                                        "tool_calls": [{"id": "c1", "name": "t", "arguments": {}}]}],
+            "gen_ai.output.messages": [
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c1", "name": "t", "arguments": {}}],
+                }
+            ],
         },
     }
-    first = {**llm, "span_id": "l0", "attributes": {**llm["attributes"], "gen_ai.output.messages": [
-        {"role": "assistant", "content": "hello"}]}}
-    tool = {"type": "span", "span_id": "t1", "parent_id": None, "kind": "tool", "name": "t",
-            "attributes": {"gen_ai.tool.name": "t", "gen_ai.tool.call.id": "c1"}}
+    first = {
+        **llm,
+        "span_id": "l0",
+        "attributes": {
+            **llm["attributes"],
+            "gen_ai.output.messages": [{"role": "assistant", "content": "hello"}],
+        },
+    }
+    tool = {
+        "type": "span",
+        "span_id": "t1",
+        "parent_id": None,
+        "kind": "tool",
+        "name": "t",
+        "attributes": {"gen_ai.tool.name": "t", "gen_ai.tool.call.id": "c1"},
+    }
     return write_trace([first, llm, tool])
 
 
@@ -188,8 +258,19 @@ def test_fork_command_writes_a_branch_and_never_touches_the_trace(tmp_path: Path
     trace = tmp_path / "discount_over_cap.jsonl"
     trace.write_bytes(DISCOUNT.read_bytes())
     before = _sha(trace), trace.stat().st_mtime_ns
-    code = main(["fork", str(trace), "--at", "5", "--set",
-                 "/attributes/gen_ai.tool.call.result/discount_pct=15", "--name", "cap", "--json"])
+    code = main(
+        [
+            "fork",
+            str(trace),
+            "--at",
+            "5",
+            "--set",
+            "/attributes/gen_ai.tool.call.result/discount_pct=15",
+            "--name",
+            "cap",
+            "--json",
+        ]
+    )
     assert code == 3  # stopped: needs a model response
     summary = json.loads(capsys.readouterr().out)
     assert summary["status"] == "needs_model_response"
@@ -213,6 +294,8 @@ def test_fork_command_refuses_bad_input_with_one_line(tmp_path: Path, capsys) ->
     assert err.count("\n") == 1 and "--set-string" in err
     assert main(["fork", str(trace), "--set", "/attributes/x=1"]) == 2
     assert "--at STEP is required" in capsys.readouterr().err
-    assert main(["fork", str(trace), "--at", "5", "--responder", "python:no_such_module_xyz:f"]) == 2
+    assert (
+        main(["fork", str(trace), "--at", "5", "--responder", "python:no_such_module_xyz:f"]) == 2
+    )
     assert "cannot import no_such_module_xyz" in capsys.readouterr().err
     assert not (tmp_path / ".trace-tui").exists()

@@ -139,6 +139,8 @@ def test_mapper_emits_tool_start_before_its_result_arrives() -> None:
         ("span_start", "llm"),
         ("span_start", "tool"),
     ]
+    # The next line (20, last-prompt) shows the message is complete: the call ends there.
+    assert [r["type"] for r in emitted[19] if r["type"] == "span_end"] == ["span_end"]
     ends = [r for r in emitted[21] if r["type"] == "span_end"]
-    assert len(ends) == 2  # the model call is complete, and the tool step ends with its result
-    assert ends[1]["attributes"]["gen_ai.tool.call.result"].startswith('{"order_id"')
+    assert len(ends) == 1  # the tool step ends when its result arrives
+    assert ends[0]["attributes"]["gen_ai.tool.call.result"].startswith('{"order_id"')

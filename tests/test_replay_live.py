@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.cli import main
 from trace_tui.core.fork import plan_fork
 from trace_tui.core.reader import open_run
@@ -53,7 +53,9 @@ class StubHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length))
-        self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.server.received.append(
+            {"path": self.path, "headers": dict(self.headers), "body": body}
+        )
         status, reply = (
             self.server.replies.pop(0)
             if self.server.replies and len(self.server.received) <= MAX_REQUESTS
@@ -73,7 +75,9 @@ class StubHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def stub() -> Iterator[StubServer]:
     server = StubServer([])
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -94,9 +98,20 @@ def completion(message: dict[str, Any], finish: str) -> tuple[int, dict[str, Any
 
 
 APPLY_15 = completion(
-    {"role": "assistant", "content": None, "tool_calls": [{
-        "id": "call_live", "type": "function",
-        "function": {"name": "apply_discount", "arguments": '{"order_id": "A-2291", "percent": 15}'}}]},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_live",
+                "type": "function",
+                "function": {
+                    "name": "apply_discount",
+                    "arguments": '{"order_id": "A-2291", "percent": 15}',
+                },
+            }
+        ],
+    },
     "tool_calls",
 )
 
@@ -112,40 +127,78 @@ def test_the_endpoint_receives_the_edited_context(stub: StubServer) -> None:
     assert request["headers"]["Authorization"] == "Bearer sk-test-123"
     body = request["body"]
     assert body["model"] == "gpt-4o-2024-08-06"
-    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (0.0, 1.0, 1024, 7)
+    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
+        0.0,
+        1.0,
+        1024,
+        7,
+    )
     messages = body["messages"]
     assert messages[0]["role"] == "system" and "Discounts above 20%" in messages[0]["content"]
     assert messages[2]["tool_calls"][0] == {
-        "id": "call_cust", "type": "function",
-        "function": {"name": "get_customer", "arguments": '{"customer_id": "C-118"}'}}
+        "id": "call_cust",
+        "type": "function",
+        "function": {"name": "get_customer", "arguments": '{"customer_id": "C-118"}'},
+    }
     assert messages[-1] == {
-        "role": "tool", "tool_call_id": "call_disc",
-        "content": '{"customer_id": "C-118", "discount_pct": 15, "source": "loyalty_v2"}'}
-    assert [t["function"]["name"] for t in body["tools"]] == ["get_customer", "get_loyalty_discount",
-                                                              "apply_discount"]
+        "role": "tool",
+        "tool_call_id": "call_disc",
+        "content": '{"customer_id": "C-118", "discount_pct": 15, "source": "loyalty_v2"}',
+    }
+    assert [t["function"]["name"] for t in body["tools"]] == [
+        "get_customer",
+        "get_loyalty_discount",
+        "apply_discount",
+    ]
     step6 = replay.replayed[1]["attributes"]
     assert step6["trace_tui.replay.match"] == "live"
     assert step6["trace_tui.replay.source"] == f"openai-compatible:{stub.url}"
     assert step6["gen_ai.output.messages"][0]["tool_calls"][0]["arguments"] == {
-        "order_id": "A-2291", "percent": 15}
-    assert (step6["gen_ai.usage.input_tokens"], step6["gen_ai.response.model"]) == (500, "stub-model")
+        "order_id": "A-2291",
+        "percent": 15,
+    }
+    assert (step6["gen_ai.usage.input_tokens"], step6["gen_ai.response.model"]) == (
+        500,
+        "stub-model",
+    )
     assert "sk-test-123" not in json.dumps(replay.all_records())
 
 
 def test_fork_command_with_a_live_model_and_the_key_from_an_env_var(
-    stub: StubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stub: StubServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    stub.replies += [APPLY_15, completion({"role": "assistant", "content": "Done: 15% applied."}, "stop")]
+    stub.replies += [
+        APPLY_15,
+        completion({"role": "assistant", "content": "Done: 15% applied."}, "stop"),
+    ]
     (tmp_path / "shop_tools.py").write_text(
         "def apply_discount(order_id, percent):\n    return {'ok': True, 'percent': percent}\n"
     )
     monkeypatch.setenv("STUB_KEY", "sk-env")
     trace = tmp_path / "d.jsonl"
     trace.write_bytes((SAMPLES / "discount_over_cap.jsonl").read_bytes())
-    code = main(["fork", str(trace), "--at", "5", "--set",
-                 "/attributes/gen_ai.tool.call.result/discount_pct=15",
-                 "--model", f"openai-compatible:{stub.url}", "--api-key-env", "STUB_KEY",
-                 "--model-name", "local-7b", "--tools", f"python:{tmp_path / 'shop_tools.py'}", "--json"])
+    code = main(
+        [
+            "fork",
+            str(trace),
+            "--at",
+            "5",
+            "--set",
+            "/attributes/gen_ai.tool.call.result/discount_pct=15",
+            "--model",
+            f"openai-compatible:{stub.url}",
+            "--api-key-env",
+            "STUB_KEY",
+            "--model-name",
+            "local-7b",
+            "--tools",
+            f"python:{tmp_path / 'shop_tools.py'}",
+            "--json",
+        ]
+    )
     assert code == 0, capsys.readouterr()
     out = json.loads(capsys.readouterr().out)
     assert [s["match"] for s in out["steps"]] == ["edited", "live", "live", "live"]
@@ -153,8 +206,11 @@ def test_fork_command_with_a_live_model_and_the_key_from_an_env_var(
     assert {r["headers"]["Authorization"] for r in stub.received} == {"Bearer sk-env"}
     second = stub.received[1]["body"]["messages"]
     assert second[-2]["tool_calls"][0]["id"] == "call_live"
-    assert second[-1] == {"role": "tool", "tool_call_id": "call_live",
-                          "content": '{"ok": true, "percent": 15}'}
+    assert second[-1] == {
+        "role": "tool",
+        "tool_call_id": "call_live",
+        "content": '{"ok": true, "percent": 15}',
+    }
     # replaying the saved branch offline reuses the live answers: no new request, same bytes
     branch = Path(out["branch"])
     saved = branch.read_bytes()
@@ -165,7 +221,9 @@ def test_fork_command_with_a_live_model_and_the_key_from_an_env_var(
 def test_an_endpoint_error_stops_the_replay_with_its_message(stub: StubServer) -> None:
     stub.replies.append((500, {"error": "model overloaded"}))
     run = open_run(SAMPLES / "discount_over_cap.jsonl")
-    replay = Replay(plan_fork(run, 5, [EDIT]), Sources(model=OpenAICompatibleResponder(stub.url, environ={})))
+    replay = Replay(
+        plan_fork(run, 5, [EDIT]), Sources(model=OpenAICompatibleResponder(stub.url, environ={}))
+    )
     assert replay.run() == SOURCE_ERROR
     assert replay.note.startswith(f"step 6: {stub.url}/chat/completions answered HTTP 500:")
     assert "Authorization" not in stub.received[0]["headers"]  # no key in the environment

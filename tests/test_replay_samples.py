@@ -11,8 +11,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from support import SAMPLE_FILES
 
+from support import SAMPLE_FILES
 from trace_tui.cli import main
 from trace_tui.core.branches import load_branch, save_branch, serialise
 from trace_tui.core.fork import plan_fork
@@ -64,4 +64,6 @@ def test_branch_files_are_valid_and_byte_identical_when_replayed_again(
     again = Replay(loaded.plan())
     again.run()
     assert serialise(again.all_records("../" + trace.name)) == saved
-    assert hashlib.sha256(trace.read_bytes()).digest() == hashlib.sha256(sample.read_bytes()).digest()
+    assert (
+        hashlib.sha256(trace.read_bytes()).digest() == hashlib.sha256(sample.read_bytes()).digest()
+    )

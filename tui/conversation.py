@@ -131,6 +131,8 @@ def _llm_exchange(out: Blocks, step: Step) -> None:
     if step.system_prompt:
         out.heading("system", "role-system")
         out.text("system", step.system_prompt)
+    else:
+        out.note("no system prompt was sent", "warn")
     for n, message in enumerate(step.input_messages):
         out.message(f"in{n}", message)
     out.blank()

@@ -28,6 +28,19 @@ class DiffApp(App[int]):
 
     TITLE = "trace-tui diff"
     ENABLE_COMMAND_PALETTE = False
+    #: The widgets fall back on Textual's $success/$error/$block-cursor-*; our themes name
+    #: their own diff and cursor colours, used here (the debugger can add the same rules).
+    CSS = """
+    AlignedSteps > .aligned-steps--added { color: $diff-added; }
+    AlignedSteps > .aligned-steps--removed { color: $diff-removed; }
+    AlignedSteps > .aligned-steps--cursor { background: $step-cursor 60%; }
+    AlignedSteps:focus > .aligned-steps--cursor { background: $step-cursor; }
+    DiffDetail > .diff-detail--added { color: $diff-added; }
+    DiffDetail > .diff-detail--removed { color: $diff-removed; }
+    DiffDetail > .diff-detail--gone { color: $diff-removed; }
+    DiffSummary > .diff-summary--added { color: $diff-added; }
+    DiffSummary > .diff-summary--removed { color: $diff-removed; }
+    """
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ and the core diff, so the debugger can push it for a branch and its parent.
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -54,8 +55,8 @@ class DiffSummary(Static):
         padding: 0 1;
         background: $panel;
         & > .diff-summary--label { text-style: bold; }
-        & > .diff-summary--added { color: $diff-added; }
-        & > .diff-summary--removed { color: $diff-removed; }
+        & > .diff-summary--added { color: $success; }
+        & > .diff-summary--removed { color: $error; }
         & > .diff-summary--changed { color: $warning; }
         & > .diff-summary--muted { color: $foreground-muted; }
     }
@@ -75,8 +76,9 @@ class DiffSummary(Static):
             text.append("   " if tag == "A" else "")
         return text
 
-    def show(self, diff: RunDiff | None, left: RunView, right: RunView,
-             labels: tuple[str, str]) -> None:
+    def show(
+        self, diff: RunDiff | None, left: RunView, right: RunView, labels: tuple[str, str]
+    ) -> None:
         """Redraw for ``diff`` (``None``: still comparing); one line per fact, never wrapped."""
         lines = [self.show_labels(left, right, labels)]
         if diff is None:
@@ -109,14 +111,20 @@ class DiffSummary(Static):
     def _counts(self, diff: RunDiff) -> Text:
         counts = diff.counts()
         text = Text(end="")
-        for status, mark, part in ((SAME, "=", "muted"), (CHANGED, "~", "changed"),
-                                   (ADDED, "+", "added"), (REMOVED, "-", "removed")):
+        for status, mark, part in (
+            (SAME, "=", "muted"),
+            (CHANGED, "~", "changed"),
+            (ADDED, "+", "added"),
+            (REMOVED, "-", "removed"),
+        ):
             text.append(f"{mark} {counts[status]} {status}  ", self.part_style(part))
         first = diff.first_divergence
         if first is None:
             ignored = ", ".join(diff.rules.words) or "nothing"
-            text.append(f"equivalent (ignoring {display_str(ignored, one_line=True)})",
-                        self.part_style("label"))
+            text.append(
+                f"equivalent (ignoring {display_str(ignored, one_line=True)})",
+                self.part_style("label"),
+            )
         else:
             where = display_str(step_title(diff, diff.rows[first]), one_line=True, limit=60)
             text.append(f"first divergence: row {first + 1}, {where}", self.part_style("label"))
@@ -134,13 +142,28 @@ class DiffScreen(Screen[None]):
     }
     """
 
-    BINDINGS: list[BindingType] = [
-        Binding("n,right_square_bracket", "next_difference", "Next diff",
-                id="diff.next", tooltip="Jump to the next row that differs"),
-        Binding("p,left_square_bracket", "previous_difference", "Prev diff",
-                id="diff.previous", tooltip="Jump to the previous row that differs"),
-        Binding("f", "first_divergence", "First divergence", id="diff.first_divergence",
-                tooltip="Jump to the first row where the runs differ"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "n,right_square_bracket",
+            "next_difference",
+            "Next diff",
+            id="diff.next",
+            tooltip="Jump to the next row that differs",
+        ),
+        Binding(
+            "p,left_square_bracket",
+            "previous_difference",
+            "Prev diff",
+            id="diff.previous",
+            tooltip="Jump to the previous row that differs",
+        ),
+        Binding(
+            "f",
+            "first_divergence",
+            "First divergence",
+            id="diff.first_divergence",
+            tooltip="Jump to the first row where the runs differ",
+        ),
         Binding("q,escape", "close", "Close", id="diff.close", tooltip="Close the diff"),
     ]
 

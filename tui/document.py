@@ -58,9 +58,28 @@ def wrap_text(value: str, width: int, *, limit: int) -> tuple[list[str], int]:
     out: list[str] = []
     safe = "".join(display_str(shown[i : i + _CHUNK]) for i in range(0, len(shown), _CHUNK))
     for raw in safe.split("\n"):
-        raw = raw.replace("\t", "    ")
-        if cell_len(raw) <= width:
-            out.append(raw)
-        else:
-            out.extend(chop_cells(raw, width))
+        out.extend(wrap_words(raw.replace("\t", "    "), width))
     return out, left
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """Wrap one line at spaces to ``width`` cells; words longer than a line are cut."""
+    if cell_len(text) <= width:
+        return [text]
+    out: list[str] = []
+    current, used = "", 0
+    for word in text.split(" "):
+        size = cell_len(word)
+        if current and used + 1 + size <= width:
+            current, used = f"{current} {word}", used + 1 + size
+            continue
+        if current or out:
+            out.append(current)
+        if size <= width:
+            current, used = word, size
+            continue
+        pieces = chop_cells(word, width)
+        out.extend(pieces[:-1])
+        current, used = pieces[-1], cell_len(pieces[-1])
+    out.append(current)
+    return out

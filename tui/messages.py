@@ -13,12 +13,17 @@ from trace_tui.core.model import RunView
 
 
 class ReaderProgress(Message):
-    """The run now has ``count`` scanned steps; reading is ``complete`` or at ``progress``."""
+    """The run has ``count`` steps, ``scanned`` of them in the facts; ``progress`` of the file.
 
-    def __init__(self, run: RunView, count: int, *, progress: float, complete: bool) -> None:
+    ``complete`` means the file is read and every step scanned (until a live file grows).
+    """
+
+    def __init__(self, run: RunView, count: int, *, scanned: int, progress: float,
+                 complete: bool) -> None:
         super().__init__()
         self.run = run
         self.count = count
+        self.scanned = scanned
         self.progress = progress
         self.complete = complete
 

@@ -68,7 +68,7 @@ class ApiExchangeMapper:
                 )
             ]
         request = request_attributes(provider, record.get("request_body"))
-        out = self._tool_results(request.get("gen_ai.input.messages") or [], start)
+        out = self._tool_results(request.get("gen_ai.input.messages") or [], start, record)
         attrs = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": _PROVIDER_NAMES[provider],
@@ -96,14 +96,17 @@ class ApiExchangeMapper:
                 source=record,
             )
         )
-        out += self._tool_calls(attrs.get("gen_ai.output.messages") or [], end)
+        out += self._tool_calls(attrs.get("gen_ai.output.messages") or [], end, record)
         return out
 
     def finish(self) -> Iterable[dict[str, Any]]:
         """Tool calls no later request answered stay running: their results were never sent."""
         return ()
 
-    def _tool_calls(self, outputs: list[dict[str, Any]], at: float | None) -> list[dict[str, Any]]:
+    def _tool_calls(
+        self, outputs: list[dict[str, Any]], at: float | None, record: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Running tool steps for the calls a response asked for (source: that exchange)."""
         out = []
         for message in outputs:
             for call in message.get("tool_calls") or ():
@@ -124,11 +127,15 @@ class ApiExchangeMapper:
                             "gen_ai.tool.call.arguments": call.get("arguments"),
                             A_IMPORT_NOTE: _RECONSTRUCTED,
                         },
+                        source=record,
                     )
                 )
         return out
 
-    def _tool_results(self, inputs: list[dict[str, Any]], at: float | None) -> list[dict[str, Any]]:
+    def _tool_results(
+        self, inputs: list[dict[str, Any]], at: float | None, record: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """End the pending tool steps whose results this request sends back."""
         out = []
         for message in inputs:
             call_id = message.get("tool_call_id")
@@ -145,6 +152,7 @@ class ApiExchangeMapper:
                         status="ok",
                         error=error,
                         attributes={"gen_ai.tool.call.result": content},
+                        source=record,
                     )
                 )
         return out

@@ -415,6 +415,7 @@ class ClaudeCodeMapper:
             parent_id=tool_span or self._turn,
             start=rec.get("timestamp"),
             attributes=attrs,
+            source=rec,
         )
 
     # ----------------------------------------------------------------- other lines

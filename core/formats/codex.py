@@ -148,7 +148,9 @@ class CodexMapper:
             environment=env or None,
         )
 
-    def _ensure_turn(self, ts: Any, name: str | None = None) -> list[dict[str, Any]]:
+    def _ensure_turn(
+        self, ts: Any, name: str | None = None, record: Any = None
+    ) -> list[dict[str, Any]]:
         if self._turn is not None:
             return []
         self._turn = self._id("turn")
@@ -157,7 +159,12 @@ class CodexMapper:
         attrs = {"gen_ai.agent.name": "codex", "codex.prompt": name}
         return [
             span_start(
-                self._turn, "agent", short(name) if name else "turn", start=ts, attributes=attrs
+                self._turn,
+                "agent",
+                short(name) if name else "turn",
+                start=ts,
+                attributes=attrs,
+                source=record,
             )
         ]
 
@@ -172,7 +179,7 @@ class CodexMapper:
         kind, out = item.get("type"), []
         self._turn_end = ts
         if kind == "message" and item.get("role") == "assistant" or kind in _OUTPUT_ITEMS:
-            out += self._ensure_turn(ts)
+            out += self._ensure_turn(ts, record=record)
             out += self._model_output(item, record, ts)
         elif kind in _RESULTS:
             out += self._close_llm(ts)
@@ -183,7 +190,7 @@ class CodexMapper:
             if kind == "message" and item.get("role") == "user" and _is_prompt(item):
                 if self._turn_open:
                     out += self._end_turn()
-                out += self._ensure_turn(ts, text_of(item.get("content")))
+                out += self._ensure_turn(ts, text_of(item.get("content")), record)
             if kind == "compaction":
                 self._truncated = True
             self._history.add(item)

@@ -104,8 +104,12 @@ def repair_truncated(data: bytes) -> tuple[Any, int]:
     """
     stack: list[bytes] = []
     points: list[tuple[int, bytes]] = []
+    last_end = 0
     for match in _TOKEN.finditer(data):
         token, pos = match.group(), match.start()
+        if b'"' in data[last_end:pos]:
+            break  # a string opened there and never closed: everything after it is inside it
+        last_end = match.end()
         if token in (b"{", b"["):
             stack.append(token)
             points.append((pos + 1, _closers(stack)))

@@ -402,7 +402,12 @@ def normalize_tools(tools: Any) -> list[dict[str, Any]]:
         if isinstance(inner.get("description"), str):
             definition["description"] = inner["description"]
         params = maybe_json(
-            inner.get("parameters", inner.get("input_schema", inner.get("parameters_json_schema")))
+            first(
+                inner.get("parameters"),
+                inner.get("input_schema"),
+                inner.get("inputSchema"),
+                inner.get("parameters_json_schema"),
+            )
         )
         if isinstance(params, dict):
             definition["parameters"] = params

@@ -61,6 +61,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         self.facts = RunFacts()
         self.run_view: RunView = source.run
         self.count = 0
+        self.scanned = 0
         self.cursor = StepCursor(0, follow=follow)
         self.progress = 0.0
         self.complete = False
@@ -118,6 +119,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         """More steps were read (or reading finished): grow the cursor and the panes."""
         old = self.count
         self.run_view, self.count = message.run, message.count
+        self.scanned = message.scanned
         self.progress, self.complete = message.progress, message.complete
         before = self.cursor.position
         self.cursor.grow(self.count)
@@ -128,13 +130,13 @@ class DebuggerScreen(FindingMixin, Screen[None]):
                 self.cursor.following = False
         if self.follow_mode:
             self._steps.clear()
-        self.query_one(SpanTree).set_run(self.run_view, self.count)
+        self.query_one(SpanTree).set_run(self.run_view, self.count, scanned=self.scanned)
         self.filter_grew(old, self.count)
         self._cursor_changed()
 
     def on_reader_reset(self, message: ReaderReset) -> None:
         """The file was truncated or replaced: start over, say so."""
-        self.run_view, self.count = message.run, 0
+        self.run_view, self.count, self.scanned = message.run, 0, 0
         self._steps.clear()
         self._shown = None
         self.cursor = StepCursor(0, follow=self.follow_mode)
@@ -232,7 +234,9 @@ class DebuggerScreen(FindingMixin, Screen[None]):
             errors=self.facts.error_count,
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
-            busy=self.finding_busy,
+            busy=self.finding_busy or (
+                f"scanning {self.scanned / self.count:.0%}"
+                if self.complete is False and self.progress >= 1.0 and self.count else None),
             notice=self.notice,
             rewound=max(0, self.count - 1 - position) if position >= 0 else 0,
         ))

@@ -49,13 +49,13 @@ class DiffDetail(VerticalScroll, can_focus=True):
     DiffDetail {
         background: $surface;
         padding: 0 1;
-        & > .diff-detail--added { color: $diff-added; text-style: underline; }
-        & > .diff-detail--removed { color: $diff-removed; text-style: strike; }
+        & > .diff-detail--added { color: $success; text-style: underline; }
+        & > .diff-detail--removed { color: $error; text-style: strike; }
         & > .diff-detail--changed { color: $warning; }
         & > .diff-detail--pointer { color: $primary; }
         & > .diff-detail--muted { color: $foreground-muted; }
         & > .diff-detail--title { text-style: bold; }
-        & > .diff-detail--gone { color: $diff-removed; }
+        & > .diff-detail--gone { color: $error; }
         & > Static { width: 1fr; }
     }
     """
@@ -90,11 +90,15 @@ class DetailText:
         """Title, deltas, then changes (paired rows) or the step's payload (one side)."""
         out = Text(end="")
         out.append(f"{row.marker} row {number + 1}: ", self.widget.part_style(_status_style(row)))
-        out.append(display_str(step_title(self.diff, row), one_line=True, limit=160),
-                   self.widget.part_style("title"))
+        out.append(
+            display_str(step_title(self.diff, row), one_line=True, limit=160),
+            self.widget.part_style("title"),
+        )
         out.append(f"  — {_STATUS_WORDS[row.status]}\n", self.widget.part_style("muted"))
-        out.append(f"A step {_num(row.left)}  ↔  B step {_num(row.right)}\n",
-                   self.widget.part_style("muted"))
+        out.append(
+            f"A step {_num(row.left)}  ↔  B step {_num(row.right)}\n",
+            self.widget.part_style("muted"),
+        )
         self._deltas(out, self.diff.deltas(row))
         if row.status == CHANGED:
             out.append(f"\n{len(row.changes)} change(s):\n", self.widget.part_style("title"))
@@ -105,11 +109,16 @@ class DetailText:
                 self._change(out, change)
         elif row.status == SAME:
             ignored = ", ".join(self.diff.rules.words) or "nothing"
-            out.append(f"\nNo difference (ignoring: {display_str(ignored, one_line=True)}).\n",
-                       self.widget.part_style("muted"))
+            out.append(
+                f"\nNo difference (ignoring: {display_str(ignored, one_line=True)}).\n",
+                self.widget.part_style("muted"),
+            )
         else:
-            step = (self.diff.right.step(row.right) if row.right is not None
-                    else self.diff.left.step(row.left or 0))
+            step = (
+                self.diff.right.step(row.right)
+                if row.right is not None
+                else self.diff.left.step(row.left or 0)
+            )
             self._payload(out, step, "added" if row.status == ADDED else "removed")
         return out
 
@@ -127,8 +136,10 @@ class DetailText:
     def _change(self, out: Text, change: FieldChange) -> None:
         mark = {"added": "+", "removed": "-", "changed": "~"}[change.op]
         out.append(f"  {mark} ", self.widget.part_style(change.op))
-        out.append(display_str(change.pointer or "/", one_line=True, limit=200),
-                   self.widget.part_style("pointer"))
+        out.append(
+            display_str(change.pointer or "/", one_line=True, limit=200),
+            self.widget.part_style("pointer"),
+        )
         if change.words is not None:
             out.append("\n")
             self._words(out, change.words)
@@ -161,8 +172,10 @@ class DetailText:
         out.append("\nstep payload:\n", self.widget.part_style("title"))
         for label, value in _payload_fields(step):
             out.append(f"  {label}: ", self.widget.part_style("pointer"))
-            out.append(display_str(short_json(value, 600), one_line=True, limit=600),
-                       self.widget.part_style("added" if side == "added" else "gone"))
+            out.append(
+                display_str(short_json(value, 600), one_line=True, limit=600),
+                self.widget.part_style("added" if side == "added" else "gone"),
+            )
             out.append("\n")
 
 
@@ -174,8 +187,7 @@ def _payload_fields(step: Step) -> list[tuple[str, Any]]:
     if step.kind == "tool":
         fields += [("arguments", step.tool_arguments), ("result", step.tool_result)]
     elif step.kind == "llm":
-        fields += [("model", step.model),
-                   ("answer", [m.to_json() for m in step.output_messages])]
+        fields += [("model", step.model), ("answer", [m.to_json() for m in step.output_messages])]
     elif step.kind == "retrieval":
         fields += [("query", step.retrieval_query), ("documents", len(step.documents))]
     return fields

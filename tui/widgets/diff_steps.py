@@ -14,6 +14,8 @@ diff logic: it is given a :class:`~trace_tui.core.diff.RunDiff` and posts
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -56,28 +58,59 @@ class AlignedSteps(ScrollView, can_focus=True):
         background: $surface;
         & > .aligned-steps--same { color: $foreground-muted; }
         & > .aligned-steps--changed { color: $warning; text-style: bold; }
-        & > .aligned-steps--added { color: $diff-added; text-style: bold; }
-        & > .aligned-steps--removed { color: $diff-removed; text-style: bold; }
+        & > .aligned-steps--added { color: $success; text-style: bold; }
+        & > .aligned-steps--removed { color: $error; text-style: bold; }
         & > .aligned-steps--missing { color: $foreground-muted; }
         & > .aligned-steps--delta { color: $foreground-muted; }
-        & > .aligned-steps--cursor { background: $step-cursor 60%; }
-        &:focus > .aligned-steps--cursor { background: $step-cursor; }
+        & > .aligned-steps--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .aligned-steps--cursor { background: $block-cursor-background; }
     }
     """
 
-    BINDINGS: list[BindingType] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="diff.cursor_down",
-                tooltip="Select the next row"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="diff.cursor_up",
-                tooltip="Select the previous row"),
-        Binding("pagedown", "page_down_rows", "Page down", show=False, id="diff.page_down",
-                tooltip="Move a screenful down"),
-        Binding("pageup", "page_up_rows", "Page up", show=False, id="diff.page_up",
-                tooltip="Move a screenful up"),
-        Binding("home,g", "first_row", "First", show=False, id="diff.first",
-                tooltip="Select the first row"),
-        Binding("end,G", "last_row", "Last", show=False, id="diff.last",
-                tooltip="Select the last row"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="diff.cursor_down",
+            tooltip="Select the next row",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="diff.cursor_up",
+            tooltip="Select the previous row",
+        ),
+        Binding(
+            "pagedown",
+            "page_down_rows",
+            "Page down",
+            show=False,
+            id="diff.page_down",
+            tooltip="Move a screenful down",
+        ),
+        Binding(
+            "pageup",
+            "page_up_rows",
+            "Page up",
+            show=False,
+            id="diff.page_up",
+            tooltip="Move a screenful up",
+        ),
+        Binding(
+            "home,g",
+            "first_row",
+            "First",
+            show=False,
+            id="diff.first",
+            tooltip="Select the first row",
+        ),
+        Binding(
+            "end,G", "last_row", "Last", show=False, id="diff.last", tooltip="Select the last row"
+        ),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -89,17 +122,20 @@ class AlignedSteps(ScrollView, can_focus=True):
             super().__init__()
             self.row = row
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.diff: RunDiff | None = None
         self._version = 0
+        self._digits = 5
         self._cache: LRUCache[tuple[int, bool, int, int], Strip] = LRUCache(2048)
 
     # ----------------------------------------------------------------- data
     def set_diff(self, diff: RunDiff, row: int | None = None) -> None:
         """Show ``diff`` and select ``row`` (default: the first row)."""
         self.diff = diff
+        self._digits = max(3, len(str(max(len(diff.left), len(diff.right)))))
         self._version += 1
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(diff.rows))
@@ -183,12 +219,17 @@ class AlignedSteps(ScrollView, can_focus=True):
         status_style = self.get_component_rich_style(f"aligned-steps--{diff_row.status}")
         missing = self.get_component_rich_style("aligned-steps--missing")
         column = max(8, (width - FIXED_WIDTH) // 2)
+        digits = self._digits
         line = Text(no_wrap=True, end="")
         line.append(f"{diff_row.marker} ", status_style)
         line.append("│ ", missing)
-        line.append_text(_side(self.diff.left, diff_row.left, column, status_style, missing))
+        line.append_text(
+            _side(self.diff.left, diff_row.left, column, digits, status_style, missing)
+        )
         line.append(" │ ", missing)
-        line.append_text(_side(self.diff.right, diff_row.right, column, status_style, missing))
+        line.append_text(
+            _side(self.diff.right, diff_row.right, column, digits, status_style, missing)
+        )
         line.append(" │", missing)
         delta = self.diff.deltas(diff_row)["tokens"].change
         text = f"{delta:+,.0f}" if delta else ""
@@ -208,14 +249,16 @@ class AlignedSteps(ScrollView, can_focus=True):
         return Strip(segments, width).adjust_cell_length(width, base)
 
 
-def _side(run: RunView, index: int | None, width: int, style: Style, missing: Style) -> Text:
+def _side(
+    run: RunView, index: int | None, width: int, digits: int, style: Style, missing: Style
+) -> Text:
     """One side of a row: ``number symbol name`` cut to ``width`` cells, or a blank."""
     text = Text(no_wrap=True, end="")
     if index is None:
-        text.append(f"{'·':>5}", missing)
+        text.append(f"{'·':>{digits}}", missing)
     else:
         step = run.step(index)
-        text.append(f"{step.number:>5} {kind_symbol(step.kind)} ", style)
+        text.append(f"{step.number:>{digits}} {kind_symbol(step.kind)} ", style)
         text.append(display_str(step.name, one_line=True, limit=width), style)
     text.truncate(width, overflow="ellipsis", pad=True)
     return text

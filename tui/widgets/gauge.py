@@ -12,6 +12,7 @@ in a short pane and as a list in a tall one.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from rich.style import Style
@@ -102,7 +103,7 @@ class ContextGauge(Widget):
         if model.breakdown is None:
             return Text(f"Context: no model call yet at step {model.cursor_number}",
                         style=self._s("muted"))
-        if self.has_class("-tall"):
+        if self.size.height >= 14:
             return self._tall(model, model.breakdown, width)
         return self._compact(model, model.breakdown, width)
 
@@ -185,7 +186,11 @@ class ContextGauge(Widget):
             word = "over the window" if b.level == "over" else "above 80% of the window"
             lines.append(Text(f"⚠ {fmt_percent(b.fraction)}: {word}", style=self._s(b.level)))
         for note in model.notes:
-            lines.append(Text(f"⚠ {note.text}", style=self._s("warn")))
+            if compact:
+                lines.append(Text(f"⚠ {note.text}", style=self._s("warn")))
+                continue
+            for n, part in enumerate(textwrap.wrap(note.text, max(10, width - 2))):
+                lines.append(Text(("⚠ " if n == 0 else "  ") + part, style=self._s("warn")))
         peaks = Text(style=self._s("muted"))
         for label, info in (("peak so far", model.peak_so_far), ("run peak", model.run_peak)):
             if info is None:

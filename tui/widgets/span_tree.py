@@ -136,18 +136,26 @@ class SpanTree(ScrollView, can_focus=True):
             return self.visibility.rows_upto(self._cursor)
         return len(self.visibility)
 
-    def set_run(self, run: RunView, count: int, *, reset: bool = False) -> None:
-        """Show the first ``count`` steps of ``run`` (a grown or, with ``reset``, new run)."""
+    def set_run(self, run: RunView, count: int, *, scanned: int | None = None,
+                reset: bool = False) -> None:
+        """Show the first ``count`` steps of ``run`` (a grown or, with ``reset``, new run).
+
+        ``scanned`` steps have their facts (parents) known; while steps are collapsed or
+        filtered, only those can be placed, so later ones appear as the scan catches up.
+        """
         self._run = run
         if reset:
             self.visibility = TreeVisibility()
             self._cache.clear()
             self._generation += 1
-        if count > self.visibility.count:
-            self.visibility.extend(count, self.facts.parents() if self.visibility.active
-                                   else ())
-        elif count < self.visibility.count:
-            self.visibility.rebuild(count, self.facts.parents())
+        known = count if scanned is None else min(count, scanned)
+        vis = self.visibility
+        if not vis.active:
+            vis.count = count
+        elif known > vis.count:
+            vis.extend(known, self.facts.parents())
+        elif count < vis.count:
+            vis.rebuild(count, self.facts.parents())
         self._count = count
         self._update_size()
         self.refresh()
@@ -255,6 +263,7 @@ class SpanTree(ScrollView, can_focus=True):
         future = index > self._cursor >= 0
         start = self._cursor_start
         running_then = (not future and not here and start is not None
+                        and self._cursor < self._count - 1
                         and row.end_time is not None and row.end_time > start)
         fold = 0
         if self.facts.has_children(index):

@@ -2,7 +2,7 @@
 
 Each cell stands for a slice of steps. Its height is the largest prompt (input tokens) of the
 model calls in that slice, so context growth and resets are visible at a glance; a slice with
-a failed step shows a cross; the cursor's cell is highlighted and later cells are dimmed.
+a failed step shows a cross (or, where errors are everywhere, the error colour); the cursor's cell is highlighted and later cells are dimmed.
 Clicking a cell moves the cursor there. Everything comes from
 :class:`~trace_tui.core.run_facts.RunFacts` by bisection, so a million steps cost the same.
 """
@@ -90,17 +90,19 @@ class StepBar(Widget):
         profile = self._cells(cells)
         top = max(profile) if profile else -1
         cursor_cell = self._cursor * cells // count if self._cursor >= 0 else -1
+        dense = self.facts.error_count > cells // 4
         for cell in range(cells):
             start = -(-cell * count // cells)
             end = -(-(cell + 1) * count // cells)
             tokens = profile[cell] if cell < len(profile) else -1
-            if self.facts.errors_in(start, end):
-                char, cell_style = ERROR_SYMBOL, style("step-bar--error")
-            elif tokens >= 0 and top > 0:
+            if tokens >= 0 and top > 0:
                 char = _LEVELS[min(7, tokens * 8 // (top + 1))]
                 cell_style = style("step-bar--cell")
             else:
                 char, cell_style = "─", style("step-bar--plain")
+            if self.facts.errors_in(start, end):
+                cell_style = style("step-bar--error")
+                char = char if dense else ERROR_SYMBOL
             if cell == cursor_cell:
                 cell_style = cell_style + style("step-bar--cursor")
             elif cell > cursor_cell >= 0:
