@@ -268,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Align the steps of two runs by what they are and show what changed. "
         "Without --plain/--json, opens the side-by-side screen (prints the plain report when "
         "output is not a terminal). Ids and timestamps are ignored unless --strict.",
+        epilog="exit status: 0 the runs are equivalent, 1 they differ, 2 bad input "
+        "(like diff(1)); differences in the run records alone do not count.",
     )
     p.add_argument(
         "left", metavar="A", help="the run before (alone: a branch file, diffed with its parent)"

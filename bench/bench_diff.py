@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -28,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.align import align_signatures, signatures
+from trace_tui.core.align import align_runs, align_signatures, signatures
 from trace_tui.core.builder import RunBuilder
 from trace_tui.core.diff import diff_runs
 from trace_tui.core.model import Run
@@ -180,22 +181,24 @@ def _build(body: list[dict[str, Any]], prefix: str, shift: float) -> Run:
     return run
 
 
-def _time(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
-    times, value = [], None
+def _time(fn: Callable[[], Any], repeats: int) -> tuple[list[float], list[float], Any]:
+    """Wall-clock and CPU seconds of each of ``repeats`` calls, and the last result."""
+    walls, cpus, value = [], [], None
     for _ in range(repeats):
-        start = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         value = fn()
-        times.append(time.perf_counter() - start)
-    return times, value
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus, value
 
 
 def bench_scenario(name: str, steps: int, variety: int, repeats: int) -> dict[str, Any]:
-    """Time signatures, alignment and the full diff of one generated pair."""
+    """Time the alignment (signatures + matching) and the full diff of one generated pair."""
     left, right, edits = generate_pair(steps, variety)
-    sig_times, (sa, sb) = _time(lambda: (signatures(left), signatures(right)), repeats)
-    align_times, alignment = _time(lambda: align_signatures(sa, sb), repeats)
-    diff_times, diff = _time(lambda: diff_runs(left, right, alignment=alignment), repeats)
-    total = [s + a for s, a in zip(sig_times, align_times, strict=True)]
+    sig_walls, _, (sa, sb) = _time(lambda: (signatures(left), signatures(right)), repeats)
+    match_walls, _, _ = _time(lambda: align_signatures(sa, sb), repeats)
+    walls, cpus, alignment = _time(lambda: align_runs(left, right), repeats)
+    diff_walls, _, diff = _time(lambda: diff_runs(left, right, alignment=alignment), repeats)
     return {
         "scenario": name,
         "left_steps": len(left),
@@ -203,35 +206,41 @@ def bench_scenario(name: str, steps: int, variety: int, repeats: int) -> dict[st
         "edits": edits,
         "counts": diff.counts(),
         "alignment_stats": alignment.stats,
-        "signatures_s": min(sig_times),
-        "align_s": min(align_times),
-        "align_total_s": min(total),
-        "align_total_median_s": statistics.median(total),
-        "classify_s": min(diff_times),
+        "align_wall_s": min(walls),
+        "align_wall_median_s": statistics.median(walls),
+        "align_cpu_s": min(cpus),
+        "signatures_wall_s": min(sig_walls),
+        "matching_wall_s": min(match_walls),
+        "full_diff_wall_s": min(diff_walls),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run both scenarios, print a table, write ``bench/out/diff-<time>.json``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    load_before = _load()
     results = [
         bench_scenario("varied", args.steps, variety=1_000_000, repeats=args.repeats),
         bench_scenario("repetitive", args.steps, variety=20, repeats=args.repeats),
     ]
+    load_after = _load()
     print(
-        f"{'scenario':<11} {'steps A/B':>15} {'signatures':>11} {'align':>8} "
-        f"{'= total':>8} {'classify':>9}  rows (same/changed/added/removed)"
+        f"{'scenario':<11} {'steps A/B':>15}  {'align':>7} {'median':>7} {'cpu':>7}  "
+        f"{'(sigs':>6} {'match)':>7}  {'full diff':>9}  rows =/~/+/-"
     )
     for r in results:
         c = r["counts"]
         print(
-            f"{r['scenario']:<11} {r['left_steps']:>7}/{r['right_steps']:<7} "
-            f"{r['signatures_s']:>10.3f}s {r['align_s']:>7.3f}s {r['align_total_s']:>7.3f}s "
-            f"{r['classify_s']:>8.3f}s  {c['same']}/{c['changed']}/{c['added']}/{c['removed']}"
+            f"{r['scenario']:<11} {r['left_steps']:>7}/{r['right_steps']:<7}  "
+            f"{r['align_wall_s']:>6.3f}s {r['align_wall_median_s']:>6.3f}s "
+            f"{r['align_cpu_s']:>6.3f}s  {r['signatures_wall_s']:>5.3f}s "
+            f"{r['matching_wall_s']:>6.3f}s  {r['full_diff_wall_s']:>8.3f}s  "
+            f"{c['same']}/{c['changed']}/{c['added']}/{c['removed']}"
         )
+    print(f"load average before/after: {load_before} / {load_after}")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     OUT.mkdir(parents=True, exist_ok=True)
     report = {
@@ -239,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         "date": stamp,
         "python": sys.version.split()[0],
         "machine": platform.platform(),
-        "cpus": _cpus(),
+        "cpus": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": load_after,
         "results": results,
     }
     path = OUT / f"diff-{stamp}.json"
@@ -248,10 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _cpus() -> int | None:
-    import os
-
-    return os.cpu_count()
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

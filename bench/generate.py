@@ -28,13 +28,25 @@ _WORDS = (
 
 def iso(seconds: float) -> str:
     """An ISO 8601 UTC time with milliseconds, as native traces write it."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        datetime.fromtimestamp(seconds, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
     )
 
 
+_POOL: dict[int, list[str]] = {}
+
+
 def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(words))
+    """Text of ``words`` words, from a pool of 256 variants per length (fast to generate)."""
+    pool = _POOL.get(words)
+    if pool is None:
+        maker = random.Random(words)
+        pool = _POOL[words] = [
+            " ".join(maker.choice(_WORDS) for _ in range(words)) for _ in range(256)
+        ]
+    return pool[rng.randrange(256)]
 
 
 def _llm_attrs(rng: random.Random, turn: int) -> dict[str, object]:
@@ -51,8 +63,13 @@ def _llm_attrs(rng: random.Random, turn: int) -> dict[str, object]:
             {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [{"id": f"call_{turn}", "name": rng.choice(_TOOLS),
-                                "arguments": {"q": _text(rng, 5)}}],
+                "tool_calls": [
+                    {
+                        "id": f"call_{turn}",
+                        "name": rng.choice(_TOOLS),
+                        "arguments": {"q": _text(rng, 5)},
+                    }
+                ],
             }
         ],
         "gen_ai.response.finish_reasons": ["tool_calls"],
@@ -75,27 +92,56 @@ def _tool_attrs(rng: random.Random, turn: int, big: bool) -> dict[str, object]:
 def records(steps: int, seed: int = 7) -> Iterator[dict[str, object]]:
     """The native records of a synthetic run with ``steps`` steps, in file order."""
     rng = random.Random(seed)
-    big_at = set(rng.sample(range(2, max(3, steps)), min(BIG_PAYLOADS, max(0, steps - 2))))
-    yield {"type": "run", "schema_version": 1, "run_id": f"bench-{steps}", "name": "benchmark",
-           "started_at": iso(_T0)}
-    yield {"type": "span", "span_id": "s0", "parent_id": None, "kind": "agent", "name": "agent",
-           "start_time": iso(_T0), "end_time": iso(_T0 + steps), "status": "ok",
-           "attributes": {"gen_ai.agent.name": "bench"}}
+    big_count = BIG_PAYLOADS if steps >= 1000 else 0  # a 5-line trace stays 5 small lines
+    big_at = set(rng.sample(range(2, steps), big_count)) if big_count else set()
+    yield {
+        "type": "run",
+        "schema_version": 1,
+        "run_id": f"bench-{steps}",
+        "name": "benchmark",
+        "started_at": iso(_T0),
+    }
+    yield {
+        "type": "span",
+        "span_id": "s0",
+        "parent_id": None,
+        "kind": "agent",
+        "name": "agent",
+        "start_time": iso(_T0),
+        "end_time": iso(_T0 + steps),
+        "status": "ok",
+        "attributes": {"gen_ai.agent.name": "bench"},
+    }
     for n in range(1, steps):
         t = _T0 + n * 0.5
         if n % 2:
             kind, name, attrs = "llm", "chat gpt-4o", _llm_attrs(rng, n)
         else:
             kind, name, attrs = "tool", "tool call", _tool_attrs(rng, n - 1, n in big_at)
-        base = {"span_id": f"s{n}", "parent_id": "s0", "kind": kind, "name": name,
-                "start_time": iso(t)}
+        base = {
+            "span_id": f"s{n}",
+            "parent_id": "s0",
+            "kind": kind,
+            "name": name,
+            "start_time": iso(t),
+        }
         if n % 10 == 3:
             yield {"type": "span_start", **base, "attributes": {}}
-            yield {"type": "span_end", "span_id": f"s{n}", "end_time": iso(t + 0.4),
-                   "status": "ok", "attributes": attrs}
+            yield {
+                "type": "span_end",
+                "span_id": f"s{n}",
+                "end_time": iso(t + 0.4),
+                "status": "ok",
+                "attributes": attrs,
+            }
         else:
-            yield {"type": "span", **base, "end_time": iso(t + 0.4),
-                   "status": "error" if n % 97 == 0 else "ok", "attributes": attrs}
+            yield {
+                "type": "span",
+                **base,
+                "end_time": iso(t + 0.4),
+                "status": "error" if n % 97 == 0 else "ok",
+                "attributes": attrs,
+            }
 
 
 def write_trace(path: Path, steps: int, seed: int = 7) -> int:

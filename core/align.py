@@ -30,7 +30,7 @@ import json
 import logging
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +43,7 @@ from trace_tui.core.model import (
     A_RETRIEVAL_QUERY,
     A_TOOL_ARGUMENTS,
     A_TOOL_NAME,
+    Run,
     RunView,
     Step,
 )
@@ -61,6 +62,8 @@ _W_STRONG, _W_MID, _W_WEAK = 4, 2, 1
 #: Length of the runs of consecutive steps used as anchors when single steps repeat.
 GRAM = 4
 
+#: A ``difflib``-style edit: tag, left ``[i1, i2)``, right ``[j1, j2)``.
+Opcode = tuple[str, int, int, int, int]
 #: A range still to align: left ``[alo, ahi)``, right ``[blo, bhi)``, signature level to try.
 _Gap = tuple[int, int, int, int, int]
 
@@ -179,16 +182,38 @@ def signatures(run: RunView) -> Signatures:
     """Signatures of every step of ``run`` (see the module docstring for what they hold).
 
     A step's parent counts only when it appeared earlier in the file, as in the run's tree.
+    This loop runs once per step of both runs, so it is written for speed: the label and
+    content rules of :func:`step_label` and :func:`step_content` are inlined.
     """
     sigs = Signatures()
     weak_out, mid_out, strong_out = sigs.weak, sigs.mid, sigs.strong
     index_of: dict[str, int] = {}
     idents: list[tuple[str, str]] = []
     depths: list[int] = []
-    for i in range(len(run)):
-        step = run.step(i)
+    steps = run.steps if isinstance(run, Run) else (run.step(i) for i in range(len(run)))
+    dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+    for i, step in enumerate(steps):
+        kind, attrs = step.kind, step.attributes
+        content: Any = b""
+        if kind == "tool":
+            label = attrs.get(A_TOOL_NAME) or step.name
+            content = attrs.get(A_TOOL_ARGUMENTS)
+        elif kind == "llm":
+            label = attrs.get(A_OPERATION) or "chat"
+            content = answer_key(attrs.get(A_OUTPUT_MESSAGES))
+        elif kind == "agent":
+            label = attrs.get(A_AGENT_NAME) or step.name
+        else:
+            label = step.name
+            if kind == "retrieval":
+                content = attrs.get(A_RETRIEVAL_QUERY)
+        if content != b"":
+            try:
+                content = dumps(content, option=sort_keys)
+            except TypeError:
+                content = canonical_json(content)
+        ident = (kind, label if type(label) is str else str(label))
         parent = index_of.get(step.parent_id) if step.parent_id is not None else None
-        ident = (step.kind, step_label(step))
         if parent is None:
             depths.append(0)
             weak = hash((ident, 0, None))
@@ -198,7 +223,7 @@ def signatures(run: RunView) -> Signatures:
         mid = hash((weak, step.name))
         weak_out.append(weak)
         mid_out.append(mid)
-        strong_out.append(hash((mid, step_content(step))))
+        strong_out.append(hash((mid, content)))
         idents.append(ident)
         if step.span_id not in index_of:
             index_of[step.span_id] = i
@@ -217,6 +242,34 @@ def align_signatures(left: Signatures, right: Signatures) -> Alignment:
     aligner.run()
     rows_left, rows_right = _rows(aligner.match, len(right))
     return Alignment(rows_left, rows_right, len(left), len(right), dict(aligner.stats))
+
+
+def sequence_opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[Opcode]:
+    """``difflib``-style opcodes (``equal``/``replace``/``delete``/``insert``, ``i1, i2, j1,
+    j2``) turning ``a`` into ``b``, found by the same near-linear alignment as steps.
+
+    Unlike :class:`difflib.SequenceMatcher` without autojunk, repeated items (blank lines,
+    common words, identical messages) never make it quadratic.
+    """
+    keys_a, keys_b = [hash(x) for x in a], [hash(x) for x in b]
+    aligner = _Aligner(Signatures(keys_a, keys_a, keys_a), Signatures(keys_b, keys_b, keys_b))
+    aligner.run()
+    opcodes: list[Opcode] = []
+    i_next = j_next = 0
+    for i, j in enumerate([*aligner.match, len(b)]):
+        if j < 0:
+            continue
+        if i > i_next or j > j_next:
+            tag = "replace" if i > i_next and j > j_next else "delete" if i > i_next else "insert"
+            opcodes.append((tag, i_next, i, j_next, j))
+        if i < len(a):
+            last = opcodes[-1] if opcodes else None
+            if last is not None and last[0] == "equal" and last[2] == i and last[4] == j:
+                opcodes[-1] = ("equal", last[1], i + 1, last[3], j + 1)
+            else:
+                opcodes.append(("equal", i, i + 1, j, j + 1))
+        i_next, j_next = i + 1, j + 1
+    return opcodes
 
 
 def _rows(match: list[int], n_right: int) -> tuple[list[int], list[int]]:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 RECORD_TYPES = ("run", "span", "span_start", "span_end", "branch")
+#: Not a file record: importers emit ``{"type": "problem", "message": ...}`` to report what
+#: they skipped in a foreign file; it becomes a problem on the run, like a corrupt line.
+PROBLEM_RECORD = "problem"
 
 
 class RecordError(ValueError):
@@ -83,6 +86,10 @@ class RunBuilder:
         if kind == "run":
             self._run_info(record)
             return None
+        if kind == PROBLEM_RECORD:
+            self.problem(str(record.get("message") or "skipped a record"), offset=offset, line=line,
+                         preview=str(record.get("preview") or ""))
+            return None
         if kind == "branch":
             self.run.branch = branch_from_record(record)
             return None
@@ -130,6 +137,8 @@ class RunBuilder:
         if not isinstance(attributes, dict):
             raise RecordError(f"span_end {span_id!r}: attributes must be an object")
         step.attributes.update(attributes)
+        if rec.get("source") is not None:
+            step.source = merge_sources(step.source, rec["source"])
         step.end_time = parse_time(rec.get("end_time")) or step.end_time
         step.error = _error_text(rec.get("error")) or step.error
         step.status = _status(rec.get("status"), default="error" if step.error else "ok")
@@ -179,6 +188,13 @@ def branch_from_record(rec: dict[str, Any]) -> BranchInfo:
         status=_opt_str(rec.get("status")),
         note=_opt_str(rec.get("note")),
     )
+
+
+def merge_sources(existing: Any, more: Any) -> Any:
+    """The original records of a step built from several foreign lines: a list, in order."""
+    if existing is None:
+        return more
+    return [*existing, more] if isinstance(existing, list) else [existing, more]
 
 
 def _status(value: Any, *, default: str) -> str:

@@ -8,7 +8,10 @@ to ignore are pruned from both documents (:class:`IgnoreRules`): by default the 
 timestamps, which differ between any two runs.
 
 Long strings (prompts, answers) also get a word-level diff: a line diff first, then words within
-the lines that changed, so a 50 KB prompt with one edited sentence stays cheap.
+the lines that changed, so a 50 KB prompt with one edited sentence stays cheap. Lists, lines and
+words are matched with :func:`~trace_tui.core.align.sequence_opcodes`, the near-linear
+alignment the steps use, so repeated items (blank lines, identical messages) never make a diff
+quadratic.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from fnmatch import fnmatchcase
 from typing import Any
 
 import orjson
 
-from trace_tui.core.align import canonical_json
+from trace_tui.core.align import canonical_json, sequence_opcodes
 from trace_tui.core.model import Step
 
 #: Strings at least this long (or with a newline) get a word-level diff.
 WORD_DIFF_MIN_CHARS = 60
 #: Strings beyond this size are reported as changed without a word diff.
 WORD_DIFF_MAX_CHARS = 1_000_000
+#: Changed blocks of lines up to this size get words compared; bigger ones show as replaced.
+WORD_DIFF_BLOCK_CHARS = 400_000
 #: Lists longer than this are compared index by index instead of by sequence matching.
 LIST_MATCH_LIMIT = 5_000
 
@@ -368,10 +372,8 @@ def _diff_lists(old: list[Any], new: list[Any], pointer: str) -> Iterator[FieldC
         for n in range(len(old), len(new)):
             yield FieldChange(ADDED, f"{pointer}/{n}", None, new[n])
         return
-    matcher = SequenceMatcher(
-        None, [canonical_json(v) for v in old], [canonical_json(v) for v in new], autojunk=False
-    )
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes = sequence_opcodes([canonical_json(v) for v in old], [canonical_json(v) for v in new])
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
@@ -398,12 +400,11 @@ def word_diff(old: str, new: str) -> list[TextPiece]:
     """Word-level diff of two texts: lines first, then words inside changed lines."""
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     pieces: list[TextPiece] = []
-    lines = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+    for tag, i1, i2, j1, j2 in sequence_opcodes(old_lines, new_lines):
         a, b = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
         if tag == "equal":
             pieces.append(TextPiece("=", a))
-        elif tag == "replace" and len(a) + len(b) <= 40_000:
+        elif tag == "replace" and len(a) + len(b) <= WORD_DIFF_BLOCK_CHARS:
             pieces.extend(_word_pieces(a, b))
         else:
             pieces.extend(p for p in (TextPiece("-", a), TextPiece("+", b)) if p.text)
@@ -413,7 +414,7 @@ def word_diff(old: str, new: str) -> list[TextPiece]:
 def _word_pieces(old: str, new: str) -> list[TextPiece]:
     a, b = _WORD.findall(old), _WORD.findall(new)
     out: list[TextPiece] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in sequence_opcodes(a, b):
         if tag == "equal":
             out.append(TextPiece("=", "".join(a[i1:i2])))
             continue

@@ -193,6 +193,49 @@ def _json_type(value: Any) -> str:
     )
 
 
+def diff_edits(original: dict[str, Any], edited: dict[str, Any]) -> list[dict[str, Any]]:
+    """The edits that turn ``original`` into ``edited`` (a step record changed in an editor).
+
+    Objects are compared key by key, arrays of equal length item by item; anything else that
+    differs is one ``replace``. A change outside the editable parts (ids, kind, times) is
+    refused with :class:`ForkError`. ``apply_edits(original, result) == edited``.
+    """
+    edits: list[dict[str, Any]] = []
+    for key in sorted(set(original) | set(edited)):
+        if _canonical(original.get(key, _ABSENT)) == _canonical(edited.get(key, _ABSENT)):
+            continue
+        if key not in EDITABLE_ROOTS:
+            raise ForkError(f"{key} cannot be edited (only {', '.join(EDITABLE_ROOTS)})")
+        _diff(original.get(key, _ABSENT), edited.get(key, _ABSENT), [key], edits)
+    return edits
+
+
+_ABSENT = object()
+
+
+def _diff(before: Any, after: Any, parts: list[str], out: list[dict[str, Any]]) -> None:
+    path = JsonPointer.from_parts(parts).path
+    if after is _ABSENT:
+        out.append({"op": "remove", "path": path})
+    elif before is _ABSENT:
+        out.append({"op": "add", "path": path, "value": after})
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key, _ABSENT), after.get(key, _ABSENT)
+            if _canonical(old) != _canonical(new):
+                _diff(old, new, [*parts, key], out)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            if _canonical(old) != _canonical(new):
+                _diff(old, new, [*parts, str(index)], out)
+    else:
+        out.append({"op": "replace", "path": path, "value": after})
+
+
+def _canonical(value: Any) -> str:
+    return "\x00absent" if value is _ABSENT else json.dumps(value, sort_keys=True)
+
+
 def outputs_edited(edits: Sequence[dict[str, Any]]) -> bool:
     """True when an edit touches the step's outcome (response, result, status or error)."""
     for edit in edits:

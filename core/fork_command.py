@@ -246,7 +246,7 @@ def _report(replay: Replay, path: Path, as_json: bool) -> int:
 
     code = EXIT_OK if replay.status == COMPLETE else EXIT_STOPPED
     if as_json:
-        print(json.dumps(summary(replay, path), ensure_ascii=False, indent=2))
+        print(json.dumps(summary(replay, path), indent=2))  # ASCII: safe on any terminal
         return code
     plan = replay.plan
     print(f"branch: {one_line(str(path))}")

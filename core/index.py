@@ -103,8 +103,14 @@ class IndexedRun:
         """Summed usage over llm steps (like :meth:`Run.token_totals`)."""
         return self._cols.usage_totals()
 
-    def find(self, *, status: str | None = None, kind: str | None = None, start: int = 0,
-             backward: bool = False) -> int:
+    def find(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        start: int = 0,
+        backward: bool = False,
+    ) -> int:
         """The next (or previous) step index from ``start`` with this status/kind, or -1.
 
         A C-speed search over one-byte columns: "next error" on a million steps is instant.
@@ -112,7 +118,9 @@ class IndexedRun:
         from trace_tui.core.index_columns import KIND_CODES, STATUS_CODES
 
         cols = self._cols
-        column, code = (cols.status, STATUS_CODES[status]) if status else (cols.kind, KIND_CODES[kind or ""])
+        column, code = (
+            (cols.status, STATUS_CODES[status]) if status else (cols.kind, KIND_CODES[kind or ""])
+        )
         needle = bytes((code,))
         if backward:
             return column.rfind(needle, 0, max(0, min(start + 1, cols.count)))
@@ -151,8 +159,9 @@ class IndexedSource:
     an unterminated last line counts, and the mapper is flushed at the end.
     """
 
-    def __init__(self, path: str | Path, fmt: TraceFormat | None = None, *,
-                 follow: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, fmt: TraceFormat | None = None, *, follow: bool = False
+    ) -> None:
         self.path = Path(path)
         self.follow = follow
         self._fmt = fmt
@@ -225,8 +234,11 @@ class IndexedSource:
         changed = () if state.reset else tuple(sorted(i for i in state.changed if i < before))
         size = max(self._tail.size, 1)
         return SourceUpdate(
-            added=added, changed=changed, reset=state.reset,
-            notice=state.notices[0] if state.notices else None, notices=tuple(state.notices[1:]),
+            added=added,
+            changed=changed,
+            reset=state.reset,
+            notice=state.notices[0] if state.notices else None,
+            notices=tuple(state.notices[1:]),
             complete=not self._stash and (self._tail.caught_up or self._failed is not None),
             progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
         )
@@ -285,7 +297,9 @@ class IndexedSource:
             stop = start + BATCH_LINES
             batch, where = lines[start:stop], offsets[start:stop]
             cols = self.run._cols
-            if fast and index_fast.index_batch(cols, batch, where, item.line + start, state.changed):
+            if fast and index_fast.index_batch(
+                cols, batch, where, item.line + start, state.changed
+            ):
                 continue
             for k, line in enumerate(batch):
                 self._slow_line(line, where[k], item.line + start + k, state)
@@ -307,15 +321,19 @@ class IndexedSource:
         try:
             records = list(self._mapper.feed(value, offset=offset, line=line))
         except Exception as exc:  # a bug in one importer must not stop reading the file
-            log.exception("the %s importer failed on the record at offset %d", self.format_name, offset)
-            cols.add_problem(Problem(line, offset, f"importer failed on this record: {exc}",
-                                     preview_bytes(data)))
+            log.exception(
+                "the %s importer failed on the record at offset %d", self.format_name, offset
+            )
+            cols.add_problem(
+                Problem(line, offset, f"importer failed on this record: {exc}", preview_bytes(data))
+            )
             return
         for record in records:
             self._record(record, offset, len(data), line, state)
 
-    def _record(self, record: Any, offset: int, length: int, line: int | None,
-                state: _UpdateState) -> None:
+    def _record(
+        self, record: Any, offset: int, length: int, line: int | None, state: _UpdateState
+    ) -> None:
         cols = self.run._cols
         rtype = record.get("type") if isinstance(record, dict) else None
         if rtype in ("run", "branch"):
@@ -326,8 +344,9 @@ class IndexedSource:
         if spill is not None:
             ref_offset, ref_length = spill.append(offset, line or 0, record)
         before = cols.count
-        index = cols.add_record(record, offset=offset, line=line, ref_offset=ref_offset,
-                                ref_length=ref_length)
+        index = cols.add_record(
+            record, offset=offset, line=line, ref_offset=ref_offset, ref_length=ref_length
+        )
         if index is not None and index < before:
             state.changed.add(index)
 
@@ -407,7 +426,7 @@ def detect_from_bytes(path: Path, data: bytes) -> TraceFormat | str:
     """
     import orjson
 
-    body = data[len(BOM):] if data.startswith(BOM) else data
+    body = data[len(BOM) :] if data.startswith(BOM) else data
     head = Head(path, data)
     for raw in body.split(b"\n"):
         if raw.strip():
@@ -431,5 +450,3 @@ def _valid_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-

@@ -45,7 +45,12 @@ from trace_tui.core.model import (
 KIND_CODES: dict[str, int] = {kind: code for code, kind in enumerate(STEP_KINDS)}
 STATUS_CODES: dict[str, int] = {status: code for code, status in enumerate(STATUSES)}
 #: Token columns, in order, with the attribute each one reads.
-TOKEN_ATTRS: tuple[str, ...] = (A_USAGE_INPUT, A_USAGE_OUTPUT, A_USAGE_CACHE_READ, A_USAGE_CACHE_WRITE)
+TOKEN_ATTRS: tuple[str, ...] = (
+    A_USAGE_INPUT,
+    A_USAGE_OUTPUT,
+    A_USAGE_CACHE_READ,
+    A_USAGE_CACHE_WRITE,
+)
 #: "Not recorded" in a token column; counts that do not fit 32 bits go to ``big_tokens``.
 NO_TOKENS = -(2**31)
 TOKEN_MAX = 2**31 - 1
@@ -150,7 +155,9 @@ class StepColumns:
         sums: list[int | None] = []
         for column in range(len(TOKEN_ATTRS)):
             values = self.tokens[column][:count]
-            recorded = list(compress(values, map(and_, llm_mask, map(ne, values, repeat(NO_TOKENS)))))
+            recorded = list(
+                compress(values, map(and_, llm_mask, map(ne, values, repeat(NO_TOKENS))))
+            )
             big = [v for (i, c), v in self.big_tokens.items() if c == column and llm_mask[i]]
             sums.append(sum(recorded) + sum(big) if recorded or big else None)
         return Usage(*sums)
@@ -263,7 +270,12 @@ class StepColumns:
         index = self.index_of(span_id) if isinstance(span_id, str) else -1
         if index < 0:
             self.add_problem(
-                Problem(line, offset, f"span_end for unknown span_id {span_id!r}", record_preview(record))
+                Problem(
+                    line,
+                    offset,
+                    f"span_end for unknown span_id {span_id!r}",
+                    record_preview(record),
+                )
             )
             return None
         scratch = Run()
@@ -285,8 +297,12 @@ class StepColumns:
         }
         end = self.end[index]
         return Step(
-            index=index, span_id=span_id, parent_id=None, kind=STEP_KINDS[self.kind[index]],
-            name=self.name_of(index), end_time=None if end != end else end,
+            index=index,
+            span_id=span_id,
+            parent_id=None,
+            kind=STEP_KINDS[self.kind[index]],
+            name=self.name_of(index),
+            end_time=None if end != end else end,
             status=STATUSES[self.status[index]],
             error="error" if self.flags[index] & FLAG_ERROR else None,
             attributes=attributes,
@@ -319,8 +335,21 @@ class StepColumns:
         return total
 
     def _columns(self) -> list[Any]:
-        return [self.offset, self.length, self.line, self.end_offset, self.parent, self.depth,
-                self.name, self.kind, self.status, self.flags, self.start, self.end, *self.tokens]
+        return [
+            self.offset,
+            self.length,
+            self.line,
+            self.end_offset,
+            self.parent,
+            self.depth,
+            self.name,
+            self.kind,
+            self.status,
+            self.flags,
+            self.start,
+            self.end,
+            *self.tokens,
+        ]
 
 
 def record_preview(record: Any, limit: int = 120) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import compress, repeat
 from operator import add, attrgetter, eq, ge, is_, or_, truth
 from typing import Any
@@ -36,7 +36,6 @@ from trace_tui.core.index_columns import (
     NO_TOKENS,
     STATUS_CODES,
     TOKEN_ATTRS,
-    TOKEN_MAX,
     StepColumns,
     record_preview,
     token_value,
@@ -60,7 +59,7 @@ _DATETIME_OR_NONE = frozenset((datetime, type(None)))
 _NONE_TO_NAN: dict[Any, float] = {None: NAN}
 # A moment no trace records (1 microsecond into year 1), standing in for "no time" so a
 # batch with some missing times still converts in one C-level pass.
-_SENTINEL_TIME = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc)
+_SENTINEL_TIME = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
 _NONE_TO_SENTINEL: dict[Any, datetime] = {None: _SENTINEL_TIME}
 _SENTINEL_TO_NAN: dict[float, float] = {_SENTINEL_TIME.timestamp(): NAN}
 
@@ -107,7 +106,10 @@ if msgspec is not None:
 
     _DECODE = msgspec.json.Decoder(LightRecord).decode
     _DECODE_ERRORS: tuple[type[BaseException], ...] = (
-        msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError,
+        msgspec.DecodeError,
+        msgspec.ValidationError,
+        RecursionError,
+        UnicodeDecodeError,
     )
     _EMPTY_ATTRS = LightAttrs()
     _UNSET_TO_NONE = {msgspec.UNSET: NO_TOKENS}
@@ -115,11 +117,25 @@ if msgspec is not None:
     _INT_OR_UNSET = frozenset((int, type(msgspec.UNSET)))
 
 _GET_TYPE = attrgetter("type")
-_GET_FIELDS = tuple(map(attrgetter, (
-    "span_id", "parent_id", "kind", "name", "status", "error", "start_time", "end_time",
-    "attributes",
-)))
-_TOKEN_GET = tuple(attrgetter(n) for n in ("input_tokens", "output_tokens", "cache_read", "cache_write"))
+_GET_FIELDS = tuple(
+    map(
+        attrgetter,
+        (
+            "span_id",
+            "parent_id",
+            "kind",
+            "name",
+            "status",
+            "error",
+            "start_time",
+            "end_time",
+            "attributes",
+        ),
+    )
+)
+_TOKEN_GET = tuple(
+    attrgetter(n) for n in ("input_tokens", "output_tokens", "cache_read", "cache_write")
+)
 
 
 def index_batch(
@@ -173,8 +189,14 @@ def _plan(cols: StepColumns, recs: list[Any]) -> dict[str, Any] | None:
     if len(set(hashes)) != len(hashes) or not cols.ids.keys().isdisjoint(hashes):
         return None
     kind_codes = list(map(KIND_CODES.get, kinds))
-    if (None in kind_codes or set(map(type, names)) - {str} or "" in names or "" in parents
-            or set(map(type, parents)) - _STR_OR_NONE or set(map(type, errors)) - _STR_OR_NONE):
+    if (
+        None in kind_codes
+        or set(map(type, names)) - {str}
+        or "" in names
+        or "" in parents
+        or set(map(type, parents)) - _STR_OR_NONE
+        or set(map(type, errors)) - _STR_OR_NONE
+    ):
         return None
     has_error = list(map(truth, errors))
     if None in attrs:
@@ -184,17 +206,34 @@ def _plan(cols: StepColumns, recs: list[Any]) -> dict[str, Any] | None:
     if None in tokens or start_col is None or end_col is None:
         return None
     return {
-        "is_start": is_start, "is_end": is_end, "hashes": hashes, "kinds": kind_codes,
-        "names": names, "parents": parents, "has_error": has_error, "tokens": tokens,
+        "is_start": is_start,
+        "is_end": is_end,
+        "hashes": hashes,
+        "kinds": kind_codes,
+        "names": names,
+        "parents": parents,
+        "has_error": has_error,
+        "tokens": tokens,
         "status": _status_codes(list(compress(types, is_start)), statuses, has_error),
-        "start": start_col, "end": end_col,
+        "start": start_col,
+        "end": end_col,
     }
 
 
 def _empty_plan(is_start: list[bool], is_end: list[bool] | None) -> dict[str, Any]:
-    return {"is_start": is_start, "is_end": is_end, "hashes": [], "kinds": [], "names": [],
-            "parents": [], "has_error": [], "tokens": [array("i")] * 4, "status": [],
-            "start": array("d"), "end": array("d")}
+    return {
+        "is_start": is_start,
+        "is_end": is_end,
+        "hashes": [],
+        "kinds": [],
+        "names": [],
+        "parents": [],
+        "has_error": [],
+        "tokens": [array("i")] * 4,
+        "status": [],
+        "start": array("d"),
+        "end": array("d"),
+    }
 
 
 def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) -> list[int]:
@@ -202,7 +241,7 @@ def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) 
     normal = list(map(_STATUS_NORMAL.get, statuses))
     if True not in has_error and "span_start" not in types:
         return list(map(_SPAN_STATUS.__getitem__, normal))
-    return list(map(_START_STATUS.__getitem__, zip(types, normal, has_error)))
+    return list(map(_START_STATUS.__getitem__, zip(types, normal, has_error, strict=False)))
 
 
 def _token_column(values: list[Any]) -> array[int] | None:
@@ -246,14 +285,14 @@ def _apply_starts(
     is_start, hashes = plan["is_start"], plan["hashes"]
     base = cols.count
     indices = range(base, base + len(hashes))
-    cols.ids.update(zip(hashes, indices))
+    cols.ids.update(zip(hashes, indices, strict=False))
     parents = plan["parents"]
     pidx = list(map(cols.ids.get, map(hash, parents), repeat(-1)))
     if None in parents:
         for k in compress(range(len(parents)), map(is_, parents, repeat(None))):
             pidx[k] = -1
     if any(map(ge, pidx, indices)):  # a parent that appears later, or itself: an orphan now
-        pidx = [p if p < i else -1 for p, i in zip(pidx, indices)]
+        pidx = [p if p < i else -1 for p, i in zip(pidx, indices, strict=False)]
     cols.offset.extend(compress(offsets, is_start))
     cols.length.extend(compress(map(len, lines), is_start))
     cols.line.extend(compress(range(first, first + len(lines)), is_start))
@@ -267,7 +306,7 @@ def _apply_starts(
     cols.flags.extend(map(int, plan["has_error"]))
     cols.start.extend(plan["start"])
     cols.end.extend(plan["end"])
-    for column, values in zip(cols.tokens, plan["tokens"]):
+    for column, values in zip(cols.tokens, plan["tokens"], strict=False):
         column.extend(values)
 
 
@@ -328,5 +367,8 @@ def _merge_end(cols: StepColumns, index: int, rec: Any, offset: int) -> None:
 def _unknown_end(span_id: Any, data: bytes, offset: int, line: int) -> Problem:
     """The same problem the builder reports, with the same preview of the record."""
     return Problem(
-        line, offset, f"span_end for unknown span_id {span_id!r}", record_preview(orjson.loads(data))
+        line,
+        offset,
+        f"span_end for unknown span_id {span_id!r}",
+        record_preview(orjson.loads(data)),
     )

@@ -155,7 +155,15 @@ def unreadable_step(cols: StepColumns, index: int, why: str) -> Step:
     log.warning("step %d: %s", index + 1, why)
     row = cols.row(index)
     return Step(
-        index=index, span_id=f"(step {index + 1})", parent_id=None, kind=row.kind,
-        name=row.name, start_time=row.start_time, end_time=row.end_time, status=row.status,
-        error=f"payload unavailable: {why}", offset=cols.offset[index], line=cols.line[index],
+        index=index,
+        span_id=f"(step {index + 1})",
+        parent_id=None,
+        kind=row.kind,
+        name=row.name,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        status=row.status,
+        error=f"payload unavailable: {why}",
+        offset=cols.offset[index],
+        line=cols.line[index],
     )

@@ -113,7 +113,9 @@ def iter_raw_lines(
 def too_long_line(offset: int, line: int, length: int, head: bytes) -> CorruptLine:
     """The problem entry for a line longer than :data:`MAX_LINE_BYTES` (skipped)."""
     return CorruptLine(
-        offset, line, f"line of {length} bytes is longer than {MAX_LINE_BYTES}, skipped",
+        offset,
+        line,
+        f"line of {length} bytes is longer than {MAX_LINE_BYTES}, skipped",
         preview_bytes(head),
     )
 
@@ -127,7 +129,9 @@ def decode_line(raw: RawLine, *, exact: bool = True) -> dict[str, Any] | Corrupt
     """
     if raw.too_long:
         return CorruptLine(
-            raw.offset, raw.line, f"line longer than {MAX_LINE_BYTES} bytes, skipped",
+            raw.offset,
+            raw.line,
+            f"line longer than {MAX_LINE_BYTES} bytes, skipped",
             preview_bytes(raw.data),
         )
     return decode_bytes(raw.data, raw.offset, raw.line, exact=exact)
@@ -138,7 +142,7 @@ def decode_bytes(
 ) -> dict[str, Any] | CorruptLine | None:
     """Parse one line's bytes (no newline) found at ``offset``; see :func:`decode_line`."""
     if offset == 0 and data.startswith(BOM):
-        data = data[len(BOM):]
+        data = data[len(BOM) :]
     if data.endswith(b"\r"):
         data = data[:-1]
     if not data.strip():

@@ -414,19 +414,48 @@ class Run:
         self._by_id: dict[str, Step] = {}
         self._children: dict[str | None, list[Step]] = {}
         self._depths: list[int] = []
+        self._waiting: dict[str, list[Step]] = {}
         self._version = 0
 
     # ----------------------------------------------------------------- building
     def add_step(self, step: Step) -> Step:
-        """Append a new step (its ``index`` is set here) and link it into the tree."""
+        """Append a new step (its ``index`` is set here) and link it into the tree.
+
+        A step whose parent has not arrived yet hangs at the root until it does (exporters
+        such as OpenTelemetry's write children before their parents); then it is adopted.
+        """
         step.index = len(self.steps)
         parent = self._tree_parent(step)
         self._depths.append(self._depths[self._by_id[parent].index] + 1 if parent else 0)
         self.steps.append(step)
         self._by_id[step.span_id] = step
         self._children.setdefault(parent, []).append(step)
+        if step.parent_id and parent is None:
+            self._waiting.setdefault(step.parent_id, []).append(step)
+        self._adopt_waiting(step)
         self._version += 1
         return step
+
+    def _adopt_waiting(self, parent: Step) -> None:
+        orphans = self._waiting.pop(parent.span_id, [])
+        ancestors = {parent.span_id}
+        up = self.parent_of(parent)
+        while up is not None and up.span_id not in ancestors:
+            ancestors.add(up.span_id)
+            up = self.parent_of(up)
+        adopted = [o for o in orphans if o.span_id not in ancestors]  # never close a cycle
+        if not adopted:
+            return
+        moved = {o.span_id for o in adopted}
+        self._children[None] = [c for c in self._children[None] if c.span_id not in moved]
+        children = self._children.setdefault(parent.span_id, [])
+        children.extend(adopted)
+        children.sort(key=lambda c: c.index)
+        stack = list(adopted)
+        while stack:
+            child = stack.pop()
+            self._depths[child.index] = self._depths[self._by_id[child.parent_id].index] + 1  # type: ignore[index]
+            stack.extend(self._children.get(child.span_id, ()))
 
     def touch(self) -> None:
         """Note that a step changed in place (a span's end record arrived)."""

@@ -33,8 +33,9 @@ WAIT_SECONDS = 0.5
 class PlainTail:
     """Prints the steps of a source as they appear and end (one instance per command)."""
 
-    def __init__(self, source: TraceSource, out: TextIO, err: TextIO, *, as_json: bool,
-                 redactor: Redactor) -> None:
+    def __init__(
+        self, source: TraceSource, out: TextIO, err: TextIO, *, as_json: bool, redactor: Redactor
+    ) -> None:
         self.source = source
         self.out, self.err = out, err
         self.as_json = as_json
@@ -50,7 +51,9 @@ class PlainTail:
             if update.complete:
                 break
         self.printed = len(self.source.run)
-        self.running = {i for i in range(self.printed) if self.source.run.row(i).status == "running"}
+        self.running = {
+            i for i in range(self.printed) if self.source.run.row(i).status == "running"
+        }
         self.err.write(f"trace-tui: following {self.source.path} ({self.printed} steps so far)\n")
         self.err.flush()
 
@@ -106,20 +109,32 @@ def plain_line(row: StepRow, *, ended: bool = False) -> str:
     if row.input_tokens is not None or row.output_tokens is not None:
         tokens = f"  in {_num(row.input_tokens)} out {_num(row.output_tokens)}"
     status = STATUS_MARK.get(row.status, row.status)
-    return (f"{row.index + 1:>6}  {row.kind:<9} {status:<7} {_duration(row.duration):>7}  "
-            f"{name}{tokens}" + ("  (ended)" if ended else ""))
+    return (
+        f"{row.index + 1:>6}  {row.kind:<9} {status:<7} {_duration(row.duration):>7}  "
+        f"{name}{tokens}" + ("  (ended)" if ended else "")
+    )
 
 
 def step_record(step: Step, *, ended: bool = False) -> dict[str, Any]:
     """The normalised native record of a step: ``span``, ``span_start`` or ``span_end``."""
     common = {"span_id": step.span_id}
     if ended:
-        return {"type": "span_end", **common, "end_time": step.end_time, "status": step.status,
-                "error": step.error, "attributes": step.attributes}
+        return {
+            "type": "span_end",
+            **common,
+            "end_time": step.end_time,
+            "status": step.status,
+            "error": step.error,
+            "attributes": step.attributes,
+        }
     running = step.status == "running"
     record: dict[str, Any] = {
-        "type": "span_start" if running else "span", **common, "parent_id": step.parent_id,
-        "kind": step.kind, "name": step.name, "start_time": step.start_time,
+        "type": "span_start" if running else "span",
+        **common,
+        "parent_id": step.parent_id,
+        "kind": step.kind,
+        "name": step.name,
+        "start_time": step.start_time,
     }
     if not running:
         record.update(end_time=step.end_time, status=step.status, error=step.error)
@@ -142,8 +157,9 @@ def tail_plain(
     stop = stop or threading.Event()
     redactor = load_redactor(enabled=not getattr(args, "no_redact", False))
     source = source_factory(args.file, getattr(args, "format", None), follow=True)
-    tail = PlainTail(source, out or sys.stdout, err or sys.stderr,
-                     as_json=bool(args.json), redactor=redactor)
+    tail = PlainTail(
+        source, out or sys.stdout, err or sys.stderr, as_json=bool(args.json), redactor=redactor
+    )
     try:
         if not getattr(args, "from_start", False):
             tail.skip_existing(stop)

@@ -66,7 +66,12 @@ class Readiness:
 
 def readiness(run: Run) -> Readiness:
     """Check the recorded run for everything a replay needs."""
-    llm = run.steps_of_kind("llm")
+    # A call still running (live tail) or waiting for an answer (a stopped branch) has no
+    # output yet by design: that is not a gap in the recording.
+    llm = [
+        s for s in run.steps_of_kind("llm")
+        if s.status != "running" and not s.attr("trace_tui.replay.pending")
+    ]
     blocking: list[Gap] = []
     warnings: list[Gap] = []
     if not llm:

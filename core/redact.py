@@ -29,8 +29,17 @@ nothing secret), except under password-like names (``password``, ``passwd``, ``p
 where a numeric password is still a password. A bare ``token`` field is left alone inside
 log-probability objects (``{"token": "Hello", "logprob": -0.1}``) and when it holds an object.
 
+Left alone on purpose: ``sk-`` in prose shorter than a key (``ask-me``, ``sk-1``), counts
+(``max_tokens``, ``input_tokens``, ``token count: 12``), the word ``password`` without a value,
+code (``api_key: str = None``, ``token = get_token()``), UUIDs, git SHAs, plain base64,
+pagination cursors and tokenizer special tokens (``page_token``, ``eos_token``).
+
 Users add their own patterns and field names in ``<config dir>/redact.json``; see
 :func:`load_redactor`. ``Redactor(enabled=False)`` is the ``--no-redact`` path.
+
+Speed: most strings hold none of the trigger substrings and return after a few ``str.find``
+calls (about 10 µs per KB); strings up to 64 characters and dict keys are cached, since roles,
+model names and attribute names repeat all through a trace. ``bench/bench_redact.py`` measures.
 """
 
 from __future__ import annotations
@@ -42,13 +51,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import redact_patterns as rules
 from .context_windows import config_dir
 
 __all__ = [
     "CONFIG_FILE",
+    "PLACEHOLDER_FORMAT",
     "Match",
     "RedactConfigError",
     "Redactor",
@@ -64,7 +74,10 @@ _PLACEHOLDER = re.compile(r"«redacted:[a-z0-9][a-z0-9-]*#[0-9a-f]{6}»")
 _PLACEHOLDER_MARK = "«redacted:"
 _SCHEME = re.compile(rf"\s*(?i:{rules.AUTH_SCHEMES})[ \t]+(?=\S)")
 _PEM_NOISE = re.compile(r"(?:\\+[nr])+|\s+")
-_RULE_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 20_000
+#: Strings up to this length go through a cache (a dict lookup instead of a scan).
+_SHORT_TEXT = 64
+_T = TypeVar("_T")
 
 _Span = rules.Span
 
@@ -122,6 +135,8 @@ class Redactor:
         self._fields = frozenset(_user_field(name, source) for name in fields)
         self._field_scanner = rules.field_scanner(self._fields)
         self._rules: dict[str, _FieldRule | None] = {}
+        self._keys: dict[str, tuple[_FieldRule | None, str]] = {}
+        self._short: dict[str, str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -148,6 +163,16 @@ class Redactor:
         """``s`` with every secret in it replaced by its placeholder."""
         if not self._enabled:
             return s
+        if len(s) > _SHORT_TEXT:
+            return self._replace(s)
+        # Roles, model names, ids and enum values repeat all through a trace.
+        out = self._short.get(s)
+        if out is None:
+            out = self._replace(s)
+            _remember(self._short, s, out)
+        return out
+
+    def _replace(self, s: str) -> str:
         found = self.find(s)
         if not found:
             return s
@@ -237,12 +262,11 @@ class Redactor:
         in_logprobs = "logprob" in obj
         pair_rule = self._pair_rule(obj)
         for key, val in obj.items():
-            rule = self._field_rule(key) if isinstance(key, str) else None
+            rule, new_key = self._key(key) if isinstance(key, str) else (None, key)
             if rule is not None and rule.ambiguous and (in_logprobs or not isinstance(val, str)):
                 rule = None
             if rule is None and key == "value":
                 rule = pair_rule
-            new_key = self.text(key) if isinstance(key, str) else key
             out[new_key] = self._walk(val) if rule is None else self._mask_field(val, rule)
         return out
 
@@ -282,6 +306,14 @@ class Redactor:
             return val
         return prefix + self.placeholder(secret, rules.shape_kind(secret) or kind)
 
+    def _key(self, key: str) -> tuple[_FieldRule | None, str]:
+        """The rule for a dict key and the key itself redacted (keys repeat: cached)."""
+        known = self._keys.get(key)
+        if known is None:
+            known = (self._field_rule(key), self.text(key))
+            _remember(self._keys, key, known)
+        return known
+
     def _field_rule(self, name: str) -> _FieldRule | None:
         try:
             return self._rules[name]
@@ -293,10 +325,15 @@ class Redactor:
             rule = _FieldRule(
                 rules.kind_for_name(norm), rules.is_password_name(norm), norm == "token"
             )
-        if len(self._rules) >= _RULE_CACHE_LIMIT:
-            self._rules.clear()
-        self._rules[name] = rule
+        _remember(self._rules, name, rule)
         return rule
+
+
+def _remember(cache: dict[str, _T], key: str, value: _T) -> None:
+    """Store in a bounded cache (cleared when full: traces repeat few distinct strings)."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 def _merge(spans: list[_Span]) -> list[_Span]:

@@ -216,10 +216,10 @@ class StepWriter:
 
     def _base(self, item: WorkItem, kind: str, name: str | None = None) -> dict[str, Any]:
         if item.recorded is not None:
-            record = copy.deepcopy(item.template)
-            if record.get("type") == "span_start":  # recorded while running: now it has ended
-                record.update(type="span", status="unset", error=None)
-            return record
+            replayed: dict[str, Any] = copy.deepcopy(item.template)
+            if replayed.get("type") == "span_start":  # recorded while running: now it has ended
+                replayed.update(type="span", status="unset", error=None)
+            return replayed
         previous = self.records[-1] if self.records else {}
         moment = previous.get("end_time") or previous.get("start_time")
         record: dict[str, Any] = {

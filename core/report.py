@@ -80,6 +80,8 @@ def header_lines(run: Run) -> list[str]:
         b = run.branch
         lines.append(f"branch:    forks {one_line(b.parent_run_id or '?')} at step {b.fork_step}"
                      f" ({len(b.edits)} edit(s)), status {one_line(b.status or '-')}")
+        if b.note:
+            lines.append(f"           {one_line(b.note, 200)}")
     if run.problems:
         lines.append(f"problems:  {len(run.problems)} record(s) skipped (details on stderr)")
     return lines

@@ -41,6 +41,7 @@ from trace_tui.core.exchange import (
     ToolResult,
     parse_arguments,
 )
+from trace_tui.core.sanitize import one_line
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ class OpenAICompatibleResponder:
             with urllib.request.urlopen(http_request, timeout=self.timeout) as reply:
                 raw = reply.read(MAX_RESPONSE_BYTES + 1)
         except urllib.error.HTTPError as exc:
-            detail = exc.read(300).decode("utf-8", "replace").strip()
+            detail = one_line(exc.read(300).decode("utf-8", "replace").strip(), 200)
             raise SourceError(f"{where} answered HTTP {exc.code}: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -230,7 +230,7 @@ class RunFacts:
         return self.peak_until(self.count)
 
     def token_profile(self, count: int, buckets: int) -> list[int]:
-        """Max recorded input tokens per bucket of ``count`` steps split in ``buckets`` (-1: none)."""
+        """Max recorded input tokens per bucket of ``count`` steps in ``buckets`` (-1: none)."""
         out = [-1] * max(0, buckets)
         if count <= 0 or buckets <= 0:
             return out

@@ -148,8 +148,11 @@ class TailReader:
         try:
             fd = os.open(self.path, _OPEN_FLAGS)
         except FileNotFoundError:
-            gone = "was deleted; waiting for it to be re-created" if self.generation else (
-                "does not exist yet; waiting for it to be created")
+            gone = (
+                "was deleted; waiting for it to be re-created"
+                if self.generation
+                else ("does not exist yet; waiting for it to be created")
+            )
             self._say(items, f"{self.path}: {gone}")
             return False
         except OSError as exc:
@@ -216,8 +219,12 @@ class TailReader:
         self.size = info.st_size
         stamp = (info.st_size, info.st_mtime_ns)
         if info.st_size < self.offset:
-            self._restart(items, "truncated", f"{self.path.name} was truncated "
-                          f"(now {info.st_size} bytes, {self.offset} were read)")
+            self._restart(
+                items,
+                "truncated",
+                f"{self.path.name} was truncated "
+                f"(now {info.st_size} bytes, {self.offset} were read)",
+            )
         elif stamp != self._stamp and self.offset and self._rewritten():
             self._restart(items, "rewritten", f"{self.path.name} was rewritten")
         self._stamp = stamp
@@ -262,7 +269,7 @@ class TailReader:
         if end >= 0:
             self._commit(items, data[: end + 1])
             if short:
-                self._partial(items, data[end + 1:])
+                self._partial(items, data[end + 1 :])
         elif short:
             self._partial(items, data)
         else:
@@ -293,8 +300,9 @@ class TailReader:
     def _partial(self, items: list[TailItem], data: bytes) -> None:
         """The file ends in ``data`` without a newline: hold it back, or hand it out if final."""
         if len(data) > self.max_line:
-            self._skip = _Skip(self.offset, self.lines + 1, data[:PREVIEW_KEEP],
-                               self.offset + len(data))
+            self._skip = _Skip(
+                self.offset, self.lines + 1, data[:PREVIEW_KEEP], self.offset + len(data)
+            )
             self._continue_skip(items, 0)
             return
         if data and self._final:
@@ -314,7 +322,9 @@ class TailReader:
         if end < 0 and len(data) <= self.max_line:
             self._partial(items, data)
             return
-        self._skip = _Skip(self.offset, self.lines + 1, data[:PREVIEW_KEEP], self.offset + len(data))
+        self._skip = _Skip(
+            self.offset, self.lines + 1, data[:PREVIEW_KEEP], self.offset + len(data)
+        )
         if end > self.max_line:
             self._end_skip(items, self.offset + end, newline=True)
         else:

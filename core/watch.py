@@ -28,8 +28,9 @@ _RETRY_SECONDS = 2.0
 class ChangeWaiter:
     """Blocks until the watched path may have changed, or a short poll interval passes."""
 
-    def __init__(self, path: Path, *, poll_interval: float = POLL_INTERVAL,
-                 use_events: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, poll_interval: float = POLL_INTERVAL, use_events: bool = True
+    ) -> None:
         self.path = path
         self.poll_interval = poll_interval
         self.use_events = use_events
@@ -93,7 +94,10 @@ class ChangeWaiter:
         except Exception as exc:  # no events is survivable: the poll interval takes over
             log.warning(
                 "file events for %s unavailable (%s); checking every %.2f s instead",
-                self.path, exc, self.poll_interval, exc_info=log.isEnabledFor(logging.DEBUG),
+                self.path,
+                exc,
+                self.poll_interval,
+                exc_info=log.isEnabledFor(logging.DEBUG),
             )
         finally:
             self.watching = False

@@ -70,6 +70,15 @@ def test_detects_sample(name: str, expected: str) -> None:
         ({"jsonrpc": "2.0", "method": "initialize", "id": 0}, "mcp-jsonl"),
         ({"id": "r1", "run_type": "llm", "dotted_order": "x", "name": "chat"}, "langsmith-jsonl"),
         ({"type": "summary", "summary": "s", "leafUuid": "u"}, "claude-code"),
+        (
+            {
+                "type": "file-history-snapshot",
+                "messageId": "m",
+                "snapshot": {},
+                "isSnapshotUpdate": False,
+            },
+            "claude-code",
+        ),
         ({"id": 1, "tool": "read", "args": {}, "prompt": "p", "response": "r"}, "assay"),
         ({"type": "span", "span_id": "s1", "kind": "llm"}, "native"),
     ],

@@ -16,6 +16,7 @@ from trace_tui.core.fork import (
     apply_edits,
     assignment_edit,
     cli_edits,
+    diff_edits,
     outputs_edited,
     parse_cli_value,
     plan_fork,
@@ -299,3 +300,25 @@ def test_fork_command_refuses_bad_input_with_one_line(tmp_path: Path, capsys) ->
     )
     assert "cannot import no_such_module_xyz" in capsys.readouterr().err
     assert not (tmp_path / ".trace-tui").exists()
+
+
+def test_diff_edits_turns_an_edited_record_into_patch_operations() -> None:
+    """What the screen does after ``e``: the user edits the record as JSON; we store edits."""
+    edited = json.loads(json.dumps(RECORD))
+    edited["attributes"]["gen_ai.tool.call.arguments"]["user_id"] = "u-1"
+    edited["attributes"]["gen_ai.input.messages"][1]["content"] = "B"
+    edited["attributes"]["new"] = [1, 2]
+    del edited["attributes"]["odd/key~name"]
+    edited["status"] = "error"
+    edits = diff_edits(RECORD, edited)
+    assert edits == [  # in sorted key order, whatever order the editor wrote
+        {"op": "replace", "path": "/attributes/gen_ai.input.messages/1/content", "value": "B"},
+        {"op": "add", "path": "/attributes/gen_ai.tool.call.arguments/user_id", "value": "u-1"},
+        {"op": "add", "path": "/attributes/new", "value": [1, 2]},
+        {"op": "remove", "path": "/attributes/odd~1key~0name"},
+        {"op": "replace", "path": "/status", "value": "error"},
+    ]
+    assert apply_edits(RECORD, edits) == edited
+    assert diff_edits(RECORD, json.loads(json.dumps(RECORD))) == []
+    with pytest.raises(ForkError, match="span_id cannot be edited"):
+        diff_edits(RECORD, {**RECORD, "span_id": "other"})

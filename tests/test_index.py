@@ -74,25 +74,54 @@ def awkward_records(n: int = 400, seed: int = 3) -> Iterator[Any]:
     """A native trace with every rule of the format exercised somewhere."""
     rng = random.Random(seed)
     yield {"type": "run", "schema_version": 1, "run_id": "r", "name": "awkward"}
-    yield {"type": "span", "span_id": "root", "kind": "agent", "name": "agent",
-           "start_time": "2026-11-02T10:00:00.000Z", "end_time": 1793613700.5}
+    yield {
+        "type": "span",
+        "span_id": "root",
+        "kind": "agent",
+        "name": "agent",
+        "start_time": "2026-11-02T10:00:00.000Z",
+        "end_time": 1793613700.5,
+    }
     for k in range(n):
         sid = f"s{k}"
-        base = {"span_id": sid, "parent_id": rng.choice(["root", f"s{k - 1}", f"s{k + 3}", None, sid, ""]),
-                "kind": rng.choice(["llm", "tool", "retrieval", "other"]), "name": rng.choice(["a", "b", f"n{k}"]),
-                "start_time": rng.choice(["2026-11-02T10:00:01.250Z", 1793613601 + k, None, "yesterday", "2026-11-02T10:00:01+02:00"]),
-                "attributes": {"gen_ai.usage.input_tokens": rng.choice([10, 0, None, 2**40, 3.0, "7", True]),
-                               "gen_ai.usage.output_tokens": k}}
+        base = {
+            "span_id": sid,
+            "parent_id": rng.choice(["root", f"s{k - 1}", f"s{k + 3}", None, sid, ""]),
+            "kind": rng.choice(["llm", "tool", "retrieval", "other"]),
+            "name": rng.choice(["a", "b", f"n{k}"]),
+            "start_time": rng.choice(
+                [
+                    "2026-11-02T10:00:01.250Z",
+                    1793613601 + k,
+                    None,
+                    "yesterday",
+                    "2026-11-02T10:00:01+02:00",
+                ]
+            ),
+            "attributes": {
+                "gen_ai.usage.input_tokens": rng.choice([10, 0, None, 2**40, 3.0, "7", True]),
+                "gen_ai.usage.output_tokens": k,
+            },
+        }
         roll = rng.random()
         if roll < 0.5:
-            yield {"type": "span", **base, "end_time": "2026-11-02T10:00:02.000Z",
-                   "status": rng.choice(["ok", "error", "unset", "weird", None]),
-                   "error": rng.choice([None, None, "boom", "", {"type": "E", "message": "m"}])}
+            yield {
+                "type": "span",
+                **base,
+                "end_time": "2026-11-02T10:00:02.000Z",
+                "status": rng.choice(["ok", "error", "unset", "weird", None]),
+                "error": rng.choice([None, None, "boom", "", {"type": "E", "message": "m"}]),
+            }
         elif roll < 0.8:
             yield {"type": "span_start", **base}
-            yield {"type": "span_end", "span_id": sid, "end_time": rng.choice([1793613609.0, None, 0]),
-                   "status": rng.choice(["ok", None, "error"]), "error": rng.choice([None, "late"]),
-                   "attributes": {"gen_ai.usage.input_tokens": 99, "extra": k}}
+            yield {
+                "type": "span_end",
+                "span_id": sid,
+                "end_time": rng.choice([1793613609.0, None, 0]),
+                "status": rng.choice(["ok", None, "error"]),
+                "error": rng.choice([None, "late"]),
+                "attributes": {"gen_ai.usage.input_tokens": 99, "extra": k},
+            }
             if rng.random() < 0.2:
                 yield {"type": "span_end", "span_id": sid, "status": "ok"}
         elif roll < 0.85:
@@ -129,25 +158,43 @@ def test_awkward_trace_without_fast_path(tmp_path: Path, monkeypatch: pytest.Mon
 # ----------------------------------------------------------------- fast path == slow path
 _names = st.sampled_from(["chat", "tool", "x", "é名", "a\x1bb"])
 _ids = st.sampled_from([f"s{i}" for i in range(12)])
-_times = st.one_of(st.none(), st.floats(0, 2e9, allow_nan=False),
-                   st.sampled_from(["2026-11-02T10:00:01.100Z", "2026-11-02T10:00:01+01:00"]))
+_times = st.one_of(
+    st.none(),
+    st.floats(0, 2e9, allow_nan=False),
+    st.sampled_from(["2026-11-02T10:00:01.100Z", "2026-11-02T10:00:01+01:00"]),
+)
 _tokens = st.one_of(st.integers(0, 10**6), st.none(), st.just(2**35))
 _span = st.fixed_dictionaries(
-    {"type": st.sampled_from(["span", "span_start"]), "span_id": _ids,
-     "parent_id": st.one_of(st.none(), _ids), "kind": st.sampled_from(["llm", "tool", "agent"]),
-     "name": _names, "start_time": _times, "end_time": _times,
-     "status": st.sampled_from(["ok", "error", "unset", None]),
-     "error": st.sampled_from([None, "", "bad"]),
-     "attributes": st.fixed_dictionaries({}, optional={"gen_ai.usage.input_tokens": _tokens,
-                                                       "gen_ai.usage.output_tokens": _tokens})})
+    {
+        "type": st.sampled_from(["span", "span_start"]),
+        "span_id": _ids,
+        "parent_id": st.one_of(st.none(), _ids),
+        "kind": st.sampled_from(["llm", "tool", "agent"]),
+        "name": _names,
+        "start_time": _times,
+        "end_time": _times,
+        "status": st.sampled_from(["ok", "error", "unset", None]),
+        "error": st.sampled_from([None, "", "bad"]),
+        "attributes": st.fixed_dictionaries(
+            {},
+            optional={"gen_ai.usage.input_tokens": _tokens, "gen_ai.usage.output_tokens": _tokens},
+        ),
+    }
+)
 _end = st.fixed_dictionaries(
     {"type": st.just("span_end"), "span_id": _ids},
-    optional={"end_time": _times, "status": st.sampled_from(["ok", "error", None]),
-              "error": st.sampled_from([None, "late"]),
-              "attributes": st.fixed_dictionaries({}, optional={"gen_ai.usage.output_tokens": _tokens})})
+    optional={
+        "end_time": _times,
+        "status": st.sampled_from(["ok", "error", None]),
+        "error": st.sampled_from([None, "late"]),
+        "attributes": st.fixed_dictionaries({}, optional={"gen_ai.usage.output_tokens": _tokens}),
+    },
+)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(records=st.lists(st.one_of(_span, _end), min_size=1, max_size=30))
 def test_fast_path_matches_slow_path(tmp_path: Path, records: list[dict[str, Any]]) -> None:
     pytest.importorskip("msgspec")
@@ -161,22 +208,42 @@ def test_fast_path_matches_slow_path(tmp_path: Path, records: list[dict[str, Any
     if not index_fast.index_batch(cols_fast, lines[1:], offsets[1:], 2):
         return  # the fast path declined (duplicates...): nothing to compare
     for k in range(1, len(lines)):
-        cols_slow.add_record(json.loads(lines[k]), offset=offsets[k], line=k + 1,
-                             ref_offset=offsets[k], ref_length=len(lines[k]))
+        cols_slow.add_record(
+            json.loads(lines[k]),
+            offset=offsets[k],
+            line=k + 1,
+            ref_offset=offsets[k],
+            ref_length=len(lines[k]),
+        )
     assert cols_fast.count == cols_slow.count
-    for name in ("offset", "length", "line", "end_offset", "parent", "depth", "kind", "status",
-                 "flags", "tokens", "extra_ends"):
+    for name in (
+        "offset",
+        "length",
+        "line",
+        "end_offset",
+        "parent",
+        "depth",
+        "kind",
+        "status",
+        "flags",
+        "tokens",
+        "extra_ends",
+    ):
         assert getattr(cols_fast, name) == getattr(cols_slow, name), name
     assert [cols_fast.row(i) for i in range(cols_fast.count)] == [
-        cols_slow.row(i) for i in range(cols_slow.count)]
+        cols_slow.row(i) for i in range(cols_slow.count)
+    ]
     assert [(p.line, p.offset, p.message) for p in cols_fast.problems] == [
-        (p.line, p.offset, p.message) for p in cols_slow.problems]
+        (p.line, p.offset, p.message) for p in cols_slow.problems
+    ]
 
 
 # ----------------------------------------------------------------- behaviour
 def test_first_update_is_bounded_and_progress_grows(tmp_path: Path) -> None:
     record = {"type": "span", "kind": "tool", "name": "t", "attributes": {"pad": "x" * 900}}
-    path = write_records(tmp_path / "t.jsonl", ({**record, "span_id": f"s{i}"} for i in range(3000)))
+    path = write_records(
+        tmp_path / "t.jsonl", ({**record, "span_id": f"s{i}"} for i in range(3000))
+    )
     source = IndexedSource(path, NATIVE)
     first = source.update()
     assert not first.complete and 0 < first.added < 3000 and 0 < first.progress < 1
@@ -188,14 +255,21 @@ def test_first_update_is_bounded_and_progress_grows(tmp_path: Path) -> None:
 
 def test_span_end_in_a_later_update_reports_changed_index(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    write_records(path, [{"type": "span_start", "span_id": "a", "kind": "llm", "name": "m"},
-                         {"type": "span", "span_id": "b", "kind": "tool", "name": "t"}])
+    write_records(
+        path,
+        [
+            {"type": "span_start", "span_id": "a", "kind": "llm", "name": "m"},
+            {"type": "span", "span_id": "b", "kind": "tool", "name": "t"},
+        ],
+    )
     source = IndexedSource(path, NATIVE, follow=True)
     assert source.update().added == 2 and source.run.row(0).status == "running"
     version = source.run.version
     with open(path, "ab") as out:
-        out.write(b'{"type": "span_end", "span_id": "a", "status": "error", "error": "x",'
-                  b' "attributes": {"gen_ai.usage.input_tokens": 5}}\n')
+        out.write(
+            b'{"type": "span_end", "span_id": "a", "status": "error", "error": "x",'
+            b' "attributes": {"gen_ai.usage.input_tokens": 5}}\n'
+        )
     update = source.update()
     assert update.added == 0 and update.changed == (0,)
     assert source.run.version > version
@@ -205,8 +279,16 @@ def test_span_end_in_a_later_update_reports_changed_index(tmp_path: Path) -> Non
 
 
 def test_find_next_and_previous_error(tmp_path: Path) -> None:
-    records = [{"type": "span", "span_id": f"s{i}", "kind": "tool", "name": "t",
-                "status": "error" if i in (3, 7) else "ok"} for i in range(10)]
+    records = [
+        {
+            "type": "span",
+            "span_id": f"s{i}",
+            "kind": "tool",
+            "name": "t",
+            "status": "error" if i in (3, 7) else "ok",
+        }
+        for i in range(10)
+    ]
     run = index_all(write_records(tmp_path / "t.jsonl", records))
     assert run.find(status="error") == 3
     assert run.find(status="error", start=4) == 7
@@ -217,9 +299,17 @@ def test_find_next_and_previous_error(tmp_path: Path) -> None:
 
 def test_rows_and_steps_are_safe_while_indexing(tmp_path: Path) -> None:
     """A worker thread indexes while this thread reads every published row and some steps."""
-    records = ({"type": "span", "span_id": f"s{i}", "parent_id": f"s{i - 1}" if i else None,
-                "kind": "llm", "name": "m", "attributes": {"gen_ai.usage.input_tokens": i}}
-               for i in range(20_000))
+    records = (
+        {
+            "type": "span",
+            "span_id": f"s{i}",
+            "parent_id": f"s{i - 1}" if i else None,
+            "kind": "llm",
+            "name": "m",
+            "attributes": {"gen_ai.usage.input_tokens": i},
+        }
+        for i in range(20_000)
+    )
     path = write_records(tmp_path / "t.jsonl", records)
     source = IndexedSource(path, NATIVE)
     errors: list[BaseException] = []
@@ -248,8 +338,16 @@ def test_rows_and_steps_are_safe_while_indexing(tmp_path: Path) -> None:
 
 
 def test_index_memory_per_step_is_small(tmp_path: Path) -> None:
-    records = ({"type": "span", "span_id": f"span-{i:08d}", "parent_id": "span-00000000",
-                "kind": "tool", "name": "t"} for i in range(50_000))
+    records = (
+        {
+            "type": "span",
+            "span_id": f"span-{i:08d}",
+            "parent_id": "span-00000000",
+            "kind": "tool",
+            "name": "t",
+        }
+        for i in range(50_000)
+    )
     run = index_all(write_records(tmp_path / "t.jsonl", records))
     assert run.memory_bytes() / len(run) < 256  # the benchmark records the real figure
 
@@ -257,22 +355,44 @@ def test_index_memory_per_step_is_small(tmp_path: Path) -> None:
 def test_id_hash_collision_is_verified_and_kept_apart() -> None:
     records = {0: {"span_id": "a"}}
     cols = StepColumns(verify_id=lambda i, sid: records[i]["span_id"] == sid)
-    cols.add_record({"type": "span", "span_id": "a", "kind": "tool", "name": "a"},
-                    offset=0, line=1, ref_offset=0, ref_length=1)
+    cols.add_record(
+        {"type": "span", "span_id": "a", "kind": "tool", "name": "a"},
+        offset=0,
+        line=1,
+        ref_offset=0,
+        ref_length=1,
+    )
     cols.ids[hash("b")] = 0  # pretend "b" hashes like "a"
-    assert cols.add_record({"type": "span", "span_id": "b", "kind": "tool", "name": "b",
-                            "parent_id": "a"}, offset=5, line=2, ref_offset=5, ref_length=1) == 1
+    assert (
+        cols.add_record(
+            {"type": "span", "span_id": "b", "kind": "tool", "name": "b", "parent_id": "a"},
+            offset=5,
+            line=2,
+            ref_offset=5,
+            ref_length=1,
+        )
+        == 1
+    )
     assert cols.index_of("a") == 0 and cols.index_of("b") == 1 and cols.row(1).parent_index == 0
     assert not cols.problems
     records[1] = {"span_id": "b"}
-    assert cols.add_record({"type": "span", "span_id": "b", "kind": "tool", "name": "b2"},
-                           offset=9, line=3, ref_offset=9, ref_length=1) is None
+    assert (
+        cols.add_record(
+            {"type": "span", "span_id": "b", "kind": "tool", "name": "b2"},
+            offset=9,
+            line=3,
+            ref_offset=9,
+            ref_length=1,
+        )
+        is None
+    )
     assert "appears twice" in cols.problems[0].message
 
 
 def test_step_cache_is_reused_and_invalidated_by_span_end(tmp_path: Path) -> None:
-    path = write_records(tmp_path / "t.jsonl", [
-        {"type": "span_start", "span_id": "a", "kind": "llm", "name": "m"}])
+    path = write_records(
+        tmp_path / "t.jsonl", [{"type": "span_start", "span_id": "a", "kind": "llm", "name": "m"}]
+    )
     source = IndexedSource(path, NATIVE, follow=True)
     source.update()
     first = source.run.step(0)
@@ -309,23 +429,37 @@ class PairMapper:
             call = self.pending.pop(record["id"], None)
             if call is None:
                 return ({"type": "mystery"},)
-            return ({"type": "span", "span_id": record["id"], "kind": "tool", "name": call["tool"],
-                     "attributes": {"gen_ai.tool.call.result": record["out"]},
-                     "source": [call, record]},)
+            return (
+                {
+                    "type": "span",
+                    "span_id": record["id"],
+                    "kind": "tool",
+                    "name": call["tool"],
+                    "attributes": {"gen_ai.tool.call.result": record["out"]},
+                    "source": [call, record],
+                },
+            )
         return ()
 
     def finish(self) -> Iterable[dict[str, Any]]:
-        return ({"type": "span_start", "span_id": k, "kind": "tool", "name": v["tool"]}
-                for k, v in self.pending.items())
+        return (
+            {"type": "span_start", "span_id": k, "kind": "tool", "name": v["tool"]}
+            for k, v in self.pending.items()
+        )
 
 
 PAIRS = TraceFormat(name="pairs", title="test pairs", detect=lambda head: False, mapper=PairMapper)
 
 
 def test_foreign_format_through_mapper_and_spill(tmp_path: Path) -> None:
-    lines = [{"ev": "call", "id": "c1", "tool": "search"}, {"ev": "call", "id": "c2", "tool": "read"},
-             {"ev": "result", "id": "c1", "out": {"hits": 3}}, b"garbage{",
-             {"ev": "result", "id": "zz", "out": 1}, {"ev": "noise"}]
+    lines = [
+        {"ev": "call", "id": "c1", "tool": "search"},
+        {"ev": "call", "id": "c2", "tool": "read"},
+        {"ev": "result", "id": "c1", "out": {"hits": 3}},
+        b"garbage{",
+        {"ev": "result", "id": "zz", "out": 1},
+        {"ev": "noise"},
+    ]
     path = write_records(tmp_path / "f.jsonl", lines)
     run = index_all(path, PAIRS)
     assert len(run) == 2 and run.format_name == "pairs"

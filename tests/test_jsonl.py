@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from trace_tui.core.formats.native import NATIVE
 from trace_tui.core.index import IndexedSource
 from trace_tui.core.jsonl import (
     BOM,
@@ -21,7 +22,6 @@ from trace_tui.core.jsonl import (
     decode_bytes,
     iter_raw_lines,
 )
-from trace_tui.core.formats.native import NATIVE
 
 GOOD_A = b'{"type": "span", "span_id": "a", "kind": "tool", "name": "before"}'
 GOOD_B = b'{"type": "span", "span_id": "b", "kind": "tool", "name": "after"}'
@@ -33,15 +33,19 @@ CORRUPT_LINES = {
     "spliced records": b'{"type": "span", "span_id": "s1", "kind": "tool"{"type": "span"}',
     "two records on one line": GOOD_A.replace(b'"a"', b'"y"') * 2,
     "invalid utf-8": b'{"type": "span", "span_id": "u", "kind": "tool", "name": "\xff\xfe"}',
-    "invalid utf-8 in payload": b'{"type": "span", "span_id": "u", "kind": "tool", "attributes": {"x": "\xc3("}}',
-    "json array": b'[1, 2, 3]',
+    "invalid utf-8 in payload": (
+        b'{"type": "span", "span_id": "u", "kind": "tool", "attributes": {"x": "\xc3("}}'
+    ),
+    "json array": b"[1, 2, 3]",
     "json string": b'"just a string"',
     "json number": b"42",
     "json null": b"null",
     "NaN": b'{"type": "span", "span_id": "n", "kind": "tool", "attributes": {"x": NaN}}',
     "Infinity": b'{"type": "span", "span_id": "i", "kind": "tool", "attributes": {"x": -Infinity}}',
     "100k nested brackets": b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-    "control character in string": b'{"type": "span", "span_id": "c", "kind": "tool", "name": "a\x07b"}',
+    "control character in string": (
+        b'{"type": "span", "span_id": "c", "kind": "tool", "name": "a\x07b"}'
+    ),
     "lone surrogate escape": b'{"type": "span", "span_id": "s", "kind": "tool", "name": "\\ud800"}',
 }
 
@@ -69,7 +73,9 @@ def test_corrupt_line_leaves_neighbours_alone(tmp_path: Path, name: str) -> None
 
 
 def test_reasons_name_the_fault() -> None:
-    reasons = {name: decode_bytes(line, 0 if name != "x" else 1, 1) for name, line in CORRUPT_LINES.items()}
+    reasons = {
+        name: decode_bytes(line, 0 if name != "x" else 1, 1) for name, line in CORRUPT_LINES.items()
+    }
     assert "NUL" in reasons["nul run"].reason  # type: ignore[union-attr]
     assert "UTF-8" in reasons["invalid utf-8"].reason  # type: ignore[union-attr]
     assert "NaN" in reasons["NaN"].reason  # type: ignore[union-attr]
@@ -80,7 +86,10 @@ def test_reasons_name_the_fault() -> None:
 
 def test_huge_integers_are_kept_exactly() -> None:
     big = 123456789012345678901234567890
-    line = b'{"type": "span", "span_id": "h", "kind": "tool", "attributes": {"n": %d, "m": -%d}}' % (big, big)
+    line = (
+        b'{"type": "span", "span_id": "h", "kind": "tool", "attributes": {"n": %d, "m": -%d}}'
+        % (big, big)
+    )
     value = decode_bytes(line, 10, 2)
     assert isinstance(value, dict)
     assert value["attributes"] == {"n": big, "m": -big}
@@ -99,7 +108,9 @@ def test_duplicate_keys_last_one_wins() -> None:
 
 def test_duplicate_keys_in_index_match_full_parse(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    path.write_bytes(b'{"type": "span", "span_id": "d", "kind": "llm", "kind": "tool", "name": "x"}\n')
+    path.write_bytes(
+        b'{"type": "span", "span_id": "d", "kind": "llm", "kind": "tool", "name": "x"}\n'
+    )
     run = _index(path)
     assert run.row(0).kind == "tool" and run.step(0).kind == "tool" and not run.problems
 

@@ -107,3 +107,33 @@ def test_reading_never_writes_to_the_trace(tmp_path: Path) -> None:
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     open_run(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_children_written_before_their_parent_are_adopted(write_trace) -> None:
+    child = {"type": "span", "span_id": "c", "parent_id": "p", "kind": "llm", "name": "child"}
+    grandchild = {"type": "span", "span_id": "g", "parent_id": "c", "kind": "tool", "name": "gc"}
+    parent = {"type": "span", "span_id": "p", "parent_id": None, "kind": "agent", "name": "parent"}
+    run = open_run(write_trace([child, grandchild, parent]))
+    assert [s.span_id for s in run.roots()] == ["p"]
+    assert [run.row(i).depth for i in range(3)] == [1, 2, 0]
+    assert [r.step.span_id for r in run.tree_rows()] == ["p", "c", "g"]
+
+
+def test_a_parent_cycle_never_loops(write_trace) -> None:
+    a = {"type": "span", "span_id": "a", "parent_id": "b", "kind": "agent", "name": "a"}
+    b = {"type": "span", "span_id": "b", "parent_id": "a", "kind": "agent", "name": "b"}
+    run = open_run(write_trace([a, b]))
+    assert len(list(run.tree_rows())) == 2 and run.depth_of(run.step(0)) <= 2
+
+
+def test_importer_problem_records_and_merged_sources() -> None:
+    from trace_tui.core.builder import RunBuilder
+    from trace_tui.core.model import Run
+
+    run = Run()
+    builder = RunBuilder(run)
+    builder.add({"type": "span_start", "span_id": "x", "kind": "llm", "source": {"line": 1}})
+    builder.add({"type": "problem", "message": "skipped a torn record"}, line=2)
+    builder.add({"type": "span_end", "span_id": "x", "source": {"line": 3}})
+    assert run.step(0).source == [{"line": 1}, {"line": 3}]
+    assert [p.message for p in run.problems] == ["skipped a torn record"]

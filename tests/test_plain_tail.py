@@ -26,13 +26,26 @@ class Output(io.StringIO):
 
 
 def args_for(path: Path, *, as_json: bool = False, from_start: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(file=str(path), format=None, json=as_json, plain=not as_json,
-                              from_start=from_start, no_redact=False)
+    return argparse.Namespace(
+        file=str(path),
+        format=None,
+        json=as_json,
+        plain=not as_json,
+        from_start=from_start,
+        no_redact=False,
+    )
 
 
 def rec(n: int, **extra: Any) -> bytes:
-    base = {"type": "span", "span_id": f"s{n}", "kind": "tool", "name": f"step {n}",
-            "start_time": 1000.0 + n, "end_time": 1000.5 + n, "status": "ok"}
+    base = {
+        "type": "span",
+        "span_id": f"s{n}",
+        "kind": "tool",
+        "name": f"step {n}",
+        "start_time": 1000.0 + n,
+        "end_time": 1000.5 + n,
+        "status": "ok",
+    }
     return json.dumps({**base, **extra}).encode() + b"\n"
 
 
@@ -41,9 +54,13 @@ def append(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-def run_tail(args: argparse.Namespace) -> tuple[threading.Thread, Output, Output, threading.Event, list[int]]:
+def run_tail(
+    args: argparse.Namespace,
+) -> tuple[threading.Thread, Output, Output, threading.Event, list[int]]:
     out, err, stop, code = Output(), Output(), threading.Event(), []
-    thread = threading.Thread(target=lambda: code.append(tail_plain(args, out=out, err=err, stop=stop)))
+    thread = threading.Thread(
+        target=lambda: code.append(tail_plain(args, out=out, err=err, stop=stop)), daemon=True
+    )
     thread.start()
     return thread, out, err, stop, code
 
@@ -72,8 +89,13 @@ def test_prints_only_new_steps_by_default(tmp_path: Path) -> None:
 
 def test_from_start_then_follow_with_running_step_ending(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    path.write_bytes(rec(1) + json.dumps({"type": "span_start", "span_id": "r", "kind": "llm",
-                                          "name": "thinking"}).encode() + b"\n")
+    path.write_bytes(
+        rec(1)
+        + json.dumps(
+            {"type": "span_start", "span_id": "r", "kind": "llm", "name": "thinking"}
+        ).encode()
+        + b"\n"
+    )
     thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
     until(lambda: out.getvalue().count("\n") >= 2)
     append(path, b'{"type": "span_end", "span_id": "r", "status": "error", "error": "x"}\n')
@@ -88,15 +110,24 @@ def test_json_output_is_a_native_trace(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(b"")
     thread, out, err, stop, code = run_tail(args_for(path, as_json=True, from_start=True))
-    until(lambda: "following" in err.getvalue() or True)
     append(path, b'{"type": "span_start", "span_id": "a", "kind": "agent", "name": "agent"}\n')
     append(path, rec(1, parent_id="a", attributes={"gen_ai.tool.call.result": {"ok": True}}))
     append(path, b'{"type": "span_end", "span_id": "a", "status": "ok"}\n')
-    until(lambda: out.getvalue().count("\n") >= 3)
-    stop.set()
-    thread.join(10)
     copy = tmp_path / "copy.jsonl"
-    copy.write_text(out.getvalue())
+
+    def finished() -> bool:
+        text = out.getvalue()  # read once: the tail thread keeps writing
+        if not text:
+            return False
+        copy.write_text(text)
+        steps = open_run(copy).steps
+        return len(steps) == 2 and steps[0].status == "ok"
+
+    try:
+        until(finished)
+    finally:
+        stop.set()
+        thread.join(10)
     again = open_run(copy)
     assert [s.name for s in again.steps] == ["agent", "step 1"]
     assert again.steps[0].status == "ok" and again.steps[1].tool_result == {"ok": True}
@@ -145,7 +176,10 @@ def test_ctrl_c_exits_130_quietly(tmp_path: Path) -> None:
             self.closed = True
 
     err = Output()
-    assert tail_plain(args_for(path), out=Output(), err=err, source_factory=Interrupting) == EXIT_INTERRUPTED
+    assert (
+        tail_plain(args_for(path), out=Output(), err=err, source_factory=Interrupting)
+        == EXIT_INTERRUPTED
+    )
     assert "Traceback" not in err.getvalue()
 
 
@@ -157,8 +191,18 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 def test_plain_line_shape() -> None:
     from trace_tui.core.model import StepRow
 
-    row = StepRow(index=11, kind="tool", name="lookup", depth=2, parent_index=0, status="error",
-                  start_time=1.0, end_time=1.25, input_tokens=None, output_tokens=30)
+    row = StepRow(
+        index=11,
+        kind="tool",
+        name="lookup",
+        depth=2,
+        parent_index=0,
+        status="error",
+        start_time=1.0,
+        end_time=1.25,
+        input_tokens=None,
+        output_tokens=30,
+    )
     line = plain_line(row)
     assert line.split()[:4] == ["12", "tool", "ERROR", "250ms"]
     assert "    ▶ lookup" in line and "out 30" in line

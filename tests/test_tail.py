@@ -49,8 +49,10 @@ def lines_of(items: list[TailItem]) -> list[bytes]:
 
 
 def record(n: int, text: str = "") -> bytes:
-    return json.dumps({"type": "span", "span_id": f"s{n}", "kind": "tool",
-                       "name": f"step {n}{text}"}, ensure_ascii=False).encode()
+    return json.dumps(
+        {"type": "span", "span_id": f"s{n}", "kind": "tool", "name": f"step {n}{text}"},
+        ensure_ascii=False,
+    ).encode()
 
 
 def append(path: Path, data: bytes) -> None:
@@ -85,9 +87,13 @@ def test_unterminated_last_line_counts_when_not_following(tmp_path: Path) -> Non
     assert reader.finished and drain(reader) == []
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(cuts=st.lists(st.integers(0, 10_000), max_size=12), budget=st.sampled_from([3, 64, 1 << 20]))
-def test_split_anywhere_reads_the_same_as_whole(tmp_path: Path, cuts: list[int], budget: int) -> None:
+def test_split_anywhere_reads_the_same_as_whole(
+    tmp_path: Path, cuts: list[int], budget: int
+) -> None:
     """Append the file in pieces cut at arbitrary bytes (inside UTF-8 characters too)."""
     content = b"".join(record(n, " ünïcödé 名前 😀" * (n % 3)) + b"\n" for n in range(12))
     points = sorted({c % (len(content) + 1) for c in cuts} | {0, len(content)})
@@ -97,7 +103,7 @@ def test_split_anywhere_reads_the_same_as_whole(tmp_path: Path, cuts: list[int],
     reader.open_now()
     source = IndexedSource(path, NATIVE, follow=True)
     seen: list[bytes] = []
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         append(path, content[a:b])
         seen += lines_of(drain(reader, budget))
         source.update()
@@ -106,7 +112,8 @@ def test_split_anywhere_reads_the_same_as_whole(tmp_path: Path, cuts: list[int],
     while not whole.update().complete:
         pass
     assert [source.run.step(i) for i in range(len(source.run))] == [
-        whole.run.step(i) for i in range(len(whole.run))]
+        whole.run.step(i) for i in range(len(whole.run))
+    ]
     assert len(source.run) == 12 and not source.run.problems
     source.close()
     whole.close()
@@ -141,7 +148,7 @@ def test_steady_writer_thread_in_small_pieces(tmp_path: Path) -> None:
             pos = 0
             while pos < len(data):
                 step = rng.randint(1, 700)
-                out.write(data[pos:pos + step])
+                out.write(data[pos : pos + step])
                 pos += step
 
     reader = TailReader(path)
@@ -180,7 +187,9 @@ def test_rewrite_in_place_is_detected(tmp_path: Path, extra: int) -> None:
     reader = TailReader(path)
     reader.open_now()
     drain(reader)
-    new = old.replace(b"step", b"STEP") + b"".join(record(n) + b"\n" for n in range(20, 20 + extra // 50))
+    new = old.replace(b"step", b"STEP") + b"".join(
+        record(n) + b"\n" for n in range(20, 20 + extra // 50)
+    )
     with open(path, "r+b") as out:  # same inode, different bytes
         out.write(new)
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
@@ -245,7 +254,8 @@ def test_path_that_does_not_exist_yet(tmp_path: Path) -> None:
     reader.open_now()
     items = drain(reader)
     assert [i.text for i in items if isinstance(i, Notice)] == [
-        f"{path}: does not exist yet; waiting for it to be created"]
+        f"{path}: does not exist yet; waiting for it to be created"
+    ]
     path.parent.mkdir()
     path.write_bytes(record(3) + b"\n")
     items = drain(reader)

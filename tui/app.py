@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.screen import Screen
 from textual.theme import Theme
@@ -28,6 +29,7 @@ from trace_tui.themes import (
     theme_variable_defaults,
 )
 from trace_tui.tui.commands import TraceCommands
+from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
 from trace_tui.tui.screens.debugger import DebuggerScreen
 
@@ -50,6 +52,7 @@ class TraceApp(App[int]):
         self.windows = windows or ContextWindowTable()
         self.theme = theme or (NO_COLOR_THEME if self.no_color else DEFAULT_THEME)
         self.title = f"trace-tui · {Path(source.path).name}"
+        self.collector = IdleCollector()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Our variables (step-llm, gauge-warn ...) for themes that do not set them."""
@@ -75,8 +78,17 @@ class TraceApp(App[int]):
         raise LookupError("the debugger screen is not running")
 
     def on_mount(self) -> None:
-        """Follow theme changes with the payload highlighter."""
+        """Follow theme changes with the payload highlighter; keep GC out of key presses."""
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.collector.start()
+        self.set_interval(0.25, self.collector.tick, name="idle gc")
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note user input (the collector waits for idle time), then handle it as usual."""
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown
+                      | events.MouseScrollUp):
+            self.collector.note_input()
+        await super().on_event(event)
 
     def _theme_changed(self, theme: Theme) -> None:
         style = pygments_style_for(theme.name, theme.dark)
@@ -92,8 +104,9 @@ class TraceApp(App[int]):
         self.notify(f"theme {self.theme}", markup=False, timeout=2)
 
     def on_unmount(self) -> None:
-        """Stop the reader and release the file."""
+        """Stop the reader, release the file, give garbage collection back."""
         self.workers.cancel_all()
+        self.collector.stop()
         self.source.close()
 
 

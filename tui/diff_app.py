@@ -7,8 +7,6 @@ any theme), pushes the diff screen and exits when the screen is closed. Tests bu
 
 from __future__ import annotations
 
-import os
-
 from textual.app import App
 
 from trace_tui.core.diff import DiffOptions
@@ -27,7 +25,6 @@ class DiffApp(App[int]):
     """Shows one :class:`DiffScreen`; quitting it quits the app."""
 
     TITLE = "trace-tui diff"
-    ENABLE_COMMAND_PALETTE = False
     #: The widgets fall back on Textual's $success/$error/$block-cursor-*; our themes name
     #: their own diff and cursor colours, used here (the debugger can add the same rules).
     CSS = """
@@ -61,11 +58,11 @@ class DiffApp(App[int]):
         if theme:
             self.theme = resolve_theme_name(theme)
         else:
-            self.theme = NO_COLOR_THEME if os.environ.get("NO_COLOR") else DEFAULT_THEME
+            self.theme = NO_COLOR_THEME if self.no_color else DEFAULT_THEME
 
-    def get_css_variables(self) -> dict[str, str]:
-        """Textual's variables plus ours (``diff-added`` ...) for themes that lack them."""
-        return {**theme_variable_defaults(), **super().get_css_variables()}
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our variables (``diff-added``, ``step-cursor`` ...) for themes that do not set them."""
+        return theme_variable_defaults()
 
     def on_mount(self) -> None:
         screen = DiffScreen(self.left, self.right, *self.labels, options=self.options)

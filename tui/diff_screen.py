@@ -165,6 +165,13 @@ class DiffScreen(Screen[None]):
             tooltip="Jump to the first row where the runs differ",
         ),
         Binding("q,escape", "close", "Close", id="diff.close", tooltip="Close the diff"),
+        Binding(
+            "question_mark",
+            "toggle_keys",
+            "Keys",
+            id="diff.keys",
+            tooltip="Show or hide every key of this screen",
+        ),
     ]
 
     def __init__(
@@ -259,3 +266,9 @@ class DiffScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_toggle_keys(self) -> None:
+        if self.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()

@@ -74,7 +74,8 @@ class ClaudeCodeMapper:
         self._requests = RequestStore()
         self._turn: str | None = None
         self._turn_end: Any = None
-        self._llms: dict[str, _Llm] = {}
+        self._llms: dict[str, _Llm] = {}  # every message id seen (a late block reopens it)
+        self._open: dict[str, _Llm] = {}  # messages whose end is not emitted yet
         self._tools: dict[str, str] = {}  # tool_use id -> span id, until the result arrives
         self._agent_calls: list[str] = []  # Task/Agent tool_use ids not yet matched to a sidechain
         self._agent_steps: dict[str, str] = {}  # Task tool_use id -> sub-agent step id
@@ -173,6 +174,7 @@ class ClaudeCodeMapper:
         else:
             llm.sources.append(rec)
         llm.open = True
+        self._open[message_id] = llm
         llm.blocks += [b for b in blocks if b is not None]
         llm.usage = msg.get("usage") if isinstance(msg.get("usage"), dict) else llm.usage
         llm.stop_reason = msg.get("stop_reason") or llm.stop_reason
@@ -209,9 +211,10 @@ class ClaudeCodeMapper:
 
     def _close_llms(self, keep: str | None) -> list[dict[str, Any]]:
         out = []
-        for message_id, llm in self._llms.items():
-            if not llm.open or message_id == keep:
+        for message_id, llm in list(self._open.items()):
+            if message_id == keep:
                 continue
+            del self._open[message_id]
             llm.open = False
             usage = llm.usage
             attrs: dict[str, Any] = {
@@ -491,6 +494,8 @@ def detect_claude_code(head: Head) -> bool:
         return False
     if rec["type"] == "summary" and "leafUuid" in rec:
         return True
+    if rec["type"] == "file-history-snapshot" and "snapshot" in rec:
+        return True  # recent transcripts often open with one
     known = rec["type"] in _LINE_TYPES or rec["type"].startswith("api-request")
     return known and ("sessionId" in rec or "uuid" in rec or "parentUuid" in rec)
 

@@ -14,6 +14,7 @@ reminders Claude Code injects are not in it, which the importer says on the step
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from trace_tui.core.formats.common import as_dict
 from trace_tui.core.formats.messages import normalize_messages, normalize_tools, text_of
 
 _MAX_CHAIN = 100_000
+#: How many recently built conversations are kept to extend from.
+_CACHED = 32
 
 
 @dataclass
@@ -33,11 +36,18 @@ class _Entry:
 
 
 class ChainStore:
-    """Messages by line ``uuid`` and the parent links between them."""
+    """Messages by line ``uuid`` and the parent links between them.
+
+    Consecutive calls share most of their conversation, so the conversation last built at a
+    few recent lines is cached: the next call only converts the lines added since, and the
+    walk up the chain stops at the first cached line (linear time over a session, not
+    quadratic). Message dicts are shared between calls' lists, never copied.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._has_child: set[str] = set()
+        self._cache: OrderedDict[str, tuple[list[dict[str, Any]], _Entry | None]] = OrderedDict()
 
     def add(
         self, uuid: str, parent: str | None, role: str, message_id: str | None, blocks: list[Any]
@@ -58,34 +68,56 @@ class ChainStore:
         path: list[_Entry] = []
         uuid: str | None = parent
         seen: set[str] = set()
-        while uuid and uuid in self._entries and uuid not in seen and len(path) < _MAX_CHAIN:
+        while uuid and uuid in self._entries and uuid not in self._cache and uuid not in seen:
             seen.add(uuid)
             entry = self._entries[uuid]
-            if entry.role == "boundary":
+            if entry.role == "boundary" or len(path) >= _MAX_CHAIN:
                 break
             path.append(entry)
             uuid = entry.parent
-        return normalize_messages(_merged(reversed(path)))
+        cached = self._cache.get(uuid) if uuid else None
+        messages, last = (list(cached[0]), cached[1]) if cached else ([], None)
+        for entry in reversed(path):
+            if entry.blocks:
+                _extend(messages, last, entry)
+                last = entry
+        self._cache[parent] = (messages, last)
+        self._cache.move_to_end(parent)
+        while len(self._cache) > _CACHED:
+            self._cache.popitem(last=False)
+        return list(messages)
 
 
-def _merged(entries: Any) -> list[dict[str, Any]]:
-    """Anthropic-style messages: adjacent lines of one role (or one message id) joined."""
-    out: list[dict[str, Any]] = []
-    last: _Entry | None = None
-    for entry in entries:
-        if not entry.blocks:
-            continue
-        same = (
-            last is not None
-            and last.role == entry.role
-            and (entry.role == "user" or last.message_id == entry.message_id)
-        )
-        if same:
-            out[-1]["content"].extend(entry.blocks)
-        else:
-            out.append({"role": entry.role, "content": list(entry.blocks)})
-        last = entry
-    return out
+def _extend(messages: list[dict[str, Any]], last: _Entry | None, entry: _Entry) -> None:
+    """Append one line's messages; a line continuing the previous message merges into a copy.
+
+    Lines of one assistant message (same id) are one message; adjacent user lines are one
+    user turn (as the API receives them).
+    """
+    native = normalize_messages([{"role": entry.role, "content": list(entry.blocks)}])
+    if not native:
+        return
+    continues = (
+        last is not None
+        and last.role == entry.role
+        and (entry.role == "user" or last.message_id == entry.message_id)
+    )
+    head = native[0]
+    if continues and messages and messages[-1].get("role") == head.get("role"):
+        merged = dict(messages[-1])
+        merged["content"] = _joined(merged.get("content"), head.get("content"))
+        if head.get("tool_calls"):
+            merged["tool_calls"] = [*merged.get("tool_calls", []), *head["tool_calls"]]
+        messages[-1] = merged
+        native = native[1:]
+    messages.extend(native)
+
+
+def _joined(left: Any, right: Any) -> Any:
+    if left is None or right is None:
+        return right if left is None else left
+    parts = [{"type": "text", "text": x} if isinstance(x, str) else x for x in (left, right)]
+    return [p for x in parts for p in (x if isinstance(x, list) else [x])]
 
 
 @dataclass

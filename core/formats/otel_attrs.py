@@ -337,10 +337,12 @@ def _oi_message(item: Any) -> dict[str, Any]:
 
 def unflatten(attrs: dict[str, Any], prefix: str) -> list[Any]:
     """Rebuild the list that flattened keys ``<prefix>N.a.b`` describe (numeric parts → lists)."""
+    keys = [k for k in attrs if k.startswith(prefix)]
+    if not keys:
+        return []
     root: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if not key.startswith(prefix):
-            continue
+    for key in keys:
+        value = attrs[key]
         node = root
         parts = key[len(prefix) :].split(".")
         for part in parts[:-1]:

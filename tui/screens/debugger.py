@@ -360,7 +360,8 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         details = self.query_one("#details")
         details.display = self.query_one("#inspector").display or \
             self.query_one("#gauge").display
-        if not widget.display and self.focused is not None and widget in self.focused.ancestors_with_self:
+        focused = self.focused
+        if not widget.display and focused is not None and widget in focused.ancestors_with_self:
             target = self.query_one(DocumentView) if pane == "tree" else self.query_one(SpanTree)
             target.focus()
 
@@ -372,7 +373,8 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         focused = self.focused
         if focused is not None:
             pane = self.query_one(Inspector) if isinstance(focused, DocumentView) else focused
-            self.maximize(pane, container=False)
+            if not self.maximize(pane, container=False):
+                self.notify("this pane cannot be zoomed", severity="warning", markup=False)
 
     def action_help(self) -> None:
         """Show every key."""
@@ -402,5 +404,5 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         return self.check_finding_action(action)
 
     def on_unmount(self) -> None:
-        """Stop reading and release the file."""
+        """Stop reading."""
         self.workers.cancel_group(self, "reader")

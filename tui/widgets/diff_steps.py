@@ -19,6 +19,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -194,10 +195,8 @@ class AlignedSteps(ScrollView, can_focus=True):
     def action_last_row(self) -> None:
         self.select(self.row_count - 1)
 
-    def on_click(self, event: object) -> None:
-        y = getattr(event, "y", None)
-        if isinstance(y, int):
-            self.select(self.scroll_offset.y + y)
+    def on_click(self, event: events.Click) -> None:
+        self.select(self.scroll_offset.y + event.y)
 
     # ----------------------------------------------------------------- drawing
     def render_line(self, y: int) -> Strip:

@@ -163,6 +163,8 @@ class DocumentView(ScrollView, can_focus=True):
             styles = dict(role_styles(self._code_style))
             for role in _ROLES:
                 styles[role] = self.get_component_rich_style(f"doc--{role}", partial=True)
+            styles["-base"] = self.rich_style
+            styles["-selected"] = self.get_component_rich_style("doc--selected")
             self._styles = styles
         return self._styles
 
@@ -171,7 +173,8 @@ class DocumentView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        styles = self._role_styles()
+        base = styles["-base"]
         if not 0 <= index < len(self._lines):
             return Strip.blank(width, base)
         selected = index == self.selected
@@ -180,12 +183,12 @@ class DocumentView(ScrollView, can_focus=True):
         if strip is None:
             strip = self._draw(self._lines[index], selected, base)
             self._cache[key] = strip
-        fill = base + self.get_component_rich_style("doc--selected") if selected else base
+        fill = base + styles["-selected"] if selected else base
         return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
     def _draw(self, doc_line: DocLine, selected: bool, base: Style) -> Strip:
         styles = self._role_styles()
-        select = self.get_component_rich_style("doc--selected") if selected else None
+        select = styles["-selected"] if selected else None
         segments = []
         for text, role in doc_line.pieces:
             style = base + styles.get(role, Style.null())

@@ -55,7 +55,7 @@ class ContextGauge(Widget):
     """Bar, percentage, breakdown, peaks and warnings for the model call at the cursor."""
 
     DEFAULT_CSS = """
-    ContextGauge { height: auto; min-height: 4; padding: 0 1; background: $panel;
+    ContextGauge { height: 5; padding: 0 1; background: $panel;
                    text-wrap: nowrap; text-overflow: ellipsis; }
     ContextGauge > .gauge--ok { color: $gauge-ok; text-style: bold; }
     ContextGauge > .gauge--warn { color: $gauge-warn; text-style: bold; }
@@ -80,6 +80,7 @@ class ContextGauge(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._model: GaugeModel | None = None
+        self._styles: dict[str, Style] | None = None
 
     @property
     def model(self) -> GaugeModel | None:
@@ -89,10 +90,18 @@ class ContextGauge(Widget):
     def show(self, model: GaugeModel | None) -> None:
         """Show ``model`` (``None`` before any step)."""
         self._model = model
-        self.refresh(layout=True)
+        self.refresh()
 
     def _s(self, name: str) -> Style:
-        return self.get_component_rich_style(f"gauge--{name}")
+        if self._styles is None:
+            self._styles = {c.removeprefix("gauge--"): self.get_component_rich_style(c)
+                            for c in self.COMPONENT_CLASSES}
+        return self._styles[name]
+
+    def notify_style_update(self) -> None:
+        """The theme changed: drop cached styles."""
+        super().notify_style_update()
+        self._styles = None
 
     def render(self) -> Text:
         """The gauge, compact or as a list depending on the space."""
@@ -146,7 +155,8 @@ class ContextGauge(Widget):
         parts = " ".join(f"{_SHORT[p.key]} {fmt_tokens(p.tokens)}" for p in b.parts)
         text.append(parts, style=self._s("muted"))
         text.append("  (split ≈)" if width > len(parts) + 11 else "", style=self._s("muted"))
-        for line in self._tail_lines(model, b, width, compact=True)[:3]:
+        room = max(0, self.size.height - 3)
+        for line in self._tail_lines(model, b, width, compact=True)[:room]:
             text.append("\n")
             text.append_text(line)
         return text

@@ -41,6 +41,7 @@ from trace_tui.tui.glyphs import ERROR_SYMBOL, RUNNING_SYMBOL, kind_symbol
 from trace_tui.tui.json_lines import FoldState
 from trace_tui.tui.safe_text import display_str, plain_notice, trace_text
 from trace_tui.tui.widgets.doc_view import DocumentView
+from trace_tui.tui.widgets.text_line import TextLine
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +111,13 @@ class Inspector(Vertical):
 
     DEFAULT_CSS = """
     Inspector { background: $surface; }
-    Inspector > #inspector-summary { height: 1; padding: 0 1; background: $panel;
-                                     text-wrap: nowrap; text-overflow: ellipsis; }
+    Inspector > #inspector-summary { padding: 0 1; background: $panel; }
     Inspector > #inspector-summary.-error { color: $step-error; }
-    Inspector > #inspector-pointer { height: 1; padding: 0 1; color: $text-muted;
-                                     background: $panel; text-wrap: nowrap;
-                                     text-overflow: ellipsis; }
+    Inspector > #inspector-pointer { padding: 0 1; color: $text-muted; background: $panel; }
     Inspector > DocumentView { height: 1fr; }
     """
 
+    ALLOW_MAXIMIZE = True
     mode: reactive[str] = reactive("payload")
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -130,9 +129,9 @@ class Inspector(Vertical):
     def compose(self) -> ComposeResult:
         """Mode bar, summary, document, pointer line."""
         yield ModeBar(id="inspector-modes")
-        yield Static(id="inspector-summary", markup=False)
+        yield TextLine(id="inspector-summary")
         yield DocumentView(id="inspector-doc")
-        yield Static(id="inspector-pointer", markup=False)
+        yield TextLine(id="inspector-pointer")
 
     @property
     def document(self) -> DocumentView:
@@ -219,13 +218,13 @@ class Inspector(Vertical):
             return [line((plain_notice(f"cannot show this view: {exc!r}"), "error"))]
 
     def _refresh_summary(self) -> None:
-        summary = self.query_one("#inspector-summary", Static)
+        summary = self.query_one("#inspector-summary", TextLine)
         focus = self._focus
         if focus is None:
-            summary.update(Text("no step selected"))
+            summary.set_text(Text("no step selected"))
             return
         summary.set_class(focus.step.is_error, "-error")
-        summary.update(step_summary(focus.step, focus.total))
+        summary.set_text(step_summary(focus.step, focus.total))
 
     # ----------------------------------------------------------------- document events
     def on_document_view_activated(self, message: DocumentView.Activated) -> None:
@@ -244,15 +243,15 @@ class Inspector(Vertical):
     def on_document_view_selection_changed(self, message: DocumentView.SelectionChanged) -> None:
         """Show the selected node's JSON pointer."""
         message.stop()
-        pointer = self.query_one("#inspector-pointer", Static)
+        pointer = self.query_one("#inspector-pointer", TextLine)
         anchor = message.doc_line.anchor if message.doc_line else None
         if self.mode != "payload" or anchor is None:
-            pointer.update(Text(""))
+            pointer.set_text(Text(""))
             return
         text = Text("pointer ", style="dim")
         text.append_text(trace_text(anchor or "/", one_line=True, limit=400))
         text.append("   y copy · Y copy value", style="dim")
-        pointer.update(text)
+        pointer.set_text(text)
 
     def on_document_view_copy_requested(self, message: DocumentView.CopyRequested) -> None:
         """Copy the pointer or the original value at it."""

@@ -81,7 +81,7 @@ class SpanTree(ScrollView, can_focus=True):
                 tooltip="Expand the step's children, or go to its first child"),
         Binding("left,h", "collapse", "Collapse", show=False, id="tree.collapse",
                 tooltip="Collapse the step's children, or go to its parent"),
-        Binding("space", "toggle", "Fold", show=False, id="tree.toggle",
+        Binding("space", "toggle_fold", "Fold", show=False, id="tree.toggle",
                 tooltip="Collapse or expand the step's children"),
         Binding("minus", "collapse_all", "Collapse all", show=False, id="tree.collapse_all",
                 tooltip="Collapse every step that has children"),
@@ -167,7 +167,6 @@ class SpanTree(ScrollView, can_focus=True):
             self._update_size()
         self.scroll_to_cursor()
         self.refresh()
-        self.refresh_bindings()
 
     def set_hide_future(self, hide: bool) -> None:
         """Hide steps after the cursor (True) or show them dimmed (False)."""
@@ -248,13 +247,14 @@ class SpanTree(ScrollView, can_focus=True):
         if self._styles is None:
             self._styles = {c.removeprefix("span-tree--"): self.get_component_rich_style(c)
                             for c in self.COMPONENT_CLASSES}
+            self._styles["base"] = self.rich_style
         return self._styles[name]
 
     def render_line(self, y: int) -> Strip:
         """Draw viewport line ``y``: a cache lookup, a row fetch and cheap styling."""
         row_no = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._style("base")
         if self._run is None or not 0 <= row_no < self.row_count:
             return Strip.blank(width, base)
         index = self.visibility.step_at(row_no)
@@ -325,7 +325,8 @@ class SpanTree(ScrollView, can_focus=True):
         if width >= 52:
             tokens = ""
             if row.input_tokens is not None or row.output_tokens is not None:
-                tokens = f"{fmt_tokens(row.input_tokens) or '?'}→{fmt_tokens(row.output_tokens) or '?'}"
+                tokens = (f"{fmt_tokens(row.input_tokens) or '?'}→"
+                          f"{fmt_tokens(row.output_tokens) or '?'}")
             text += f" {tokens:>11}"
         return text
 
@@ -359,7 +360,7 @@ class SpanTree(ScrollView, can_focus=True):
         if rows:
             self._choose(self.visibility.step_at(rows - 1 if end else 0))
 
-    def action_toggle(self) -> None:
+    def action_toggle_fold(self) -> None:
         """Collapse or expand the cursor step's children."""
         index = self._cursor
         if self.facts.has_children(index):
@@ -369,7 +370,7 @@ class SpanTree(ScrollView, can_focus=True):
         """Expand a collapsed step, or step into its first child."""
         index = self._cursor
         if index in self.visibility.collapsed:
-            self.action_toggle()
+            self.action_toggle_fold()
         elif self.facts.has_children(index):
             self.action_move(1)
 
@@ -377,7 +378,7 @@ class SpanTree(ScrollView, can_focus=True):
         """Collapse an expanded step, or go to its parent."""
         index = self._cursor
         if self.facts.has_children(index) and index not in self.visibility.collapsed:
-            self.action_toggle()
+            self.action_toggle_fold()
         elif self.facts.parent(index) >= 0:
             self._choose(self.facts.parent(index))
 
@@ -398,10 +399,10 @@ class SpanTree(ScrollView, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out moves and folds that cannot happen from here."""
-        if self._rebuilding and action in ("toggle", "expand", "collapse", "collapse_all",
+        if self._rebuilding and action in ("toggle_fold", "expand", "collapse", "collapse_all",
                                            "expand_all"):
             return None
-        if action == "toggle":
+        if action == "toggle_fold":
             return True if self.facts.has_children(self._cursor) else None
         if action == "expand_all":
             return True if self.visibility.collapsed else None

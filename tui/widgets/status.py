@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
@@ -57,11 +58,17 @@ class StatusLine(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._model: StatusModel | None = None
+        self._styles: dict[str, Style] | None = None
 
     @property
     def model(self) -> StatusModel | None:
         """What the line shows."""
         return self._model
+
+    def notify_style_update(self) -> None:
+        """The theme changed: drop cached styles."""
+        super().notify_style_update()
+        self._styles = None
 
     def show(self, model: StatusModel) -> None:
         """Show ``model``."""
@@ -75,7 +82,9 @@ class StatusLine(Widget):
         text = Text(no_wrap=True, overflow="ellipsis")
         if model is None:
             return text
-        s = self.get_component_rich_style
+        if self._styles is None:
+            self._styles = {c: self.get_component_rich_style(c) for c in self.COMPONENT_CLASSES}
+        s = self._styles.__getitem__
         sep = (" │ ", s("status--muted"))
         if model.steps:
             text.append(f" step {model.cursor + 1:,}/{model.steps:,}", style="bold")

@@ -1,10 +1,11 @@
 """The step bar: the whole run squeezed into one line, with the cursor and the errors on it.
 
 Each cell stands for a slice of steps. Its height is the largest prompt (input tokens) of the
-model calls in that slice, so context growth and resets are visible at a glance; a slice with
-a failed step shows a cross (or, where errors are everywhere, the error colour); the cursor's cell is highlighted and later cells are dimmed.
-Clicking a cell moves the cursor there. Everything comes from
-:class:`~trace_tui.core.run_facts.RunFacts` by bisection, so a million steps cost the same.
+model calls in that slice, so context growth and resets are visible at a glance. A slice with
+a failed step shows a cross (or, where errors are everywhere, the error colour); the cursor's
+cell is highlighted and later cells are dimmed. Clicking a cell moves the cursor there.
+Everything comes from :class:`~trace_tui.core.run_facts.RunFacts` by bisection, so a million
+steps cost the same as ten.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class StepBar(Widget):
         self.facts = facts
         self._count = 0
         self._cursor = -1
-        self._profile_key: tuple[int, int, int, int] | None = None
-        self._profile: list[int] = []
+        self._styles: dict[str, Style] | None = None
+        self._bar_key: tuple[int, ...] | None = None
+        self._bar_cells: list[tuple[str, str]] = []
 
     def show(self, count: int, cursor: int) -> None:
         """Draw ``count`` steps with the cursor on ``cursor``."""
@@ -64,12 +66,17 @@ class StepBar(Widget):
     def _bar_width(self) -> int:
         return max(1, self.size.width - len(self._label()))
 
-    def _cells(self, width: int) -> list[int]:
-        key = (self._count, width, self.facts.generation, self.facts.count)
-        if key != self._profile_key:
-            self._profile_key = key
-            self._profile = self.facts.token_profile(min(self._count, self.facts.count), width)
-        return self._profile
+    def notify_style_update(self) -> None:
+        """The theme changed: drop cached styles."""
+        super().notify_style_update()
+        self._styles = None
+        self._bar_key = None
+
+    def _style(self, name: str) -> Style:
+        if self._styles is None:
+            self._styles = {c.removeprefix("step-bar--"): self.get_component_rich_style(c)
+                            for c in self.COMPONENT_CLASSES}
+        return self._styles[name]
 
     def _layout(self) -> tuple[int, int]:
         """How many cells the bar has and how wide each is (short runs get wide cells)."""
@@ -77,37 +84,47 @@ class StepBar(Widget):
         cells = min(width, self._count)
         return cells, max(1, width // cells) if cells else 1
 
+    def _bar(self, cells: int) -> list[tuple[str, str]]:
+        """(char, style name) per cell, cached until the run or the width changes."""
+        facts = self.facts
+        key = (self._count, cells, facts.generation, facts.count, facts.error_count)
+        if key == self._bar_key:
+            return self._bar_cells
+        count = self._count
+        profile = facts.token_profile(min(count, facts.count), cells)
+        top = max(profile) if profile else -1
+        dense = facts.error_count > cells // 4
+        out: list[tuple[str, str]] = []
+        for cell in range(cells):
+            tokens = profile[cell]
+            if tokens >= 0 and top > 0:
+                char, name = _LEVELS[min(7, tokens * 8 // (top + 1))], "cell"
+            else:
+                char, name = "─", "plain"
+            start, end = -(-cell * count // cells), -(-(cell + 1) * count // cells)
+            if facts.errors_in(start, end):
+                char, name = (char if dense else ERROR_SYMBOL), "error"
+            out.append((char, name))
+        self._bar_key, self._bar_cells = key, out
+        return out
+
     def render(self) -> Text:
         """The label and the bar."""
         text = Text(no_wrap=True, overflow="crop")
-        label = self._label()
-        style = self.get_component_rich_style
-        text.append(label, style=style("step-bar--label"))
+        text.append(self._label(), style=self._style("label"))
         count = self._count
         if count <= 0:
             return text
         cells, repeat = self._layout()
-        profile = self._cells(cells)
-        top = max(profile) if profile else -1
         cursor_cell = self._cursor * cells // count if self._cursor >= 0 else -1
-        dense = self.facts.error_count > cells // 4
-        for cell in range(cells):
-            start = -(-cell * count // cells)
-            end = -(-(cell + 1) * count // cells)
-            tokens = profile[cell] if cell < len(profile) else -1
-            if tokens >= 0 and top > 0:
-                char = _LEVELS[min(7, tokens * 8 // (top + 1))]
-                cell_style = style("step-bar--cell")
-            else:
-                char, cell_style = "─", style("step-bar--plain")
-            if self.facts.errors_in(start, end):
-                cell_style = style("step-bar--error")
-                char = char if dense else ERROR_SYMBOL
+        future = self._style("future") + Style(bold=False)
+        for cell, (char, name) in enumerate(self._bar(cells)):
+            style = self._style(name)
             if cell == cursor_cell:
-                cell_style = cell_style + style("step-bar--cursor")
+                style = style + self._style("cursor")
             elif cell > cursor_cell >= 0:
-                cell_style = cell_style + style("step-bar--future") + Style(bold=False)
-            text.append(char * repeat, style=cell_style)
+                style = style + future
+            text.append(char * repeat, style=style)
         return text
 
     def on_click(self, event: events.Click) -> None:
