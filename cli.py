@@ -154,10 +154,27 @@ def _diff_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Write a sample trace a line at a time and follow it live."""
-    from trace_tui.core.demo import start_demo
+    """Play a sample into a new file a line at a time, and follow it (screen or plain lines)."""
+    from trace_tui.core.demo import DemoWriter, demo_target, sample_path
 
-    return start_demo(args)
+    source = sample_path(args.sample)
+    target = demo_target(args.output, args.sample)
+    writer = DemoWriter(source, target, args.speed)
+    writer.start()
+    follow = argparse.Namespace(**vars(args))
+    follow.file, follow.format, follow.from_start, follow.json = str(target), None, True, False
+    try:
+        if args.plain:
+            from trace_tui.core.plain_tail import tail_plain
+
+            return tail_plain(follow, stop=writer.finished)
+        from trace_tui.tui.launch import run_app
+
+        return run_app(follow, follow=True)
+    finally:
+        writer.stop_event.set()
+        writer.join(timeout=2)
+        print(f"trace-tui: the demo trace is in {target}", file=sys.stderr)
 
 
 def cmd_fork(args: argparse.Namespace) -> int:

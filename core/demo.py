@@ -6,9 +6,7 @@ watchable), which is exactly what an agent writing its trace looks like to ``tai
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -57,15 +55,19 @@ class DemoWriter(threading.Thread):
         super().__init__(name="trace-tui-demo-writer", daemon=True)
         self.source, self.target, self.speed = source, target, speed
         self.stop_event = threading.Event()
+        self.finished = threading.Event()
 
     def run(self) -> None:
         """Write each line after its pause; flush so a reader sees whole lines only."""
-        with open(self.target, "ab") as out:
-            for delay, line in paced_lines(self.source, self.speed):
-                if self.stop_event.wait(delay):
-                    return
-                out.write(line)
-                out.flush()
+        try:
+            with open(self.target, "ab") as out:
+                for delay, line in paced_lines(self.source, self.speed):
+                    if self.stop_event.wait(delay):
+                        return
+                    out.write(line)
+                    out.flush()
+        finally:
+            self.finished.set()
 
 
 def demo_target(output: str | None, name: str) -> Path:
@@ -79,27 +81,3 @@ def demo_target(output: str | None, name: str) -> Path:
     fd, name_ = tempfile.mkstemp(prefix=f"trace-tui-demo-{name}-", suffix=".jsonl")
     os.close(fd)
     return Path(name_)
-
-
-def start_demo(args: argparse.Namespace) -> int:
-    """Start the writer, then follow the growing file on screen (or as plain lines)."""
-    source = sample_path(args.sample)
-    target = demo_target(args.output, args.sample)
-    writer = DemoWriter(source, target, args.speed)
-    writer.start()
-    follow = argparse.Namespace(**vars(args))
-    follow.file, follow.format, follow.from_start = str(target), None, True
-    follow.json = False
-    try:
-        if args.plain:
-            from trace_tui.core.plain_tail import tail_plain
-
-            follow.stop_when = writer.is_alive
-            return tail_plain(follow)
-        from trace_tui.tui.launch import run_app
-
-        return run_app(follow, follow=True)
-    finally:
-        writer.stop_event.set()
-        writer.join(timeout=2)
-        print(f"trace-tui: the demo trace is in {target}", file=sys.stderr)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,22 +189,31 @@ def diff_runs(
     *,
     alignment: Alignment | None = None,
 ) -> RunDiff:
-    """Compare two runs; ``left`` is A (before, parent), ``right`` is B (after, branch)."""
+    """Compare two runs; ``left`` is A (before, parent), ``right`` is B (after, branch).
+
+    After the alignment every step is read once more, in one pass that classifies the rows
+    and gathers the facts and totals: with an indexed run, ``step(i)`` parses the payload.
+    """
     rules = (options or DiffOptions()).rules()
     alignment = alignment if alignment is not None else align_runs(left, right)
-    rows = [
-        _classify(left, right, i if i >= 0 else None, j if j >= 0 else None, rules)
-        for i, j in zip(alignment.left, alignment.right, strict=True)
-    ]
-    left_facts, right_facts = step_facts(left), step_facts(right)
+    tally_a, tally_b = _Tally(len(left)), _Tally(len(right))
+    rows: list[DiffRow] = []
+    for i, j in zip(alignment.left, alignment.right, strict=True):
+        a = left.step(i) if i >= 0 else None
+        b = right.step(j) if j >= 0 else None
+        if a is not None:
+            tally_a.add(i, a)
+        if b is not None:
+            tally_b.add(j, b)
+        rows.append(_classify(a, b, i, j, rules))
     result = RunDiff(
         left=left,
         right=right,
         rows=rows,
-        left_facts=left_facts,
-        right_facts=right_facts,
-        left_totals=run_totals(left, left_facts),
-        right_totals=run_totals(right, right_facts),
+        left_facts=tally_a.facts,
+        right_facts=tally_b.facts,
+        left_totals=tally_a.totals(),
+        right_totals=tally_b.totals(),
         tool_summary=[],
         run_changes=diff_values(
             rules.prune(run_document(left.info)), rules.prune(run_document(right.info))
@@ -211,25 +221,66 @@ def diff_runs(
         rules=rules,
         stats=dict(alignment.stats),
     )
-    result.tool_summary = summarize_tool_calls(left, right, rows)
+    result.tool_summary = summarize_tool_calls(
+        left, right, rows, counts=(tally_a.tool_names, tally_b.tool_names)
+    )
     return result
 
 
-def _classify(
-    left: RunView, right: RunView, i: int | None, j: int | None, rules: IgnoreRules
-) -> DiffRow:
-    if i is None:
+def _classify(a: Step | None, b: Step | None, i: int, j: int, rules: IgnoreRules) -> DiffRow:
+    """The row of left step ``i`` and right step ``j`` (``-1`` and ``None``: no step)."""
+    if a is None:
         return DiffRow(None, j, ADDED)
-    if j is None:
+    if b is None:
         return DiffRow(i, None, REMOVED)
-    a, b = step_document(left.step(i)), step_document(right.step(j))
-    if rules.equal(a, b):
+    doc_a, doc_b = step_document(a), step_document(b)
+    if rules.equal(doc_a, doc_b):
         return DiffRow(i, j, SAME)
-    changes = tuple(diff_values(rules.prune(a), rules.prune(b)))
+    changes = tuple(diff_values(rules.prune(doc_a), rules.prune(doc_b)))
     if not changes:
-        log.warning("steps %d and %d differ but no change was found; shown as same", i, j)
+        log.warning("steps %d and %d differ but no change was found", i + 1, j + 1)
         return DiffRow(i, j, SAME)
     return DiffRow(i, j, CHANGED, changes)
+
+
+class _Tally:
+    """Per-step facts and run totals of one run, gathered as its steps go by once."""
+
+    def __init__(self, count: int) -> None:
+        self.facts: list[StepFacts] = [_NO_FACTS] * count
+        self.tool_names: Counter[str] = Counter()
+        self.count = count
+        self.errors = 0
+        self.start: float | None = None
+        self.end: float | None = None
+
+    def add(self, index: int, step: Step) -> None:
+        """Note one step (at its index)."""
+        self.facts[index] = facts_of(step)
+        if step.kind == "tool":
+            self.tool_names[step.tool_name or step.name] += 1
+        self.errors += step.is_error
+        if step.start_time is not None:
+            self.start = step.start_time if self.start is None else min(self.start, step.start_time)
+        if step.end_time is not None:
+            self.end = step.end_time if self.end is None else max(self.end, step.end_time)
+
+    def totals(self) -> RunTotals:
+        """Totals over the steps seen; cost sums the priced calls only."""
+        inputs = [f.input_tokens for f in self.facts if f.input_tokens is not None]
+        outputs = [f.output_tokens for f in self.facts if f.output_tokens is not None]
+        costs = [f.cost for f in self.facts if f.cost is not None]
+        known = self.start is not None and self.end is not None
+        return RunTotals(
+            steps=self.count,
+            input_tokens=sum(inputs) if inputs else None,
+            output_tokens=sum(outputs) if outputs else None,
+            cost=sum(costs) if costs else None,
+            unpriced_calls=sum(1 for f in self.facts if f.unpriced),
+            duration=(self.end or 0.0) - (self.start or 0.0) if known else None,
+            tool_calls=sum(self.tool_names.values()),
+            errors=self.errors,
+        )
 
 
 def run_document(info: RunInfo) -> dict[str, Any]:
@@ -243,6 +294,9 @@ def run_document(info: RunInfo) -> dict[str, Any]:
         "environment": info.environment,
         "context_windows": info.context_windows,
     }
+
+
+_NO_FACTS = StepFacts(None, None, None, None)
 
 
 def facts_of(step: Step) -> StepFacts:
@@ -262,39 +316,6 @@ def _count(value: Any) -> int | None:
     if type(value) is float and value.is_integer():
         return int(value)
     return None
-
-
-def step_facts(run: RunView) -> list[StepFacts]:
-    """:func:`facts_of` every step of ``run``, in step order."""
-    return [facts_of(run.step(i)) for i in range(len(run))]
-
-
-def run_totals(run: RunView, facts: list[StepFacts]) -> RunTotals:
-    """Totals over a run's steps; cost sums the priced calls only (see ``unpriced_calls``)."""
-    inputs = [f.input_tokens for f in facts if f.input_tokens is not None]
-    outputs = [f.output_tokens for f in facts if f.output_tokens is not None]
-    costs = [f.cost for f in facts if f.cost is not None]
-    starts: list[float] = []
-    ends: list[float] = []
-    tools = errors = 0
-    for i in range(len(run)):
-        step = run.step(i)
-        if step.start_time is not None:
-            starts.append(step.start_time)
-        if step.end_time is not None:
-            ends.append(step.end_time)
-        tools += step.kind == "tool"
-        errors += step.is_error
-    return RunTotals(
-        steps=len(run),
-        input_tokens=sum(inputs) if inputs else None,
-        output_tokens=sum(outputs) if outputs else None,
-        cost=sum(costs) if costs else None,
-        unpriced_calls=sum(1 for f in facts if f.unpriced),
-        duration=max(ends) - min(starts) if starts and ends else None,
-        tool_calls=tools,
-        errors=errors,
-    )
 
 
 def _sum_known(a: int | None, b: int | None) -> int | None:

@@ -31,13 +31,24 @@ class _Row(Protocol):
 
 
 def summarize_tool_calls(
-    left: RunView, right: RunView, rows: Sequence[_Row], limit: int = SUMMARY_LIMIT
+    left: RunView,
+    right: RunView,
+    rows: Sequence[_Row],
+    limit: int = SUMMARY_LIMIT,
+    *,
+    counts: tuple[Counter[str], Counter[str]] | None = None,
 ) -> list[str]:
-    """Sentences saying how the sequence of tool calls changed from ``left`` to ``right``."""
+    """Sentences saying how the sequence of tool calls changed from ``left`` to ``right``.
+
+    Only rows that differ are read. ``counts`` are the tool calls per tool name of each run,
+    when the caller has them (else they are counted here, if needed).
+    """
     sentences: Counter[str] = Counter()
     only_left: dict[str, Step] = {}
     only_right: dict[str, Step] = {}
     for row in rows:
+        if not row.changes and row.left is not None and row.right is not None:
+            continue
         a = left.step(row.left) if row.left is not None else None
         b = right.step(row.right) if row.right is not None else None
         if a is not None and b is not None:
@@ -47,7 +58,9 @@ def summarize_tool_calls(
             only_left.setdefault(tool_of(a), a)
         elif b is not None and b.kind == "tool":
             only_right.setdefault(tool_of(b), b)
-    sentences.update(_count_sentences(left, right, only_left, only_right))
+    if only_left or only_right:
+        tool_counts = counts or (_tool_counts(left), _tool_counts(right))
+        sentences.update(_count_sentences(tool_counts, only_left, only_right))
     lines = [s if n == 1 else f"{s} (×{n})" for s, n in sentences.items()]
     if len(lines) > limit:
         lines = [*lines[: limit - 1], f"… and {len(lines) - limit + 1} more changes to tool calls"]
@@ -113,12 +126,12 @@ def _argument_sentence(call: str, change: FieldChange) -> str:
 
 
 def _count_sentences(
-    left: RunView, right: RunView, only_left: dict[str, Step], only_right: dict[str, Step]
+    counts: tuple[Counter[str], Counter[str]],
+    only_left: dict[str, Step],
+    only_right: dict[str, Step],
 ) -> list[str]:
     """Tools called in one run and not the other, or a different number of times."""
-    if not only_left and not only_right:
-        return []
-    count_a, count_b = _tool_counts(left), _tool_counts(right)
+    count_a, count_b = counts
     out: list[str] = []
     for name in dict.fromkeys([*only_left, *only_right]):
         a, b = count_a[name], count_b[name]

@@ -58,16 +58,23 @@ class PlainTail:
         self.err.flush()
 
     def pump(self, stop: threading.Event) -> None:
-        """Print new and finished steps until ``stop`` is set."""
+        """Print new and finished steps until ``stop`` is set, then what is already written."""
         while not stop.is_set():
-            update = self.source.update()
-            if update.reset:
-                self.printed, self.running = 0, set()
-            self.notices(update.notice, *update.notices)
-            self.print_new()
-            if update.complete:
+            if self.step_once():
                 self.out.flush()
                 self.source.wait(WAIT_SECONDS)
+        while not self.step_once():
+            pass
+        self.out.flush()
+
+    def step_once(self) -> bool:
+        """One update: print what changed; True when the source has caught up."""
+        update = self.source.update()
+        if update.reset:
+            self.printed, self.running = 0, set()
+        self.notices(update.notice, *update.notices)
+        self.print_new()
+        return update.complete
 
     def notices(self, *notices: str | None) -> None:
         """Show notices on stderr, one sanitised line each."""

@@ -45,3 +45,22 @@ def test_demo_refuses_to_overwrite(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="already exists"):
         demo_target(str(existing), "discount_over_cap")
     assert existing.read_text() == "keep me"
+
+
+def test_demo_plain_plays_the_whole_sample_and_exits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "demo.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "trace_tui", "demo", "--plain", "--speed", "50", "-o", str(target),
+         "--sample", "order_lookup_missing_user_id"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # 4 steps; the agent and both model calls are written as start + end: 4 + 3 "ended" lines.
+    assert len(lines) == 7 and sum(line.endswith("(ended)") for line in lines) == 3
+    assert "lookup_order" in lines[2]
+    assert target.read_bytes() == sample_path("order_lookup_missing_user_id").read_bytes()
+    assert str(target) in result.stderr

@@ -27,5 +27,11 @@ def test_wheel_has_only_trace_tui_at_top_level(tmp_path: Path) -> None:
     assert "trace_tui/core/schema/trace-v1.schema.json" in names
     assert "trace_tui/sample_traces/discount_over_cap.jsonl" in names
     assert not any(n.startswith(("trace_tui/tests/", "trace_tui/bench/")) for n in names)
+    # Every module and data file of the source tree is in the wheel (a forgotten sub-package
+    # would import fine from a checkout and break only after `pip install`).
+    for folder in ("core", "tui", "themes"):
+        for source in (ROOT / folder).rglob("*"):
+            if source.suffix in (".py", ".tcss", ".json") and "__pycache__" not in source.parts:
+                assert f"trace_tui/{source.relative_to(ROOT).as_posix()}" in names, source
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "trace-tui = trace_tui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -202,7 +202,11 @@ class ContextGauge(Widget):
             for n, part in enumerate(textwrap.wrap(note.text, max(10, width - 2))):
                 lines.append(Text(("⚠ " if n == 0 else "  ") + part, style=self._s("warn")))
         peaks = Text(style=self._s("muted"))
-        for label, info in (("peak so far", model.peak_so_far), ("run peak", model.run_peak)):
+        pairs = [("peak so far", model.peak_so_far), ("run peak", model.run_peak)]
+        if model.peak_so_far is not None and model.run_peak is not None and \
+                model.peak_so_far.peak == model.run_peak.peak:
+            pairs = [("peak (whole run)", model.run_peak)]
+        for label, info in pairs:
             if info is None:
                 continue
             if peaks:
