@@ -629,6 +629,12 @@ def test_redacting_twice_changes_nothing(r: Redactor, data: Any) -> None:
         assert r.text(r.text(data)) == r.text(data)
 
 
+@pytest.mark.parametrize("data", FIXTURES, ids=range(len(FIXTURES)))
+def test_ascii_escaped_json_of_redacted_data_is_left_alone(r: Redactor, data: Any) -> None:
+    line = json.dumps(r.value(data), ensure_ascii=True)  # placeholders become \u00ab…\u00bb
+    assert r.text(line) == line
+
+
 _SEPARATORS = st.sampled_from([" ", "\n", "\t", '"', "'", "(", ")", ",", ";", "=", ": ", "\\n"])
 _SAFE_SECRETS = [v for k, v in ALL_SHAPES.items()]
 

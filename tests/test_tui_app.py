@@ -316,3 +316,37 @@ def test_cli_open_missing_file_is_one_line(tmp_path: Path, capsys: Any) -> None:
     assert main(["open", str(tmp_path / "nope.jsonl")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such file" in err[0]
+
+
+async def test_mouse_reaches_tree_step_bar_and_views() -> None:
+    app = build_app(sample("discount_over_cap.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        screen = app.debugger
+        await pilot.click("#tree", offset=(10, 4))  # the fifth row
+        assert screen.cursor.position == 4
+        bar = screen.query_one(StepBar)
+        await pilot.click("#stepbar", offset=(bar.size.width - 2, 0))  # the last slice
+        assert screen.cursor.position == 7
+        await pilot.click("#inspector-modes", offset=(12, 0))  # "Chat"
+        assert screen.query_one(Inspector).mode == "chat"
+
+
+async def test_theme_switch_restyles_and_no_color_picks_high_contrast(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = build_app(sample("discount_over_cap.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        tree = app.debugger.query_one(SpanTree)
+        before = tree.render_line(1)
+        app.theme = "trace-light"
+        await pilot.pause()
+        after = tree.render_line(1)
+        assert before.text == after.text
+        assert [s.style for s in before] != [s.style for s in after]
+        assert app.debugger.query_one(DocumentView)._code_style == "default"
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build_app(sample("discount_over_cap.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        assert app.no_color and app.theme == "trace-high-contrast"
