@@ -124,8 +124,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     left, right = open_run(left_path, args.format), open_run(right_path, args.format)
     for tag, path, run in (("A", left_path, left), ("B", right_path, right)):
         if run.problems:
-            print(f"trace-tui: {tag} {path}: {len(run.problems)} problem(s) while reading "
-                  "(see 'trace-tui validate')", file=sys.stderr)
+            print(
+                f"trace-tui: {tag} {path}: {len(run.problems)} problem(s) while reading "
+                "(see 'trace-tui validate')",
+                file=sys.stderr,
+            )
     if not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
         from trace_tui.tui.diff_app import run_diff_app
 
@@ -198,7 +201,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     try:
         result = convert_file(
-            Path(args.file), Path(args.output), format_name=args.format,
+            Path(args.file),
+            Path(args.output),
+            format_name=args.format,
             include_source=not args.no_source,
         )
     except ConvertError as exc:
@@ -206,7 +211,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
     for problem in result.input_problems:
         where = f":{problem.line}" if problem.line else ""
         print(one_line(f"{args.file}{where}: skipped: {problem.message}", 300), file=sys.stderr)
-    skipped = f", {len(result.input_problems)} problem(s) in the input skipped" if result.input_problems else ""
+    skipped = (
+        f", {len(result.input_problems)} problem(s) in the input skipped"
+        if result.input_problems
+        else ""
+    )
     print(f"{args.output}: {result.steps} steps from {result.format_name}{skipped}")
     return EXIT_OK
 
@@ -338,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Each step keeps the record it came from under 'source'.",
     )
     p.add_argument("file", metavar="IN", help="trace file (any supported format)")
-    p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="native trace to write")
+    p.add_argument(
+        "-o", "--output", metavar="OUT.jsonl", required=True, help="native trace to write"
+    )
     p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
     p.add_argument(
         "--no-source", action="store_true", help="leave out the original foreign records"

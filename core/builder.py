@@ -60,7 +60,9 @@ class RunBuilder:
     def __init__(self, run: Run) -> None:
         self.run = run
 
-    def add(self, record: Any, *, offset: int | None = None, line: int | None = None) -> Step | None:
+    def add(
+        self, record: Any, *, offset: int | None = None, line: int | None = None
+    ) -> Step | None:
         """Apply one record. Bad records become problems on the run, never exceptions."""
         try:
             return self._apply(record, offset, line)
@@ -72,7 +74,9 @@ class RunBuilder:
         self, message: str, *, offset: int | None, line: int | None, preview: str = ""
     ) -> None:
         """Record a problem with the input (corrupt line, schema break, skipped record)."""
-        self.run.problems.append(Problem(line=line, offset=offset, message=message, preview=preview))
+        self.run.problems.append(
+            Problem(line=line, offset=offset, message=message, preview=preview)
+        )
 
     # ----------------------------------------------------------------- dispatch
     def _apply(self, record: Any, offset: int | None, line: int | None) -> Step | None:
@@ -87,15 +91,23 @@ class RunBuilder:
             self._run_info(record)
             return None
         if kind == PROBLEM_RECORD:
-            self.problem(str(record.get("message") or "skipped a record"), offset=offset, line=line,
-                         preview=str(record.get("preview") or ""))
+            self.problem(
+                str(record.get("message") or "skipped a record"),
+                offset=offset,
+                line=line,
+                preview=str(record.get("preview") or ""),
+            )
             return None
         if kind == "branch":
             self.run.branch = branch_from_record(record)
             return None
-        raise RecordError(f"unknown record type {kind!r} (expected one of {', '.join(RECORD_TYPES)})")
+        raise RecordError(
+            f"unknown record type {kind!r} (expected one of {', '.join(RECORD_TYPES)})"
+        )
 
-    def _start(self, rec: dict[str, Any], offset: int | None, line: int | None, *, complete: bool) -> Step:
+    def _start(
+        self, rec: dict[str, Any], offset: int | None, line: int | None, *, complete: bool
+    ) -> Step:
         span_id = rec.get("span_id")
         if not isinstance(span_id, str) or not span_id:
             raise RecordError("span record without a span_id string")
@@ -103,7 +115,9 @@ class RunBuilder:
             raise RecordError(f"span_id {span_id!r} appears twice")
         kind = rec.get("kind")
         if kind not in STEP_KINDS:
-            raise RecordError(f"span {span_id!r} has kind {kind!r}; expected one of {', '.join(STEP_KINDS)}")
+            raise RecordError(
+                f"span {span_id!r} has kind {kind!r}; expected one of {', '.join(STEP_KINDS)}"
+            )
         parent = rec.get("parent_id")
         attributes = rec.get("attributes") or {}
         if not isinstance(attributes, dict):
@@ -149,7 +163,8 @@ class RunBuilder:
         version = rec.get("schema_version")
         if version is not None and version != SCHEMA_VERSION:
             raise RecordError(
-                f"schema_version {version!r} is not supported (this trace-tui reads {SCHEMA_VERSION})"
+                f"schema_version {version!r} is not supported "
+                f"(this trace-tui reads {SCHEMA_VERSION})"
             )
         windows = rec.get("context_windows") or {}
         env = rec.get("environment") or {}

@@ -40,7 +40,8 @@ def paced_lines(source: Path, speed: float) -> Iterator[tuple[float, bytes]]:
     for line in source.read_bytes().splitlines(keepends=True):
         record = orjson.loads(line)
         stamp = parse_time(
-            record.get("end_time") if record.get("type") == "span_end"
+            record.get("end_time")
+            if record.get("type") == "span_end"
             else record.get("start_time") or record.get("started_at")
         )
         gap = 0.0 if previous is None or stamp is None else (stamp - previous) / max(speed, 0.01)

@@ -84,7 +84,9 @@ def _read_lines(path: Path, fmt: TraceFormat, builder: RunBuilder) -> None:
             if value is None:
                 continue
             if isinstance(value, CorruptLine):
-                builder.problem(value.message, offset=value.offset, line=value.line, preview=value.preview)
+                builder.problem(
+                    value.message, offset=value.offset, line=value.line, preview=value.preview
+                )
                 continue
             for record in mapper.feed(value, offset=raw.offset, line=raw.line):
                 builder.add(record, offset=raw.offset, line=raw.line)

@@ -69,7 +69,8 @@ def readiness(run: Run) -> Readiness:
     # A call still running (live tail) or waiting for an answer (a stopped branch) has no
     # output yet by design: that is not a gap in the recording.
     llm = [
-        s for s in run.steps_of_kind("llm")
+        s
+        for s in run.steps_of_kind("llm")
         if s.status != "running" and not s.attr("trace_tui.replay.pending")
     ]
     blocking: list[Gap] = []
@@ -77,12 +78,16 @@ def readiness(run: Run) -> Readiness:
     if not llm:
         return Readiness(blocking=(Gap("message_content", "no model calls in the run"),))
     no_content = tuple(
-        s.number for s in llm if A_INPUT_MESSAGES not in s.attributes or A_OUTPUT_MESSAGES not in s.attributes
+        s.number
+        for s in llm
+        if A_INPUT_MESSAGES not in s.attributes or A_OUTPUT_MESSAGES not in s.attributes
     )
     if no_content:
         blocking.append(Gap("message_content", NEEDS["message_content"], no_content))
     called = [(s, call) for s in llm for call in s.output_tool_calls]
-    answered = {t.tool_call_id for t in run.steps if t.tool_call_id and A_TOOL_RESULT in t.attributes}
+    answered = {
+        t.tool_call_id for t in run.steps if t.tool_call_id and A_TOOL_RESULT in t.attributes
+    }
     missing = tuple(sorted({s.number for s, call in called if call.id not in answered}))
     if missing:
         blocking.append(Gap("tool_results", NEEDS["tool_results"], missing))

@@ -48,7 +48,10 @@ def print_table(run: Run, out: TextIO) -> None:
     """The run's header facts and one row per step."""
     for line in header_lines(run):
         out.write(line + "\n")
-    out.write(f"{'#':>4}  {'kind':<9} {'name':<34} {'status':<7} {'time':>7} {'in':>7} {'out':>6}  summary\n")
+    out.write(
+        f"{'#':>4}  {'kind':<9} {'name':<34} {'status':<7} "
+        f"{'time':>7} {'in':>7} {'out':>6}  summary\n"
+    )
     for step in run.steps:
         depth = run.row(step.index).depth
         name = one_line("  " * depth + KIND_MARK.get(step.kind, "·") + " " + step.name, 34)
@@ -57,7 +60,8 @@ def print_table(run: Run, out: TextIO) -> None:
         tokens_out = str(usage.output_tokens) if usage and usage.output_tokens is not None else "-"
         out.write(
             f"{step.number:>4}  {step.kind:<9} {name:<34} {step.status:<7} "
-            f"{format_duration(step.duration):>7} {tokens_in:>7} {tokens_out:>6}  {step_summary(step)}\n"
+            f"{format_duration(step.duration):>7} {tokens_in:>7} {tokens_out:>6}  "
+            f"{step_summary(step)}\n"
         )
 
 
@@ -78,8 +82,10 @@ def header_lines(run: Run) -> list[str]:
     ]
     if run.branch is not None:
         b = run.branch
-        lines.append(f"branch:    forks {one_line(b.parent_run_id or '?')} at step {b.fork_step}"
-                     f" ({len(b.edits)} edit(s)), status {one_line(b.status or '-')}")
+        lines.append(
+            f"branch:    forks {one_line(b.parent_run_id or '?')} at step {b.fork_step}"
+            f" ({len(b.edits)} edit(s)), status {one_line(b.status or '-')}"
+        )
         if b.note:
             lines.append(f"           {one_line(b.note, 200)}")
     if run.problems:

@@ -14,11 +14,34 @@ import re
 # ESC followed by a CSI/OSC/DCS/... sequence, shown as one placeholder so the payload stays
 # readable ("␛[31m" rather than a colour change).
 _ESC_SEQUENCE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[@-Z\\-_]?)"
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, ended by BEL or ST
+    r"|[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|[@-Z\\-_]?)"  # two-byte sequences
 )
 _BIDI_AND_INVISIBLE = {
-    0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
-    0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF, 0x00AD,
+    0x061C,
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x202A,
+    0x202B,
+    0x202C,
+    0x202D,
+    0x202E,
+    0x2060,
+    0x2061,
+    0x2062,
+    0x2063,
+    0x2064,
+    0x2066,
+    0x2067,
+    0x2068,
+    0x2069,
+    0xFEFF,
+    0x00AD,
 }
 _CONTROL_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)}
 _CONTROL_PICTURES[0x7F] = "\u2421"
@@ -53,7 +76,11 @@ def sanitize_text(text: str, *, keep_newlines: bool = True) -> str:
     out = []
     for ch in text:
         code = ord(ch)
-        if (code < 0x20 and ch not in "\n\t") or 0x7F <= code <= 0x9F or code in _BIDI_AND_INVISIBLE:
+        if (
+            (code < 0x20 and ch not in "\n\t")
+            or 0x7F <= code <= 0x9F
+            or code in _BIDI_AND_INVISIBLE
+        ):
             out.append(_placeholder(code))
         else:
             out.append(ch)

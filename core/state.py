@@ -43,9 +43,7 @@ def state_at(run: Run, index: int) -> RunState:
     if llm is not None:
         system = llm.system_prompt
         messages = llm.input_messages + llm.output_messages
-    later_tools = [
-        s for s in visible if s.kind == "tool" and (llm is None or s.index > llm.index)
-    ]
+    later_tools = [s for s in visible if s.kind == "tool" and (llm is None or s.index > llm.index)]
     messages += [
         Message(
             role="tool",

@@ -37,7 +37,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
 @cache
 def load_schema() -> dict[str, Any]:
     """The native trace schema shipped in the package."""
-    text = resources.files("trace_tui.core").joinpath("schema/trace-v1.schema.json").read_text("utf-8")
+    text = (
+        resources.files("trace_tui.core").joinpath("schema/trace-v1.schema.json").read_text("utf-8")
+    )
     return dict(json.loads(text))
 
 
@@ -57,7 +59,8 @@ def _check(value: Any, schema: dict[str, Any], path: str, root: dict[str, Any]) 
     if "const" in schema and value != schema["const"]:
         yield f"{where}: must be {json.dumps(schema['const'])}"
     if "enum" in schema and value not in schema["enum"]:
-        yield f"{where}: {json.dumps(value)[:60]} is not one of {', '.join(map(json.dumps, schema['enum']))}"
+        allowed = ", ".join(map(json.dumps, schema["enum"]))
+        yield f"{where}: {json.dumps(value)[:60]} is not one of {allowed}"
     for sub in schema.get("allOf", ()):
         yield from _check(value, sub, path, root)
     for key in ("anyOf", "oneOf"):
@@ -82,7 +85,9 @@ def _check_string(value: str, schema: dict[str, Any], where: str) -> Iterable[st
         yield f"{where}: {value[:40]!r} is not in the expected form"
 
 
-def _check_object(value: dict[str, Any], schema: dict[str, Any], path: str, root: dict[str, Any]) -> Iterable[str]:
+def _check_object(
+    value: dict[str, Any], schema: dict[str, Any], path: str, root: dict[str, Any]
+) -> Iterable[str]:
     for name in schema.get("required", ()):
         if name not in value:
             yield f"{path or '/'}: missing required field {name!r}"

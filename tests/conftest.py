@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 
-
 @pytest.fixture
 def write_trace(tmp_path: Path):
     """Write records (dicts, or raw str/bytes lines) to a new ``.jsonl`` file; returns its path."""

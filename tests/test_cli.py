@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui import __version__
 from trace_tui.cli import build_parser, main
 
@@ -60,20 +60,40 @@ def test_show_json_is_the_normalised_model(capsys) -> None:
 
 
 def test_show_reports_schema_breaks_with_file_and_line(write_trace, capsys) -> None:
-    path = write_trace([
-        {"type": "span", "span_id": "a", "kind": "agent", "name": "x"},
-        {"type": "span", "span_id": "b", "parent_id": "a", "kind": "llm", "name": "y",
-         "attributes": {"gen_ai.usage.input_tokens": "many"}},
-    ])
+    path = write_trace(
+        [
+            {"type": "span", "span_id": "a", "kind": "agent", "name": "x"},
+            {
+                "type": "span",
+                "span_id": "b",
+                "parent_id": "a",
+                "kind": "llm",
+                "name": "y",
+                "attributes": {"gen_ai.usage.input_tokens": "many"},
+            },
+        ]
+    )
     assert main(["show", str(path)]) == 2
     captured = capsys.readouterr()
     assert "2 (" in captured.out.split("steps:")[1][:8]  # both steps still shown
-    assert f"{path}:2: /attributes/gen_ai.usage.input_tokens: expected integer, got string" in captured.err
+    assert (
+        f"{path}:2: /attributes/gen_ai.usage.input_tokens: expected integer, got string"
+        in captured.err
+    )
 
 
 def test_show_escapes_hostile_text(write_trace, capsys) -> None:
-    path = write_trace([{"type": "span", "span_id": "a", "kind": "tool", "name": "evil\x1b]0;pwned\x07\x1b[2J",
-                         "attributes": {"gen_ai.tool.call.result": "\x9b31m\u202eabc"}}])
+    path = write_trace(
+        [
+            {
+                "type": "span",
+                "span_id": "a",
+                "kind": "tool",
+                "name": "evil\x1b]0;pwned\x07\x1b[2J",
+                "attributes": {"gen_ai.tool.call.result": "\x9b31m\u202eabc"},
+            }
+        ]
+    )
     assert main(["show", str(path)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
@@ -85,15 +105,23 @@ def test_show_escapes_hostile_text(write_trace, capsys) -> None:
     [
         (lambda p: p / "missing.jsonl", "no such file"),
         (lambda p: p, "is a directory"),
-        (lambda p: (p / "e.jsonl").write_bytes(b"") and p / "e.jsonl" or p / "e.jsonl", "the file is empty"),
-        (lambda p: (p / "t.txt").write_text("plain text\n") and p / "t.txt", "not a known trace format"),
+        (
+            lambda p: (p / "e.jsonl").write_bytes(b"") and p / "e.jsonl" or p / "e.jsonl",
+            "the file is empty",
+        ),
+        (
+            lambda p: (p / "t.txt").write_text("plain text\n") and p / "t.txt",
+            "not a known trace format",
+        ),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path: Path, setup, expected: str) -> None:
     path = setup(tmp_path)
     result = run_cli("show", str(path))
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and expected in result.stderr and str(path) in result.stderr
+    assert (
+        result.stderr.count("\n") == 1 and expected in result.stderr and str(path) in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

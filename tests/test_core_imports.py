@@ -19,10 +19,13 @@ def test_core_imports_no_ui_libraries() -> None:
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'pygments'))\n"
+        "ui = ('textual', 'rich', 'pygments')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ui)\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
@@ -34,6 +37,9 @@ def test_import_linter_contract_holds() -> None:
     lint = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run(
         [str(lint), "--config", str(ROOT / "pyproject.toml")],
-        capture_output=True, text=True, timeout=120, cwd=ROOT.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT.parent,
     )
     assert "Contracts: 1 kept, 0 broken." in result.stdout, result.stdout + result.stderr

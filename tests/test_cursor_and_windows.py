@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.core.context_windows import (
     ContextWindowTable,
     load_user_windows,

@@ -53,9 +53,22 @@ def test_demo_plain_plays_the_whole_sample_and_exits(tmp_path: Path) -> None:
 
     target = tmp_path / "demo.jsonl"
     result = subprocess.run(
-        [sys.executable, "-m", "trace_tui", "demo", "--plain", "--speed", "50", "-o", str(target),
-         "--sample", "order_lookup_missing_user_id"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "trace_tui",
+            "demo",
+            "--plain",
+            "--speed",
+            "50",
+            "-o",
+            str(target),
+            "--sample",
+            "order_lookup_missing_user_id",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     # Each of the 4 steps is printed once; a step seen while still running gets a second

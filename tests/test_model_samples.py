@@ -8,8 +8,8 @@ and ``jq -s '[.[]|.attributes["gen_ai.usage.input_tokens"]//empty]|add' FILE`` f
 from __future__ import annotations
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.core.reader import open_run
 from trace_tui.core.state import state_at
 

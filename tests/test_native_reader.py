@@ -13,14 +13,24 @@ SPAN = {"type": "span", "span_id": "a", "parent_id": None, "kind": "agent", "nam
 
 
 def test_span_start_then_end_is_running_then_done(write_trace) -> None:
-    start = {"type": "span_start", "span_id": "l1", "parent_id": "a", "kind": "llm", "name": "chat",
-             "start_time": "2026-01-01T00:00:00Z",
-             "attributes": {"gen_ai.request.model": "gpt-4o"}}
+    start = {
+        "type": "span_start",
+        "span_id": "l1",
+        "parent_id": "a",
+        "kind": "llm",
+        "name": "chat",
+        "start_time": "2026-01-01T00:00:00Z",
+        "attributes": {"gen_ai.request.model": "gpt-4o"},
+    }
     path = write_trace([SPAN, start])
     running = open_run(path).step_by_id("l1")
     assert running is not None and running.status == "running" and running.end_time is None
-    end = {"type": "span_end", "span_id": "l1", "end_time": "2026-01-01T00:00:02.5Z",
-           "attributes": {"gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 3}}
+    end = {
+        "type": "span_end",
+        "span_id": "l1",
+        "end_time": "2026-01-01T00:00:02.5Z",
+        "attributes": {"gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 3},
+    }
     path = write_trace([SPAN, start, end])
     done = open_run(path).step_by_id("l1")
     assert done is not None and done.status == "ok" and done.duration == pytest.approx(2.5)
@@ -29,8 +39,14 @@ def test_span_start_then_end_is_running_then_done(write_trace) -> None:
 
 
 def test_error_field_makes_status_error(write_trace) -> None:
-    tool = {"type": "span", "span_id": "t", "parent_id": "a", "kind": "tool", "name": "x",
-            "error": {"type": "Timeout", "message": "after 30s"}}
+    tool = {
+        "type": "span",
+        "span_id": "t",
+        "parent_id": "a",
+        "kind": "tool",
+        "name": "x",
+        "error": {"type": "Timeout", "message": "after 30s"},
+    }
     run = open_run(write_trace([SPAN, tool]))
     assert run.step(1).status == "error" and run.step(1).error == "Timeout: after 30s"
     assert run.first_error() is run.step(1)
@@ -88,7 +104,10 @@ def test_orphan_parent_hangs_at_root(write_trace) -> None:
         (lambda p: (p.mkdir(), p)[1], "is a directory"),
         (lambda p: (p.write_bytes(b""), p)[1], "the file is empty"),
         (lambda p: (p.write_bytes(b"hello world\n"), p)[1], "the first line is not JSON"),
-        (lambda p: (p.write_bytes(b'{"foo": 1, "bar": 2}\n'), p)[1], "first record has keys: bar, foo"),
+        (
+            lambda p: (p.write_bytes(b'{"foo": 1, "bar": 2}\n'), p)[1],
+            "first record has keys: bar, foo",
+        ),
         (lambda p: (os.mkfifo(p), p)[1], "not a regular file"),
     ],
 )

@@ -344,7 +344,7 @@ async def test_theme_switch_restyles_and_no_color_picks_high_contrast(
         after = tree.render_line(1)
         assert before.text == after.text
         assert [s.style for s in before] != [s.style for s in after]
-        assert app.debugger.query_one(DocumentView)._code_style == "default"
+        assert app.debugger.query_one(DocumentView).code_style == "default"
     monkeypatch.setenv("NO_COLOR", "1")
     app = build_app(sample("discount_over_cap.jsonl"))
     async with app.run_test(size=SIZE) as pilot:

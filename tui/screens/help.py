@@ -6,19 +6,13 @@ README's key table can be generated from the same source (:func:`key_table`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
-
-
-def _bindings(items: Iterable[BindingType]) -> list[Binding]:
-    return [b for b in items if isinstance(b, Binding)]
 
 
 def format_keys(key: str) -> str:
@@ -83,5 +77,3 @@ class HelpScreen(ModalScreen[None]):
         """Close the help."""
         self.dismiss(None)
 
-
-__all__ = ["HelpScreen", "key_table", "format_keys", "_bindings"]

@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from trace_tui.tui.document import DocLine
-from trace_tui.tui.highlight import ROLE_TOKENS, role_styles
+from trace_tui.tui.highlight import role_styles
 
 _ROLES = (
     "note", "heading", "error", "warn", "ok", "dim", "plain", "meta",
@@ -116,6 +116,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._generation = 0
         self._cache: LRUCache[tuple[int, bool, int], Strip] = LRUCache(512)
         self._styles: dict[str, Style] | None = None
+        self._can: tuple[bool, bool] = (False, False)
 
     # ----------------------------------------------------------------- data in
     @property
@@ -143,6 +144,11 @@ class DocumentView(ScrollView, can_focus=True):
             self.scroll_to(0, 0, animate=False, immediate=True)
         self._select(target)
         self.refresh()
+
+    @property
+    def code_style(self) -> str:
+        """The Pygments style used for syntax roles."""
+        return self._code_style
 
     def set_code_style(self, name: str) -> None:
         """Use Pygments style ``name`` for syntax roles."""
@@ -211,7 +217,12 @@ class DocumentView(ScrollView, can_focus=True):
             self.scroll_to(y=index, animate=False, immediate=True)
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False, immediate=True)
-        self.post_message(self.SelectionChanged(self, self._lines[index]))
+        doc_line = self._lines[index]
+        can = (doc_line.action is not None, doc_line.anchor is not None)
+        if can != self._can:
+            self._can = can
+            self.refresh_bindings()
+        self.post_message(self.SelectionChanged(self, doc_line))
 
     def action_move(self, delta: int) -> None:
         """Select a line ``delta`` lines away."""
@@ -259,5 +270,3 @@ class DocumentView(ScrollView, can_focus=True):
             if again:
                 self.action_activate()
 
-
-__all__ = ["DocumentView", "ROLE_TOKENS"]

@@ -131,6 +131,6 @@ class StepBar(Widget):
         """Move the cursor to the clicked slice of the run."""
         offset = event.x - len(self._label())
         cells, repeat = self._layout()
-        cell = offset // repeat
-        if self._count and 0 <= cell < cells:
+        cell = min(cells - 1, offset // repeat)
+        if self._count and offset >= 0 and cell >= 0:
             self.post_message(self.StepChosen(-(-cell * self._count // cells)))
