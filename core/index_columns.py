@@ -89,7 +89,7 @@ class StepColumns:
         self.length = array("I")  # that record's length in bytes, without the newline
         self.line = array("I")  # its 1-based line number in the trace file
         self.end_offset = array("q")  # the last span_end record for the step, or -1
-        self.parent = array("i")  # parent index at the time the step appeared, or -1
+        self.parent = array("i")  # parent index in the tree (children adopt late), or -1
         self.depth = array("i", [-1])  # depth[i + 1]; depth[0] is the "no parent" sentinel
         self.name = array("I")
         self.kind = bytearray()
@@ -101,6 +101,10 @@ class StepColumns:
         self.big_tokens: dict[tuple[int, int], int] = {}
         self.extra_ends: dict[int, list[int]] = {}
         self.ids: dict[int, int] = {}
+        #: Children written before their parent: ``hash(parent_id) -> [child index, ...]``.
+        self.waiting: dict[int, list[int]] = {}
+        #: Children of every step inside a waiting subtree (their depths move on adoption).
+        self.pending: dict[int, list[int]] = {}
         self.collided_ids: dict[str, int] = {}
         self.names: list[str] = []
         self.name_ids: dict[str, int] = {}
@@ -185,16 +189,15 @@ class StepColumns:
             self.names.append(name)
         return code
 
-    def append_step(self, step: Step, offset: int, length: int, line: int) -> int:
+    def append_step(
+        self, step: Step, offset: int, length: int, line: int, changed: set[int] | None = None
+    ) -> int:
         """Append one new step's light facts (from a builder-made :class:`Step`)."""
         index = self.count
-        parent = self.index_of(step.parent_id) if step.parent_id else -1
         self.offset.append(offset)
         self.length.append(length)
         self.line.append(line)
         self.end_offset.append(-1)
-        self.parent.append(parent)
-        self.depth.append(self.depth[parent + 1] + 1)
         code = self.intern(step.name)
         if code == MAX_NAMES:
             self.loose_names[index] = step.name
@@ -208,8 +211,65 @@ class StepColumns:
             self.tokens[column].append(NO_TOKENS)
             self._set_tokens(index, column, token_value(step.attributes.get(attr)))
         self._remember_id(step.span_id, index)
+        self.link(index, step.parent_id, hash(step.span_id), changed)
         self.count = index + 1
         return index
+
+    # ----------------------------------------------------------------- the tree
+    def link(
+        self, index: int, parent_id: str | None, own_hash: int, changed: set[int] | None
+    ) -> None:
+        """Append step ``index``'s parent and depth, then adopt the children waiting for it.
+
+        The builder's rules (:meth:`Run.add_step`): a parent not seen yet (or the step itself)
+        leaves the step at the root, waiting; when the parent arrives it adopts its waiting
+        children unless that would close a cycle, and their subtrees' depths are fixed.
+        """
+        parent = self.index_of(parent_id) if parent_id else -1
+        if parent >= index:  # already mapped by a bulk batch, but not "arrived" yet
+            parent = -1
+        self.parent.append(parent)
+        self.depth.append(self.depth[parent + 1] + 1)
+        if parent_id and parent < 0:
+            self.waiting.setdefault(hash(parent_id), []).append(index)
+            self.pending[index] = []
+        elif parent >= 0 and parent in self.pending:
+            self.pending[parent].append(index)
+            self.pending[index] = []
+        orphans = self.waiting.pop(own_hash, None) if self.waiting else None
+        if orphans:
+            self._adopt(index, orphans, changed)
+
+    def _adopt(self, index: int, orphans: list[int], changed: set[int] | None) -> None:
+        ancestors = {index}
+        up = self.parent[index]
+        while up >= 0 and up not in ancestors:
+            ancestors.add(up)
+            up = self.parent[up]
+        adopted = [o for o in orphans if o not in ancestors]  # never close a cycle
+        for orphan in orphans:
+            if orphan not in adopted:  # a root for good now: its subtree waits no more
+                self._fix_subtree([orphan], keep=False, changed=None)
+        still_waiting = index in self.pending
+        if not adopted:
+            return
+        for orphan in adopted:
+            self.parent[orphan] = index
+        if still_waiting:
+            self.pending[index].extend(adopted)
+        self._fix_subtree(adopted, keep=still_waiting, changed=changed)
+
+    def _fix_subtree(self, tops: list[int], *, keep: bool, changed: set[int] | None) -> None:
+        """Recompute depths below ``tops``; drop their ``pending`` entries unless ``keep``."""
+        stack = list(tops)
+        depth, parent, pending = self.depth, self.parent, self.pending
+        while stack:
+            child = stack.pop()
+            depth[child + 1] = depth[parent[child] + 1] + 1
+            kids = pending.get(child, ()) if keep else pending.pop(child, ())
+            stack.extend(kids)
+            if changed is not None:
+                changed.add(child)
 
     def _set_tokens(self, index: int, column: int, value: int | None) -> None:
         self.big_tokens.pop((index, column), None)
@@ -236,14 +296,22 @@ class StepColumns:
 
     # ----------------------------------------------------------------- records
     def add_record(
-        self, record: Any, *, offset: int, line: int | None, ref_offset: int, ref_length: int
+        self,
+        record: Any,
+        *,
+        offset: int,
+        line: int | None,
+        ref_offset: int,
+        ref_length: int,
+        changed: set[int] | None = None,
     ) -> int | None:
         """Apply one native record with the builder's rules; returns the index it touched.
 
         ``offset``/``line`` locate the record in the trace (for problems); ``ref_offset`` and
         ``ref_length`` are where it is stored (the trace itself, or the spill of a foreign
         format). A new step returns its new index, a ``span_end`` the index it updated, and a
-        record that breaks the rules ``None`` (it becomes a problem).
+        record that breaks the rules ``None`` (it becomes a problem). Older steps whose
+        parent or depth changed (adopted children) are added to ``changed``.
         """
         kind = record.get("type") if isinstance(record, dict) else None
         if kind == "span_end":
@@ -261,7 +329,7 @@ class StepColumns:
             self.add_problem(problem)
         if step is None:
             return None
-        return self.append_step(step, ref_offset, ref_length, line or 0)
+        return self.append_step(step, ref_offset, ref_length, line or 0, changed)
 
     def _apply_end(
         self, record: dict[str, Any], offset: int, line: int | None, ref_offset: int

@@ -1,31 +1,41 @@
-"""The fast path for indexing native traces: typed partial decoding, columns filled in bulk.
+"""The fast path for indexing native traces: a chunk decoded in C, columns filled in bulk.
 
-Each line is decoded by msgspec into a :class:`LightRecord` holding only the fields the index
-needs (the payload is skipped, not built), and a batch of records is turned into columns with
-C-level iterators (``map``, ``compress``, ``array.extend``) instead of a Python loop per step.
+Indexing a chunk of complete lines has two halves:
 
-The fast path only handles the common case: every line an object of type ``span``,
+* :func:`decode_chunk` is *context-free*: msgspec's ``decode_lines`` turns the whole chunk into
+  :class:`LightRecord` structs in C (only the light fields; payloads are skipped, never built),
+  the field types (``Literal`` kinds, statuses and record types, ``int`` token counts, RFC 3339
+  times) are validated by msgspec as it decodes, and the result is a :class:`DecodedChunk` of
+  plain lists and arrays. It needs no index state, so it can run anywhere (a worker process).
+* :func:`apply_chunk` merges a decoded chunk into :class:`StepColumns` with C-level iterators
+  (``map``, ``compress``, ``array.extend``): span ids become indices, parents and depths are
+  resolved, ``span_end`` records are merged into their steps.
+
+The fast path only handles the common case: every line one object of type ``span``,
 ``span_start`` or ``span_end`` with well-typed light fields and new span ids. Anything else
-(a ``run`` record, a corrupt line, a duplicate id, an odd status type...) makes
-:func:`index_batch` return ``False`` *before touching the columns*, and the caller indexes that
-batch line by line with the builder's rules (:meth:`StepColumns.add_record`). A test feeds the
-same traces to both paths and compares every column.
+(a ``run`` record, a corrupt or blank line, a duplicate id, an odd status...) makes
+:func:`decode_chunk` return ``None`` or :func:`apply_chunk` return ``False`` *before touching
+the columns*, and the caller indexes those lines with the builder's rules
+(:meth:`StepColumns.add_record`). A test feeds the same traces to both paths and compares every
+column.
 
 Known, documented divergence: times are parsed as RFC 3339 by msgspec, which also accepts a
 lowercase ``t``/``z`` (the builder's ``fromisoformat`` does not) and rounds, rather than
 truncates, digits beyond microseconds.
 
-msgspec is optional: without it :data:`AVAILABLE` is false and every batch takes the slow path.
+msgspec is optional: without it :data:`AVAILABLE` is false and every line takes the slow path.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from array import array
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import compress, repeat
-from operator import add, attrgetter, eq, ge, is_, or_, truth
-from typing import Any
+from operator import add, and_, eq, ge, is_, is_not, truth
+from typing import Any, Literal
 
 import orjson
 
@@ -49,25 +59,27 @@ except ImportError:  # msgspec is an optional speed-up; the slow path is complet
 
 AVAILABLE = msgspec is not None
 NAN = math.nan
-_STARTS = frozenset(("span", "span_start"))
-_STATUS_NORMAL = {"ok": "ok", "error": "error", "unset": "unset"}
-_SPAN_STATUS = {s: STATUS_CODES[s or "unset"] for s in ("ok", "error", "unset", None)}
-_STR_OR_NONE = frozenset((str, type(None)))
+_NEWLINE = re.compile(b"\n")
+#: A blank (or whitespace-only) line: ``decode_lines`` would skip it, the builder ignores it.
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
+_STATUS_CODE = {s: STATUS_CODES[s or "unset"] for s in ("ok", "error", "unset", None)}
 _FLOAT_OR_NONE = frozenset((float, type(None)))
 _DATETIME_ONLY = frozenset((datetime,))
 _DATETIME_OR_NONE = frozenset((datetime, type(None)))
 _NONE_TO_NAN: dict[Any, float] = {None: NAN}
 # A moment no trace records (1 microsecond into year 1), standing in for "no time" so a
-# batch with some missing times still converts in one C-level pass.
+# chunk with some missing times still converts in one C-level pass.
 _SENTINEL_TIME = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
 _NONE_TO_SENTINEL: dict[Any, datetime] = {None: _SENTINEL_TIME}
 _SENTINEL_TO_NAN: dict[float, float] = {_SENTINEL_TIME.timestamp(): NAN}
+#: A token count the ``span_end`` did not carry (the ints themselves are never -2**63).
+END_UNSET = -(2**63)
 
 
 def _start_status_table() -> dict[tuple[str, str | None, bool], int]:
     """Status code of a new step by (record type, status field, has error), as the builder."""
     table: dict[tuple[str, str | None, bool], int] = {}
-    for rtype in _STARTS:
+    for rtype in ("span", "span_start"):
         for status in ("ok", "error", "unset", None):
             for has_error in (False, True):
                 value = status or ("unset" if rtype == "span" else "running")
@@ -81,183 +93,203 @@ _START_STATUS = _start_status_table()
 
 if msgspec is not None:
     _UNSET: Any = msgspec.UNSET
+    _Tokens = int | msgspec.UnsetType
 
     class LightAttrs(msgspec.Struct, gc=False):
-        """The only attributes the index reads: token usage."""
+        """The only attributes the index reads: token usage (integers, or absent)."""
 
-        input_tokens: Any = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[0])
-        output_tokens: Any = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[1])
-        cache_read: Any = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[2])
-        cache_write: Any = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[3])
+        input_tokens: _Tokens = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[0])
+        output_tokens: _Tokens = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[1])
+        cache_read: _Tokens = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[2])
+        cache_write: _Tokens = msgspec.field(default=msgspec.UNSET, name=TOKEN_ATTRS[3])
 
     class LightRecord(msgspec.Struct, gc=False):
         """The light fields of one native record; everything else is skipped unparsed."""
 
-        type: Any = None
-        span_id: Any = None
-        parent_id: Any = None
-        kind: Any = None
-        name: Any = None
+        type: Literal["span", "span_start", "span_end"]
+        span_id: str
+        parent_id: str | None = None
+        kind: Literal["agent", "llm", "tool", "retrieval", "other", None] = None
+        name: str | None = None
         start_time: datetime | float | None = None
         end_time: datetime | float | None = None
-        status: Any = None
-        error: Any = None
+        status: Literal["ok", "error", "unset", None] = None
+        error: str | None = None
         attributes: LightAttrs | None = None
 
-    _DECODE = msgspec.json.Decoder(LightRecord).decode
+    _DECODE_LINES = msgspec.json.Decoder(LightRecord).decode_lines
     _DECODE_ERRORS: tuple[type[BaseException], ...] = (
         msgspec.DecodeError,
         msgspec.ValidationError,
         RecursionError,
         UnicodeDecodeError,
+        OverflowError,
     )
     _EMPTY_ATTRS = LightAttrs()
-    _UNSET_TO_NONE = {msgspec.UNSET: NO_TOKENS}
-    _UNSET_ONLY = frozenset((type(msgspec.UNSET),))
-    _INT_OR_UNSET = frozenset((int, type(msgspec.UNSET)))
+    _UNSET_TO_NO_TOKENS = {msgspec.UNSET: NO_TOKENS}
+    _UNSET_TO_END_UNSET = {msgspec.UNSET: END_UNSET}
 
-_GET_TYPE = attrgetter("type")
-_GET_FIELDS = tuple(
-    map(
-        attrgetter,
-        (
-            "span_id",
-            "parent_id",
-            "kind",
-            "name",
-            "status",
-            "error",
-            "start_time",
-            "end_time",
-            "attributes",
-        ),
+
+def _getter(name: str) -> Any:
+    from operator import attrgetter
+
+    return attrgetter(name)
+
+
+_GET_TYPE = _getter("type")
+_GET = {
+    name: _getter(name)
+    for name in (
+        "span_id",
+        "parent_id",
+        "kind",
+        "name",
+        "status",
+        "error",
+        "start_time",
+        "end_time",
+        "attributes",
     )
-)
+}
 _TOKEN_GET = tuple(
-    attrgetter(n) for n in ("input_tokens", "output_tokens", "cache_read", "cache_write")
+    _getter(n) for n in ("input_tokens", "output_tokens", "cache_read", "cache_write")
 )
 
 
-def index_batch(
-    cols: StepColumns,
-    lines: list[bytes],
-    offsets: list[int],
-    first_line: int,
-    changed: set[int] | None = None,
-) -> bool:
-    """Index complete, newline-free ``lines`` in bulk; ``False`` leaves ``cols`` untouched.
+@dataclass(slots=True)
+class DecodedChunk:
+    """The light facts of a chunk of lines, with no reference to any index (picklable).
 
-    ``offsets[k]`` is where ``lines[k]`` starts and ``first_line`` is the 1-based number of
-    ``lines[0]``. On ``True`` every step and every ``span_end`` of the batch is in ``cols``,
-    and the indices of older steps a ``span_end`` updated are added to ``changed``.
+    ``starts``: one entry per new step (``span``/``span_start``), in file order; ``ends``:
+    one per ``span_end``. Offsets are absolute; ``line`` numbers are 1-based.
     """
-    if msgspec is None or cols.collided_ids or (offsets and offsets[0] == 0):
-        return False
+
+    n_lines: int
+    offsets: array[int]
+    lengths: array[int]
+    lines: array[int]
+    span_ids: list[str]
+    parent_ids: list[str | None]
+    kinds: bytes
+    names: list[str]
+    status: bytes
+    flags: bytes
+    start: array[float]
+    end: array[float]
+    tokens: list[array[int]]
+    ends: EndRecords | None
+
+
+@dataclass(slots=True)
+class EndRecords:
+    """The ``span_end`` records of a chunk, decoded (tokens ``END_UNSET`` where absent)."""
+
+    span_ids: list[str]
+    offsets: list[int]
+    lines: list[int]
+    lengths: list[int]
+    end: list[float]
+    status: list[str | None]
+    has_error: list[bool]
+    tokens: list[list[int]]
+
+
+# ----------------------------------------------------------------- decoding (no state)
+def decode_chunk(data: bytes, offset: int, first_line: int) -> DecodedChunk | None:
+    """Decode complete lines (``data`` ends with ``\\n``) found at ``offset``, or ``None``.
+
+    ``None`` means "not the common case somewhere in this chunk": the caller splits it and
+    takes the slow path where needed. Nothing here depends on the index.
+    """
+    if msgspec is None or offset == 0 or not data.endswith(b"\n"):
+        return None  # offset 0 may carry a BOM (and usually the run record)
+    if _BLANK_LINE.search(data) is not None:
+        return None
     try:
-        recs = list(map(_DECODE, lines))
+        recs = _DECODE_LINES(data)
     except _DECODE_ERRORS:
-        return False
+        return None
+    stops = [m.end() for m in _NEWLINE.finditer(data)]
+    if len(recs) != len(stops):  # two records on one line
+        return None
+    starts = [0, *stops[:-1]]
     try:
-        plan = _plan(cols, recs)
-    except TypeError:  # an unhashable value where a string was expected
-        return False
-    if plan is None:
-        return False
-    _apply_starts(cols, plan, lines, offsets, first_line)
-    if plan["is_end"] is not None:
-        _apply_ends(cols, recs, lines, plan["is_end"], offsets, first_line, changed)
-    cols.count += len(plan["hashes"])
-    return True
+        return _columns(recs, starts, stops, offset, first_line)
+    except (TypeError, OverflowError):  # an unhashable value, a count beyond 32 bits
+        return None
 
 
-def _plan(cols: StepColumns, recs: list[Any]) -> dict[str, Any] | None:
-    """Validate the batch and compute the new steps' columns, or ``None`` for the slow path."""
+def _columns(
+    recs: list[Any], starts: list[int], stops: list[int], offset: int, first_line: int
+) -> DecodedChunk | None:
+    """Turn decoded records into columns (``None`` when a value needs the builder)."""
     types = list(map(_GET_TYPE, recs))
-    is_start = list(map(_STARTS.__contains__, types))
-    is_end = list(map(eq, types, repeat("span_end"))) if "span_end" in types else None
-    if False in is_start and (is_end is None or not all(map(or_, is_start, is_end))):
-        return None  # run, branch or unknown records: slow path
-    records = list(compress(recs, is_start))
-    if not records:
-        return _empty_plan(is_start, is_end)
-    sids, parents, kinds, names, statuses, errors, starts, ends, attrs = (
-        list(map(get, records)) for get in _GET_FIELDS
+    is_end = list(map(eq, types, repeat("span_end")))
+    is_start = list(map(ne_true, is_end)) if True in is_end else [True] * len(recs)
+    records = list(compress(recs, is_start)) if True in is_end else recs
+    sids, parents, kinds, names, statuses, errors, st, en, attrs = (
+        list(map(_GET[f], records))
+        for f in ("span_id", "parent_id", "kind", "name", "status", "error")
+        + ("start_time", "end_time", "attributes")
     )
-    if set(map(type, sids)) - {str} or "" in sids:
-        return None
-    hashes = list(map(hash, sids))
-    if len(set(hashes)) != len(hashes) or not cols.ids.keys().isdisjoint(hashes):
-        return None
-    kind_codes = list(map(KIND_CODES.get, kinds))
-    if (
-        None in kind_codes
-        or set(map(type, names)) - {str}
-        or "" in names
-        or "" in parents
-        or set(map(type, parents)) - _STR_OR_NONE
-        or set(map(type, errors)) - _STR_OR_NONE
-    ):
-        return None
+    if "" in sids or None in kinds:
+        return None  # the builder reports these
+    if "" in parents:
+        parents = [p or None for p in parents]
+    if None in names or "" in names:
+        names = [n or k for n, k in zip(names, kinds, strict=True)]
     has_error = list(map(truth, errors))
     if None in attrs:
         attrs = [_EMPTY_ATTRS if a is None else a for a in attrs]
+    start_col, end_col = _seconds(st), _seconds(en)
     tokens = [_token_column(list(map(get, attrs))) for get in _TOKEN_GET]
-    start_col, end_col = _seconds(starts), _seconds(ends)
-    if None in tokens or start_col is None or end_col is None:
+    if None in tokens:
         return None
-    return {
-        "is_start": is_start,
-        "is_end": is_end,
-        "hashes": hashes,
-        "kinds": kind_codes,
-        "names": names,
-        "parents": parents,
-        "has_error": has_error,
-        "tokens": tokens,
-        "status": _status_codes(list(compress(types, is_start)), statuses, has_error),
-        "start": start_col,
-        "end": end_col,
-    }
+    line_numbers = range(first_line, first_line + len(recs))
+    begin = list(map(add, starts, repeat(offset)))
+    length = list(map(_minus_one, stops, starts))
+    return DecodedChunk(
+        n_lines=len(recs),
+        offsets=array("q", compress(begin, is_start)),
+        lengths=array("I", compress(length, is_start)),
+        lines=array("I", compress(line_numbers, is_start)),
+        span_ids=sids,
+        parent_ids=parents,
+        kinds=bytes(map(KIND_CODES.__getitem__, kinds)),
+        names=names,
+        status=_status_codes(list(compress(types, is_start)), statuses, has_error),
+        flags=bytes(has_error),
+        start=start_col,
+        end=end_col,
+        tokens=tokens,  # type: ignore[arg-type]
+        ends=_end_records(recs, is_end, begin, length, line_numbers) if True in is_end else None,
+    )
 
 
-def _empty_plan(is_start: list[bool], is_end: list[bool] | None) -> dict[str, Any]:
-    return {
-        "is_start": is_start,
-        "is_end": is_end,
-        "hashes": [],
-        "kinds": [],
-        "names": [],
-        "parents": [],
-        "has_error": [],
-        "tokens": [array("i")] * 4,
-        "status": [],
-        "start": array("d"),
-        "end": array("d"),
-    }
+def ne_true(value: bool) -> bool:
+    """``not value`` (a named function so ``map`` can call it)."""
+    return not value
 
 
-def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) -> list[int]:
+def _minus_one(stop: int, start: int) -> int:
+    return stop - start - 1
+
+
+def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) -> bytes:
     """Each new step's status code, by the builder's rules (one C-level pass when simple)."""
-    normal = list(map(_STATUS_NORMAL.get, statuses))
     if True not in has_error and "span_start" not in types:
-        return list(map(_SPAN_STATUS.__getitem__, normal))
-    return list(map(_START_STATUS.__getitem__, zip(types, normal, has_error, strict=False)))
+        return bytes(map(_STATUS_CODE.__getitem__, statuses))
+    return bytes(map(_START_STATUS.__getitem__, zip(types, statuses, has_error, strict=True)))
 
 
 def _token_column(values: list[Any]) -> array[int] | None:
     """Token counts for a column, ``NO_TOKENS`` where unset; ``None`` if any needs care."""
-    kinds = set(map(type, values))
-    if kinds == _UNSET_ONLY:
-        return array("i", repeat(NO_TOKENS, len(values)))
-    if kinds - _INT_OR_UNSET or NO_TOKENS in values:
+    if NO_TOKENS in values:
         return None
-    try:
-        return array("i", map(_UNSET_TO_NONE.get, values, values))
-    except OverflowError:  # beyond 32 bits: the slow path keeps it exactly
-        return None
+    return array("i", map(_UNSET_TO_NO_TOKENS.get, values, values))
 
 
-def _seconds(values: list[Any]) -> array[float] | None:
+def _seconds(values: list[Any]) -> array[float]:
     """Seconds since the epoch for decoded times (``NaN`` for none), as ``parse_time``."""
     kinds = set(map(type, values))
     if kinds == _DATETIME_ONLY:
@@ -278,36 +310,81 @@ def _one_second(value: Any) -> float:
     return float(value)
 
 
-def _apply_starts(
-    cols: StepColumns, plan: dict[str, Any], lines: list[bytes], offsets: list[int], first: int
+def _end_records(
+    recs: list[Any], is_end: list[bool], begin: list[int], length: list[int], lines: range
+) -> EndRecords:
+    ends = list(compress(recs, is_end))
+    attrs = [_EMPTY_ATTRS if r.attributes is None else r.attributes for r in ends]
+    return EndRecords(
+        span_ids=[r.span_id for r in ends],
+        offsets=list(compress(begin, is_end)),
+        lines=list(compress(lines, is_end)),
+        lengths=list(compress(length, is_end)),
+        end=[_one_second(r.end_time) for r in ends],
+        status=[r.status for r in ends],
+        has_error=[bool(r.error) for r in ends],
+        tokens=[list(map(_UNSET_TO_END_UNSET.get, map(get, attrs), map(get, attrs)))
+                for get in _TOKEN_GET],
+    )
+
+
+# ----------------------------------------------------------------- merging (index state)
+def apply_chunk(
+    cols: StepColumns, chunk: DecodedChunk, data: bytes, base: int, changed: set[int]
+) -> bool:
+    """Merge a decoded chunk into ``cols``; ``False`` (``cols`` untouched) for the slow path.
+
+    ``data`` holds the chunk's bytes from file offset ``base`` (for problem previews). Indices
+    of older steps that changed (a ``span_end`` merged, a child adopted) go to ``changed``.
+    """
+    if cols.collided_ids:
+        return False
+    hashes = list(map(hash, chunk.span_ids))
+    if len(set(hashes)) != len(hashes) or not cols.ids.keys().isdisjoint(hashes):
+        return False
+    first = cols.count
+    indices = range(first, first + len(hashes))
+    cols.ids.update(zip(hashes, indices, strict=True))
+    cols.offset.extend(chunk.offsets)
+    cols.length.extend(chunk.lengths)
+    cols.line.extend(chunk.lines)
+    cols.end_offset.extend(repeat(-1, len(hashes)))
+    cols.name.extend(_name_codes(cols, chunk.names, first))
+    cols.kind.extend(chunk.kinds)
+    cols.status.extend(chunk.status)
+    cols.flags.extend(chunk.flags)
+    cols.start.extend(chunk.start)
+    cols.end.extend(chunk.end)
+    for column, values in zip(cols.tokens, chunk.tokens, strict=True):
+        column.extend(values)
+    _link(cols, chunk.parent_ids, hashes, indices, changed)
+    if chunk.ends is not None:
+        _apply_ends(cols, chunk.ends, data, base, changed)
+    cols.count += len(hashes)
+    return True
+
+
+def _link(
+    cols: StepColumns,
+    parents: list[str | None],
+    hashes: list[int],
+    indices: range,
+    changed: set[int],
 ) -> None:
-    """Append the planned new steps to every column (parents resolved after ids are in)."""
-    is_start, hashes = plan["is_start"], plan["hashes"]
-    base = cols.count
-    indices = range(base, base + len(hashes))
-    cols.ids.update(zip(hashes, indices, strict=False))
-    parents = plan["parents"]
+    """Parents and depths of the new steps: one C-level pass unless a child waits."""
     pidx = list(map(cols.ids.get, map(hash, parents), repeat(-1)))
-    if None in parents:
+    has_parent = list(map(is_not, parents, repeat(None)))
+    if False in has_parent:
         for k in compress(range(len(parents)), map(is_, parents, repeat(None))):
             pidx[k] = -1
-    if any(map(ge, pidx, indices)):  # a parent that appears later, or itself: an orphan now
-        pidx = [p if p < i else -1 for p, i in zip(pidx, indices, strict=False)]
-    cols.offset.extend(compress(offsets, is_start))
-    cols.length.extend(compress(map(len, lines), is_start))
-    cols.line.extend(compress(range(first, first + len(lines)), is_start))
-    cols.end_offset.extend(repeat(-1, len(hashes)))
+    unresolved = any(map(and_, map(eq, pidx, repeat(-1)), has_parent))
+    if cols.waiting or cols.pending or unresolved or any(map(ge, pidx, indices)):
+        for parent_id, own, index in zip(parents, hashes, indices, strict=True):
+            cols.link(index, parent_id, own, changed)
+        return
     cols.parent.extend(pidx)
-    depth = cols.depth
+    depth = cols.depth  # extend reads depths appended earlier in this same pass
     depth.extend(map(add, map(depth.__getitem__, map(add, pidx, repeat(1))), repeat(1)))
-    cols.name.extend(_name_codes(cols, plan["names"], base))
-    cols.kind.extend(plan["kinds"])
-    cols.status.extend(plan["status"])
-    cols.flags.extend(map(int, plan["has_error"]))
-    cols.start.extend(plan["start"])
-    cols.end.extend(plan["end"])
-    for column, values in zip(cols.tokens, plan["tokens"], strict=False):
-        column.extend(values)
 
 
 def _name_codes(cols: StepColumns, names: list[str], base: int) -> list[int]:
@@ -322,46 +399,30 @@ def _name_codes(cols: StepColumns, names: list[str], base: int) -> list[int]:
 
 
 def _apply_ends(
-    cols: StepColumns,
-    recs: list[Any],
-    lines: list[bytes],
-    is_end: list[bool],
-    offsets: list[int],
-    first: int,
-    changed: set[int] | None,
+    cols: StepColumns, ends: EndRecords, data: bytes, base: int, changed: set[int]
 ) -> None:
-    """Merge each ``span_end`` of the batch into its step, in file order (builder's rules)."""
-    for k in compress(range(len(recs)), is_end):
-        rec, offset, line = recs[k], offsets[k], first + k
-        span_id = rec.span_id
-        index = cols.index_of(span_id) if isinstance(span_id, str) else -1
+    """Merge each ``span_end`` into its step, in file order (the builder's rules)."""
+    for k, span_id in enumerate(ends.span_ids):
+        index, offset, line = cols.index_of(span_id), ends.offsets[k], ends.lines[k]
         if index < 0 or cols.line[index] > line:
-            cols.add_problem(_unknown_end(span_id, lines[k], offset, line))
+            raw = data[offset - base : offset - base + ends.lengths[k]]
+            cols.add_problem(_unknown_end(span_id, raw, offset, line))
             continue
-        _merge_end(cols, index, rec, offset)
-        if changed is not None and index < cols.count:
+        previous = cols.end_offset[index]
+        if previous >= 0:
+            cols.extra_ends.setdefault(index, []).append(previous)
+        cols.end_offset[index] = offset
+        end = ends.end[k]
+        if end == end and end:  # parse_time(...) or the old end time
+            cols.end[index] = end
+        error = ends.has_error[k] or bool(cols.flags[index] & FLAG_ERROR)
+        cols.flags[index] = FLAG_ERROR if error else 0
+        cols.status[index] = STATUS_CODES[ends.status[k] or ("error" if error else "ok")]
+        for column, values in enumerate(ends.tokens):
+            if values[k] != END_UNSET:
+                cols._set_tokens(index, column, token_value(values[k]))
+        if index < cols.count:
             changed.add(index)
-
-
-def _merge_end(cols: StepColumns, index: int, rec: Any, offset: int) -> None:
-    previous = cols.end_offset[index]
-    if previous >= 0:
-        cols.extra_ends.setdefault(index, []).append(previous)
-    cols.end_offset[index] = offset
-    end = _one_second(rec.end_time)
-    if end == end and end:  # parse_time(...) or the old end time
-        cols.end[index] = end
-    new_error = not (rec.error is None or rec.error == "")
-    error = new_error or bool(cols.flags[index] & FLAG_ERROR)
-    cols.flags[index] = FLAG_ERROR if error else 0
-    status = _STATUS_NORMAL.get(rec.status) if isinstance(rec.status, str) else None
-    cols.status[index] = STATUS_CODES[status or ("error" if error else "ok")]
-    attrs = rec.attributes
-    if attrs is not None:
-        for column, get in enumerate(_TOKEN_GET):
-            value = get(attrs)
-            if value is not _UNSET:
-                cols._set_tokens(index, column, token_value(value))
 
 
 def _unknown_end(span_id: Any, data: bytes, offset: int, line: int) -> Problem:

@@ -71,9 +71,7 @@ CONFIG_FILE = "redact.json"
 
 PLACEHOLDER_FORMAT = "«redacted:<kind>#<first 6 hex digits of sha256>»"
 #: A placeholder, also as ``json.dumps(..., ensure_ascii=True)`` writes it (``\u00ab…``).
-_PLACEHOLDER = re.compile(
-    r"(?:«|\\u00ab)redacted:[a-z0-9][a-z0-9-]*#[0-9a-f]{6}(?:»|\\u00bb)", re.IGNORECASE
-)
+_PLACEHOLDER = re.compile(r"(?:«|\\u00ab)redacted:[a-z0-9][a-z0-9-]{0,39}#[0-9a-f]{6}(?:»|\\u00bb)")
 _PLACEHOLDER_MARK = "redacted:"
 _SCHEME = re.compile(rf"\s*(?i:{rules.AUTH_SCHEMES})[ \t]+(?=\S)")
 _PEM_NOISE = re.compile(r"(?:\\+[nr])+|\s+")

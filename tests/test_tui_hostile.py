@@ -20,7 +20,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from trace_tui.core.model import Step
-from trace_tui.tui.app import TraceApp, build_app
+from trace_tui.tui.app import build_app
 from trace_tui.tui.conversation import chat_document
 from trace_tui.tui.documents import payload_document, raw_document
 from trace_tui.tui.json_lines import FoldState

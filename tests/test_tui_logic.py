@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.core.context_view import context_at
 from trace_tui.core.context_windows import ContextWindow
 from trace_tui.core.gauge import breakdown, fraction_level, truncation_notes

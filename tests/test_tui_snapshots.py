@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.tui.app import build_app
 
 

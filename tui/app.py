@@ -9,6 +9,8 @@ and closes the source when it exits.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +34,8 @@ from trace_tui.tui.commands import TraceCommands
 from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
 from trace_tui.tui.screens.debugger import DebuggerScreen
+
+log = logging.getLogger(__name__)
 
 
 class TraceApp(App[int]):
@@ -103,10 +107,14 @@ class TraceApp(App[int]):
         self.theme = names[(current + 1) % len(names)]
         self.notify(f"theme {self.theme}", markup=False, timeout=2)
 
-    def on_unmount(self) -> None:
-        """Stop the reader, release the file, give garbage collection back."""
+    async def on_unmount(self) -> None:
+        """Stop the reader (it checks between reads), release the file, give GC back."""
         self.workers.cancel_all()
         self.collector.stop()
+        try:
+            await asyncio.wait_for(self.workers.wait_for_complete(), timeout=2.0)
+        except TimeoutError:
+            log.warning("the trace reader did not stop within 2 s; closing the file anyway")
         self.source.close()
 
 

@@ -2,7 +2,8 @@
 
 The trace is opened by :func:`~trace_tui.tui.app.build_app` before the app starts, so a
 missing file or an unknown format reaches ``cli.main`` as one line, never as a traceback or
-an empty screen.
+an empty screen. While the screen is up, log records go to a file (see
+:mod:`trace_tui.tui.logfile`), not to the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from trace_tui.tui.app import build_app
+from trace_tui.tui.logfile import logging_to_file
 
 
 def run_app(args: argparse.Namespace, follow: bool) -> int:
@@ -21,5 +23,6 @@ def run_app(args: argparse.Namespace, follow: bool) -> int:
         context_windows=getattr(args, "context_window", None) or [],
         theme=getattr(args, "theme", None),
     )
-    app.run()
+    with logging_to_file():
+        app.run()
     return int(app.return_code or 0)

@@ -31,6 +31,7 @@ from trace_tui.core.source import TraceSource
 from trace_tui.core.state import RunState
 from trace_tui.tui.gauge_model import gauge_model
 from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
+from trace_tui.tui.logfile import log_path
 from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
 from trace_tui.tui.reading import pump_source
 from trace_tui.tui.safe_text import plain_notice
@@ -112,7 +113,8 @@ class DebuggerScreen(FindingMixin, Screen[None]):
             error = event.worker.error
             log.error("worker %r failed", event.worker.name, exc_info=error)
             self.notice = f"{event.worker.name} failed: {error!r}"
-            self.notify(plain_notice(self.notice), severity="error", markup=False)
+            self.notify(plain_notice(f"{self.notice} (details in {log_path()})", 400),
+                        severity="error", markup=False)
             self._update_status()
 
     def on_reader_progress(self, message: ReaderProgress) -> None:

@@ -181,7 +181,7 @@ class ContextGauge(Widget):
             text.append("█ ", style=self._s(_PART_CLASS[part.key]))
             text.append(f"{part.label:<{label_width}} {fmt_count(part.tokens):>9}")
             text.append(" exact\n" if part.exact else " ≈\n", style=self._s("muted"))
-        text.append("≈ split by character share, ~4 chars/token\n", style=self._s("muted"))
+        text.append("≈ split by character share (~4 chars/token)\n", style=self._s("muted"))
         for line in self._tail_lines(model, b, width, compact=False):
             text.append("\n")
             text.append_text(line)

@@ -184,7 +184,8 @@ class Inspector(Vertical):
         if not self.is_mounted:
             return
         doc = self.document
-        width = max(20, doc.scrollable_content_region.width or self.size.width - 2)
+        # one column stays free for the vertical scrollbar, so wrapped text never scrolls sideways
+        width = max(20, (doc.scrollable_content_region.width or self.size.width - 2) - 1)
         focus = self._focus
         key = (focus.step.index if focus else -1, self.mode, width)
         if key == self._built_for and not keep:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -35,6 +36,13 @@ from trace_tui.tui.safe_text import display_str
 #: Up to this many steps, collapse and filter rebuild on the spot; above, in a worker.
 SYNC_REBUILD_LIMIT = 200_000
 _KINDS = ("agent", "llm", "tool", "retrieval", "other")
+
+
+def fit_cells(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells (wide characters count two), with "…"."""
+    if cell_len(text) <= width:
+        return text
+    return (chop_cells(text, max(1, width - 1))[0] + "…") if width > 1 else "…"
 
 
 class SpanTree(ScrollView, can_focus=True):
@@ -294,9 +302,9 @@ class SpanTree(ScrollView, can_focus=True):
         depth = min(row.depth, max(0, (room - 8) // 2))
         indent = "  " * depth if depth == row.depth else "  " * (depth - 1) + "┄ "
         name_room = max(1, room - len(indent) - 1)
-        name = display_str(row.name, one_line=True, limit=name_room)
+        name = fit_cells(display_str(row.name, one_line=True, limit=name_room), name_room)
         glyph = {0: "  ", 1: FOLD_OPEN + " ", 2: FOLD_CLOSED + " "}[fold]
-        gap = max(1, width - fixed - len(indent) - len(name))
+        gap = max(1, width - fixed - len(indent) - cell_len(name))
         pieces = [
             (f"{row.index + 1:>{digits}} ", self._style("number")),
             (indent + glyph, self._style("meta")),
