@@ -48,8 +48,9 @@ SLICE_BYTES = 4 * 1024 * 1024
 FIRST_SLICE_BYTES = 256 * 1024
 #: One update keeps reading slices until this much time has passed (or the file ends).
 UPDATE_SECONDS = 0.05
-#: Lines per bulk batch on the fast path (a bad line sends only its batch to the slow path).
-BATCH_LINES = 2048
+#: On the fast path, a piece of this many lines or fewer that the bulk decoder declines (a
+#: corrupt line, a run record...) is indexed line by line; larger pieces are halved first.
+BATCH_LINES = 64
 
 
 class IndexedRun:
@@ -287,22 +288,45 @@ class IndexedSource:
         if self._fmt is None and not self._detect(item, state):
             return
         data = item.data
-        lines = data.split(b"\n")
-        lines.pop()  # data ends with a newline: the last piece is empty
-        offsets = list(accumulate(map(add, map(len, lines), repeat(1)), initial=item.offset))
         fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
         if fast and not data.isascii():
             fast = _valid_utf8(data)
-        for start in range(0, len(lines), BATCH_LINES):
-            stop = start + BATCH_LINES
-            batch, where = lines[start:stop], offsets[start:stop]
-            cols = self.run._cols
-            if fast and index_fast.index_batch(
-                cols, batch, where, item.line + start, state.changed
-            ):
-                continue
-            for k, line in enumerate(batch):
-                self._slow_line(line, where[k], item.line + start + k, state)
+        if fast:
+            self._fast_lines(data, item.offset, item.line, state)
+        else:
+            self._slow_lines(data, item.offset, item.line, state)
+
+    def _fast_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """Complete native lines in bulk; a piece the fast path declines is halved, and at
+        :data:`BATCH_LINES` lines or fewer it is indexed line by line (the builder's rules)."""
+        if offset == 0:  # the first line may carry a BOM and is usually the run record
+            cut = data.index(b"\n") + 1
+            self._slow_lines(data[:cut], 0, line, state)
+            data, offset, line = data[cut:], cut, line + 1
+            if not data:
+                return
+        cols = self.run._cols
+        chunk = index_fast.decode_chunk(data, offset, line)
+        if chunk is not None and index_fast.apply_chunk(cols, chunk, data, offset, state.changed):
+            return
+        count = data.count(b"\n")
+        if count <= BATCH_LINES:
+            self._slow_lines(data, offset, line, state)
+            return
+        cut = data.find(b"\n", len(data) // 2, len(data) - 1)
+        if cut < 0:
+            cut = data.rfind(b"\n", 0, len(data) // 2)
+        cut += 1
+        self._fast_lines(data[:cut], offset, line, state)
+        self._fast_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
+
+    def _slow_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """Complete lines, one at a time, through the builder's rules."""
+        lines = data.split(b"\n")
+        lines.pop()  # data ends with a newline: the last piece is empty
+        starts = accumulate(map(add, map(len, lines), repeat(1)), initial=offset)
+        for k, (raw, at) in enumerate(zip(lines, starts)):
+            self._slow_line(raw, at, line + k, state)
 
     def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """One line with the builder's rules: corrupt lines become problems, never errors."""
@@ -345,7 +369,12 @@ class IndexedSource:
             ref_offset, ref_length = spill.append(offset, line or 0, record)
         before = cols.count
         index = cols.add_record(
-            record, offset=offset, line=line, ref_offset=ref_offset, ref_length=ref_length
+            record,
+            offset=offset,
+            line=line,
+            ref_offset=ref_offset,
+            ref_length=ref_length,
+            changed=state.changed,
         )
         if index is not None and index < before:
             state.changed.add(index)
