@@ -3,6 +3,11 @@
 Handlers print through :mod:`trace_tui.core.sanitize` (trace text is hostile), report bad input
 as one line on stderr with exit code 2, and import the Textual app only for commands that
 open the screen, so ``show`` and ``validate`` start fast and work without a terminal.
+
+Every command that prints or writes trace content masks secrets (:mod:`trace_tui.core.redact`)
+unless given ``--no-redact``. :func:`main` loads the redactor once (built-in rules plus the
+user's ``redact.json``) into ``args.redactor``, so a broken config is one line and exit 2
+before anything is read; the screen commands find it there too.
 """
 
 from __future__ import annotations
@@ -12,8 +17,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trace_tui import __version__
+
+if TYPE_CHECKING:
+    from trace_tui.core.redact import Redactor
 
 log = logging.getLogger("trace_tui")
 
@@ -36,6 +45,13 @@ def not_built(feature: str) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
+def redactor_of(args: argparse.Namespace) -> Redactor:
+    """The redactor :func:`main` loaded for this command (or one made from ``--no-redact``)."""
+    from trace_tui.core.fork_command import redactor_for
+
+    return redactor_for(args)
+
+
 # --------------------------------------------------------------------------- handlers
 def cmd_show(args: argparse.Namespace) -> int:
     """Print the steps of a trace as a text table, or as normalised JSON with ``--json``.
@@ -47,11 +63,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     from trace_tui.core.report import print_json, print_table
     from trace_tui.core.sanitize import one_line
 
+    redactor = redactor_of(args)
     run = open_run(Path(args.file), args.format)
     if args.json:
-        print_json(run, sys.stdout)
+        print_json(run, sys.stdout, redactor)
     else:
-        print_table(run, sys.stdout)
+        print_table(run, sys.stdout, redactor)
     sys.stdout.flush()
     if run.format_name == "native":
         from trace_tui.core.validate import validate_file
@@ -62,7 +79,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"{args.file}{f':{p.line}' if p.line else ''}: {p.message}" for p in run.problems
         ]
     for problem in problems:
-        print(one_line(problem, 300), file=sys.stderr)
+        print(one_line(redactor.text(problem), 300), file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK
 
 
@@ -70,9 +87,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check a native trace against the schema; list every problem with its line."""
     from trace_tui.core.validate import validate_file
 
+    redactor = redactor_of(args)
     problems = validate_file(Path(args.file))
     for problem in problems:
-        print(f"{args.file}:{problem}", file=sys.stderr)
+        print(redactor.text(f"{args.file}:{problem}"), file=sys.stderr)
     if problems:
         print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_USAGE
@@ -114,13 +132,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     Exit code 0 when the runs are equivalent, 1 when they differ, 2 on bad input.
     """
-    from trace_tui.core.diff import DiffOptions, diff_runs
-    from trace_tui.core.diff_report import write_json, write_plain
+    from trace_tui.core.diff import DiffOptions
+    from trace_tui.core.diff_report import report_diff, write_json, write_plain
     from trace_tui.core.reader import open_run
 
     left_path, right_path = _diff_paths(args)
     options = DiffOptions(tuple(args.ignore), args.strict)
     options.rules()  # a bad --ignore word is bad input: exit 2 before reading anything
+    redactor = redactor_of(args)
     left, right = open_run(left_path, args.format), open_run(right_path, args.format)
     for tag, path, run in (("A", left_path, left), ("B", right_path, right)):
         if run.problems:
@@ -133,11 +152,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         from trace_tui.tui.diff_app import run_diff_app
 
         return run_diff_app(left, right, str(left_path), str(right_path), options, args.theme)
-    result = diff_runs(left, right, options)
+    result = report_diff(left, right, options, redactor)
     if args.json:
-        write_json(result, sys.stdout, str(left_path), str(right_path))
+        write_json(result, sys.stdout, str(left_path), str(right_path), redactor)
     else:
-        write_plain(result, sys.stdout, str(left_path), str(right_path))
+        write_plain(result, sys.stdout, str(left_path), str(right_path), redactor)
     return EXIT_OK if result.equivalent else EXIT_DIFFERENT
 
 
@@ -199,18 +218,21 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from trace_tui.core.convert import ConvertError, convert_file
     from trace_tui.core.sanitize import one_line
 
+    redactor = redactor_of(args)
     try:
         result = convert_file(
             Path(args.file),
             Path(args.output),
             format_name=args.format,
             include_source=not args.no_source,
+            redactor=redactor,
         )
     except ConvertError as exc:
         raise CommandError(str(exc)) from None
     for problem in result.input_problems:
         where = f":{problem.line}" if problem.line else ""
-        print(one_line(f"{args.file}{where}: skipped: {problem.message}", 300), file=sys.stderr)
+        line = redactor.text(f"{args.file}{where}: skipped: {problem.message}")
+        print(one_line(line, 300), file=sys.stderr)
     skipped = (
         f", {len(result.input_problems)} problem(s) in the input skipped"
         if result.input_problems
@@ -231,6 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    def redact_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--no-redact",
+            action="store_true",
+            help="show and write secrets (API keys, tokens, passwords...) as they are; "
+            "by default they are masked as «redacted:KIND#HASH»",
+        )
+
     def trace_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", metavar="FILE", help="trace file (any supported format)")
         p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
@@ -244,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="context-window size for a model the built-in table lacks (repeatable)",
         )
         p.add_argument("--theme", metavar="NAME", help="colour theme (dark, light, high-contrast)")
+        redact_arg(p)
 
     p = sub.add_parser("open", help="open a finished trace in the debugger screen")
     trace_arg(p)
@@ -266,10 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print a trace's steps as a table (no screen)")
     trace_arg(p)
     p.add_argument("--json", action="store_true", help="print the normalised model as JSON")
+    redact_arg(p)
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("validate", help="check a native trace against the format's schema")
     p.add_argument("file", metavar="FILE")
+    redact_arg(p)
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("formats", help="list the trace formats trace-tui reads")
@@ -316,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strict", action="store_true", help="compare ids and timestamps too")
     p.add_argument("--theme", metavar="NAME", help="colour theme of the screen")
+    redact_arg(p)
     p.set_defaults(handler=cmd_diff)
 
     from trace_tui.core.fork_command import add_fork_arguments, add_replay_arguments
@@ -328,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         ".trace-tui/ beside TRACE. Exit 0: replay complete; 3: it stopped and needs an answer.",
     )
     add_fork_arguments(p)
+    redact_arg(p)
     p.set_defaults(handler=cmd_fork)
 
     p = sub.add_parser(
@@ -337,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         "before; save it in place. Exit 0: complete; 3: stopped and needs an answer.",
     )
     add_replay_arguments(p)
+    redact_arg(p)
     p.set_defaults(handler=cmd_replay)
 
     p = sub.add_parser(
@@ -354,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-source", action="store_true", help="leave out the original foreign records"
     )
+    redact_arg(p)
     p.set_defaults(handler=cmd_convert)
     return parser
 
@@ -373,9 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if hasattr(args, "no_redact"):
+            from trace_tui.core.redact import load_redactor
+
+            args.redactor = load_redactor(enabled=not args.no_redact)
         return int(handler(args))
     except (TraceOpenError, CommandError, ValueError) as exc:
-        print(f"trace-tui: {exc}", file=sys.stderr)
+        print(f"trace-tui: {_masked_message(args, exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -383,3 +424,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (| head): not an error of ours.
         sys.stderr.close()
         return EXIT_OK
+
+
+def _masked_message(args: argparse.Namespace, exc: Exception) -> str:
+    """An error line with any trace value it quotes masked (built-in rules if none loaded)."""
+    from trace_tui.core.redact import Redactor
+
+    redactor = getattr(args, "redactor", None)
+    if not isinstance(redactor, Redactor):
+        redactor = Redactor(enabled=not getattr(args, "no_redact", False))
+    return redactor.text(str(exc))

@@ -10,6 +10,11 @@ Saving goes through :mod:`trace_tui.core.atomic` (temp file, fsync, rename, dire
 under an exclusive lock on ``.trace-tui.lock`` in the target folder, so two processes saving at
 once are serialised and a crash leaves the old file whole. File names built from a trace's name
 and a branch name are sanitised (:func:`safe_name`) and checked to stay inside the folder.
+
+Secrets are masked when a branch is saved (:func:`branch_records`; the run record's
+``environment["trace_tui.redaction"]`` says so); the replay in memory keeps the original
+values. Re-opening a redacted branch to replay it again still finds the answers it got before
+(:mod:`trace_tui.core.replay_redaction`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from trace_tui.core.fork import ForkPlan, plan_fork
 from trace_tui.core.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model import Run
 from trace_tui.core.reader import open_run
+from trace_tui.core.redact import Redactor
 from trace_tui.core.replay import Replay
+from trace_tui.core.replay_redaction import (
+    RedactedAnswers,
+    masked_edits,
+    matching_redactor,
+    saved_records,
+)
 
 BRANCHES_DIRNAME = ".trace-tui"
 LOCK_NAME = ".trace-tui.lock"
@@ -228,6 +240,16 @@ def serialise(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
+def branch_records(
+    replay: Replay, parent_path: str | None = None, redactor: Redactor | None = None
+) -> list[dict[str, Any]]:
+    """The records of the replay's branch file as saved: secrets masked by ``redactor``
+    (``None``: the built-in rules; a disabled one keeps them), the run record saying so."""
+    return saved_records(
+        replay.all_records(parent_path), Redactor() if redactor is None else redactor
+    )
+
+
 def save_branch(
     replay: Replay,
     trace_path: str | os.PathLike[str],
@@ -236,12 +258,14 @@ def save_branch(
     branches_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
     on_lock_wait: Callable[[], None] | None = None,
+    redactor: Redactor | None = None,
 ) -> Path:
     """Write the replay's branch file atomically, under the folder's lock; returns its path.
 
     The default place is :func:`branch_path`; ``output`` overrides it. An existing file is
     replaced only when it is the same fork (same parent, step and edits), or with ``force``
     when it is another branch; a file that is not a branch, or the parent itself, never is.
+    The records are :func:`branch_records`: secrets masked unless ``redactor`` is disabled.
     """
     trace = Path(trace_path)
     target = (
@@ -249,13 +273,16 @@ def save_branch(
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     parent_path = os.path.relpath(trace.resolve(), target.parent.resolve())
+    records = branch_records(replay, parent_path, redactor)
     with file_lock(target.parent / LOCK_NAME, on_wait=on_lock_wait):
-        _check_target(target, trace, replay.plan, force)
-        atomic_write_bytes(target, serialise(replay.all_records(parent_path)))
+        _check_target(target, trace, replay.plan, force, matching_redactor(redactor))
+        atomic_write_bytes(target, serialise(records))
     return target
 
 
-def _check_target(target: Path, trace: Path, plan: ForkPlan, force: bool) -> None:
+def _check_target(
+    target: Path, trace: Path, plan: ForkPlan, force: bool, redactor: Redactor
+) -> None:
     if not target.exists():
         return
     if target.resolve() == trace.resolve() or os.path.samefile(target, trace):
@@ -270,7 +297,9 @@ def _check_target(target: Path, trace: Path, plan: ForkPlan, force: bool) -> Non
     same = (
         entry.parent == trace.resolve()
         and entry.fork_step == plan.fork_step
-        and canonical_json(list(entry.edits)) == canonical_json(list(plan.edits))
+        # the file holds the edits masked: compare them masked (a no-op on masked edits)
+        and canonical_json(masked_edits(entry.edits, redactor))
+        == canonical_json(masked_edits(plan.edits, redactor))
     )
     if not same and not force:
         raise BranchExistsError(
@@ -300,9 +329,13 @@ class LoadedBranch:
             check_ready=check_ready,
         )
 
-    def earlier_answers(self) -> AnswerFixtures:
-        """Answers this branch got by hand or from a live source, for reuse on a re-replay."""
-        return AnswerFixtures(self.run, self.entry.fork_step - 1)
+    def earlier_answers(self, redactor: Redactor | None = None) -> AnswerFixtures:
+        """Answers this branch got by hand or from a live source, for reuse on a re-replay.
+
+        Requests are compared with secrets masked (through ``redactor`` when it is on, else
+        the built-in rules), so answers saved in a redacted file are found again.
+        """
+        return RedactedAnswers(self.run, self.entry.fork_step - 1, matching_redactor(redactor))
 
 
 def load_branch(path: str | os.PathLike[str]) -> LoadedBranch:

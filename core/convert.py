@@ -7,13 +7,18 @@ record(s) it came from under ``source`` unless asked not to. The records are che
 the native schema and rules before anything is written, and the file is written atomically
 (temporary file, fsync, rename): a failed convert leaves no half-written output. The input is
 never written to, and an output path that is the input is refused.
+
+Secrets are masked in every record written (:func:`redact_records`), unless the caller passes
+a disabled :class:`~trace_tui.core.redact.Redactor` (``--no-redact``); the run record's
+``environment["trace_tui.redaction"]`` says which (see ``docs/trace-format.md``). Branch files
+are written through the same function.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +29,14 @@ import orjson
 from trace_tui.core.atomic import atomic_writer
 from trace_tui.core.model import Problem, Run, Step
 from trace_tui.core.reader import open_run
+from trace_tui.core.redact import Redactor
 
 log = logging.getLogger(__name__)
 
 #: At most this many validation problems are quoted in the error message.
 _QUOTED = 5
+#: The run record's ``environment`` key that says whether (and how) the file was redacted.
+REDACTION_KEY = "trace_tui.redaction"
 
 
 class ConvertError(Exception):
@@ -52,8 +60,12 @@ def convert_file(
     *,
     format_name: str | None = None,
     include_source: bool = True,
+    redactor: Redactor | None = None,
 ) -> ConvertResult:
     """Read ``source`` (any supported format) and write it to ``output`` as a native trace.
+
+    Secrets are masked by ``redactor`` (``None``: the built-in rules; a disabled one writes
+    the values as they are); the run record says which.
 
     Raises :class:`ConvertError` when ``output`` is the input, or when the records would not be
     a valid native trace (nothing is written then); :class:`~trace_tui.core.reader.TraceOpenError`
@@ -62,7 +74,10 @@ def convert_file(
     source_path, output_path = Path(source), Path(output)
     _refuse_same_file(source_path, output_path)
     run = open_run(source_path, format_name)
-    records = list(native_records(run, include_source=include_source))
+    records = redact_records(
+        native_records(run, include_source=include_source),
+        Redactor() if redactor is None else redactor,
+    )
     problems = _validate(records)
     if problems:
         quoted = "; ".join(problems[:_QUOTED])
@@ -108,6 +123,30 @@ def _validate(records: list[dict[str, Any]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- records
+def redact_records(records: Iterable[dict[str, Any]], redactor: Redactor) -> list[dict[str, Any]]:
+    """Native records as they are written to a file: secrets masked, and the ``run`` record's
+    ``environment`` saying so under :data:`REDACTION_KEY` (a ``run`` record is added first when
+    there is none).
+
+    The value there is :meth:`~trace_tui.core.redact.Redactor.export_metadata`; with a disabled
+    redactor it says ``"redacted": false``, unless the records already carried the word of an
+    earlier redaction (placeholders from a redacted input are still placeholders).
+    """
+    out = [redactor.value(record) for record in records]
+    if not out or out[0].get("type") != "run":
+        out.insert(0, {"type": "run", "schema_version": 1})
+    run = out[0]
+    env = run.get("environment")
+    env = dict(env) if isinstance(env, dict) else {}
+    earlier = env.get(REDACTION_KEY)
+    metadata = redactor.export_metadata()
+    if not redactor.enabled and isinstance(earlier, dict) and earlier.get("redacted") is True:
+        metadata = earlier
+    env[REDACTION_KEY] = metadata
+    run["environment"] = env
+    return out
+
+
 def native_records(run: Run, *, include_source: bool = True) -> Iterator[dict[str, Any]]:
     """The run as native records: ``run`` (and ``branch``), then one record per step."""
     yield _run_record(run)

@@ -8,7 +8,13 @@ token, cost and duration totals. Every piece of trace text goes through
 
 The JSON report carries the same facts with full values: counts, the first divergence, the
 differing rows (1-based step numbers), totals with deltas, the tool-call summary and the
-run-record changes.
+run-record changes, and a ``redaction`` object saying whether secrets were masked.
+
+Secrets are masked *before* diffing (:func:`report_diff` diffs two redacted copies of the
+runs): a word diff cuts strings into pieces, and a piece of a key is no longer recognisable
+as a key. Both sides go through the same deterministic redactor, so equal values stay equal,
+different secrets get different placeholders, and a redacted branch diffs cleanly against
+its raw parent. The writers pass every line through the redactor once more on the way out.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from typing import Any, TextIO
 
 import orjson
 
-from trace_tui.core.diff import SAME, Delta, DiffRow, RunDiff
+from trace_tui.core.diff import SAME, Delta, DiffOptions, DiffRow, RunDiff, diff_runs
 from trace_tui.core.diff_payload import FieldChange, TextPiece
 from trace_tui.core.diff_summary import short_json
+from trace_tui.core.model import Run
+from trace_tui.core.redact import Redactor
+from trace_tui.core.report import redacted_run
 from trace_tui.core.sanitize import one_line
 
 #: Longest printed value or word-diff line in the plain report.
@@ -31,11 +40,26 @@ WORDS_LIMIT = 600
 EQUAL_CONTEXT = 30
 
 
+def report_diff(
+    left: Run, right: Run, options: DiffOptions | None = None, redactor: Redactor | None = None
+) -> RunDiff:
+    """Diff ``left`` and ``right`` with their secrets masked first (``None``: built-in rules).
+
+    What ``diff --plain`` / ``--json`` print; a disabled redactor diffs the runs as they are.
+    """
+    redactor = Redactor() if redactor is None else redactor
+    return diff_runs(redacted_run(left, redactor), redacted_run(right, redactor), options)
+
+
 # --------------------------------------------------------------------------- plain
-def write_plain(diff: RunDiff, out: TextIO, left_name: str, right_name: str) -> None:
-    """The readable report (see the module docstring)."""
+def write_plain(
+    diff: RunDiff, out: TextIO, left_name: str, right_name: str, redactor: Redactor | None = None
+) -> None:
+    """The readable report (see the module docstring); ``diff`` should come from
+    :func:`report_diff`, and each line goes through ``redactor`` once more when given."""
+    mask = redactor.text if redactor is not None else None
     for line in plain_lines(diff, left_name, right_name):
-        out.write(line + "\n")
+        out.write((mask(line) if mask is not None else line) + "\n")
 
 
 def plain_lines(diff: RunDiff, left_name: str, right_name: str) -> Iterator[str]:
@@ -216,9 +240,16 @@ def json_report(diff: RunDiff, left_name: str, right_name: str) -> dict[str, Any
     }
 
 
-def write_json(diff: RunDiff, out: TextIO, left_name: str, right_name: str) -> None:
-    """Write :func:`json_report` as indented JSON."""
+def write_json(
+    diff: RunDiff, out: TextIO, left_name: str, right_name: str, redactor: Redactor | None = None
+) -> None:
+    """Write :func:`json_report` as indented JSON; ``diff`` should come from
+    :func:`report_diff`. With ``redactor`` the report says so under ``redaction`` and its
+    values go through the redactor once more."""
     report = json_report(diff, left_name, right_name)
+    if redactor is not None:
+        report = redactor.value(report)
+        report["redaction"] = redactor.export_metadata()
     try:
         text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8")
     except TypeError:

@@ -7,6 +7,10 @@ typically with a source or an ``--answer`` that lets it go past the step where i
 
 Exit codes: 0 the replay completed; 3 it stopped (needs an answer, a source failed, the step
 limit); 2 the fork was refused or the input is unusable. Trace text is printed sanitised.
+
+Secrets: the replay runs on the original values, but the branch file, the report and the
+``--json`` summary are masked (``--no-redact`` keeps them; see
+:mod:`trace_tui.core.replay_redaction`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from trace_tui.core.sanitize import one_line
 if TYPE_CHECKING:  # the handlers import the engine lazily: building the parser stays cheap
     from trace_tui.core.branches import BranchNode
     from trace_tui.core.fixtures import AnswerFixtures
+    from trace_tui.core.redact import Redactor
     from trace_tui.core.replay import Replay
     from trace_tui.core.replay_types import Sources
 
@@ -172,8 +177,9 @@ def run_fork(args: argparse.Namespace) -> int:
     from trace_tui.core.replay import Replay
 
     trace = Path(args.file)
+    redactor = redactor_for(args)
     if args.list:
-        return _print_tree(branch_tree(trace, args.branches_dir))
+        return _print_tree(branch_tree(trace, args.branches_dir), redactor)
     if not args.at:
         raise ForkError("--at STEP is required (a 1-based step number or a span id)")
     parent = open_run(trace, args.format)
@@ -187,16 +193,21 @@ def run_fork(args: argparse.Namespace) -> int:
     )
     plan = plan_fork(parent, index + 1, edits, name=args.name)
     for warning in plan.warnings:
-        print(f"trace-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
+        print(f"trace-tui: warning: {one_line(redactor.text(warning), 300)}", file=sys.stderr)
     replay = Replay(plan, _sources(args), max_steps=args.max_steps)
     _run_with_answers(replay, args.answer)
     try:
         path = save_branch(
-            replay, trace, output=args.output, branches_dir=args.branches_dir, force=args.force
+            replay,
+            trace,
+            output=args.output,
+            branches_dir=args.branches_dir,
+            force=args.force,
+            redactor=redactor,
         )
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
-    return _report(replay, path, args.json)
+    return _report(replay, path, args.json, redactor)
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -205,16 +216,27 @@ def run_replay(args: argparse.Namespace) -> int:
     from trace_tui.core.fork import ForkError
     from trace_tui.core.replay import Replay
 
+    redactor = redactor_for(args)
     loaded = load_branch(args.file)
-    reuse = None if args.fresh else loaded.earlier_answers()
+    reuse = None if args.fresh else loaded.earlier_answers(redactor)
     replay = Replay(loaded.plan(), _sources(args, reuse), max_steps=args.max_steps)
     _run_with_answers(replay, args.answer)
     output = Path(args.output) if args.output else loaded.path
     try:
-        path = save_branch(replay, loaded.parent_path, output=output)
+        path = save_branch(replay, loaded.parent_path, output=output, redactor=redactor)
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
-    return _report(replay, path, args.json)
+    return _report(replay, path, args.json, redactor)
+
+
+def redactor_for(args: argparse.Namespace) -> Redactor:
+    """The redactor the CLI loaded (``args.redactor``), or one from ``--no-redact`` and config."""
+    from trace_tui.core.redact import Redactor, load_redactor
+
+    loaded = getattr(args, "redactor", None)
+    if isinstance(loaded, Redactor):
+        return loaded
+    return load_redactor(enabled=not getattr(args, "no_redact", False))
 
 
 def _sources(args: argparse.Namespace, reuse: AnswerFixtures | None = None) -> Sources:
@@ -241,13 +263,15 @@ def _run_with_answers(replay: Replay, answers: list[str]) -> None:
         )
 
 
-def _report(replay: Replay, path: Path, as_json: bool) -> int:
+def _report(replay: Replay, path: Path, as_json: bool, redactor: Redactor) -> int:
     from trace_tui.core.replay import COMPLETE
 
     code = EXIT_OK if replay.status == COMPLETE else EXIT_STOPPED
     if as_json:
-        print(json.dumps(summary(replay, path), indent=2))  # ASCII: safe on any terminal
+        report = summary(replay, path, redactor)
+        print(json.dumps(report, indent=2))  # ASCII: safe on any terminal
         return code
+    mask = redactor.text
     plan = replay.plan
     print(f"branch: {one_line(str(path))}")
     print(
@@ -258,13 +282,13 @@ def _report(replay: Replay, path: Path, as_json: bool) -> int:
         attrs = record.get("attributes", {})
         match = attrs.get("trace_tui.replay.match", "")
         kind, name = (
-            one_line(str(record.get("kind", ""))),
-            one_line(str(record.get("name", "")), 40),
+            one_line(mask(str(record.get("kind", "")))),
+            one_line(mask(str(record.get("name", ""))), 40),
         )
-        print(f"  {kind:<9} {name:<40} {one_line(str(match))}")
+        print(f"  {kind:<9} {name:<40} {one_line(mask(str(match)))}")
     print(f"status: {replay.status}")
     if replay.note:
-        print(f"note: {one_line(replay.note, 400)}")
+        print(f"note: {one_line(mask(replay.note), 400)}")
     if replay.pending is not None:
         print(
             f"next: trace-tui replay {one_line(str(path))} --answer VALUE "
@@ -274,10 +298,10 @@ def _report(replay: Replay, path: Path, as_json: bool) -> int:
     return code
 
 
-def summary(replay: Replay, path: Path) -> dict[str, Any]:
-    """The JSON summary ``--json`` prints."""
+def summary(replay: Replay, path: Path, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The JSON summary ``--json`` prints (trace values masked by ``redactor`` when given)."""
     pending = replay.pending
-    return {
+    report = {
         "branch": str(path),
         "fork_step": replay.plan.fork_step,
         "edits": list(replay.plan.edits),
@@ -297,9 +321,14 @@ def summary(replay: Replay, path: Path) -> dict[str, Any]:
             for number, r in enumerate(replay.replayed, start=replay.plan.fork_step)
         ],
     }
+    if redactor is None:
+        return report
+    masked: dict[str, Any] = redactor.value(report)
+    masked["redaction"] = redactor.export_metadata()
+    return masked
 
 
-def _print_tree(root: BranchNode) -> int:
+def _print_tree(root: BranchNode, redactor: Redactor) -> int:
     from trace_tui.core.branches import branches_dir_for
 
     folder = branches_dir_for(root.path)
@@ -313,5 +342,6 @@ def _print_tree(root: BranchNode) -> int:
             continue
         name = entry.name or node.path.stem
         label = f"{name} @ step {entry.fork_step}, {len(entry.edits)} edit(s): {entry.status}"
-        print(f"{'  ' * depth}└ {one_line(label, 120)}  ({one_line(node.path.name)})")
+        label = one_line(redactor.text(label), 120)
+        print(f"{'  ' * depth}└ {label}  ({one_line(node.path.name)})")
     return EXIT_OK

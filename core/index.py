@@ -8,13 +8,14 @@ code. Native traces take the fast path (:mod:`trace_tui.core.index_fast`); forei
 their :class:`~trace_tui.core.formats.base.RecordMapper` line by line and spill the mapped
 records (:mod:`trace_tui.core.index_store`).
 
-:class:`IndexedRun` implements :class:`~trace_tui.core.model.RunView` over the columns:
-``row(i)`` is cheap, ``step(i)`` parses the payload on demand (LRU-cached).
+Native lines are indexed a whole slice at a time (decoded in C, merged in bulk); a piece the
+bulk path declines (a run record, a corrupt line...) is halved until the bad lines are found and
+indexed one by one with the builder's rules. Optionally a helper process decodes part of each
+slice (:mod:`trace_tui.core.index_workers`).
 
-Threading: ``update`` runs on one worker thread; ``len``/``row``/``step`` may be called from the
-UI thread at any time. Steps are *published* by bumping the column count after all their
-columns are written, so a reader never sees half a step; a new file generation swaps in a new
-column set under a lock, and ``step`` reads under that lock.
+:class:`~trace_tui.core.index_run.IndexedRun` (re-exported here) is the run view the source
+fills: ``row(i)`` is cheap, ``step(i)`` parses the payload on demand. ``update`` runs on one
+worker thread; readers on other threads see only fully published steps (see that module).
 """
 
 from __future__ import annotations
@@ -33,9 +34,16 @@ from trace_tui.core.formats import FORMATS, FormatError, Head, RecordMapper, Tra
 from trace_tui.core.formats.base import HEAD_BYTES
 from trace_tui.core.formats.registry import describe_unknown
 from trace_tui.core.index_columns import StepColumns
-from trace_tui.core.index_store import SpillFile, StepLoader, read_line_at
+from trace_tui.core.index_run import IndexedRun
+from trace_tui.core.index_store import SpillFile, read_line_at
+from trace_tui.core.index_workers import (
+    PARALLEL_MIN_BYTES,
+    ChunkHelper,
+    default_workers,
+    split_point,
+)
 from trace_tui.core.jsonl import BOM, CorruptLine, decode_bytes, preview_bytes, too_long_line
-from trace_tui.core.model import BranchInfo, Problem, Run, RunInfo, Step, StepRow, Usage
+from trace_tui.core.model import Problem, Run
 from trace_tui.core.reader import TraceOpenError
 from trace_tui.core.source import SourceUpdate
 from trace_tui.core.tail import Lines, LongLine, Notice, Reset, TailReader
@@ -53,118 +61,28 @@ UPDATE_SECONDS = 0.05
 BATCH_LINES = 64
 
 
-class IndexedRun:
-    """A :class:`~trace_tui.core.model.RunView` over the columns of the current file generation."""
-
-    def __init__(self, path: Path, format_name: str) -> None:
-        self.path: str | None = str(path)
-        self.format_name = format_name
-        self.info = RunInfo()
-        self.branch: BranchInfo | None = None
-        self.generation = 0
-        self._cols = StepColumns()
-        self._version = 0
-        self._lock = threading.RLock()
-        self._fd: int | None = None
-        self._spill: SpillFile | None = None
-        self._loader = StepLoader()
-
-    @property
-    def problems(self) -> list[Problem]:
-        """Problems met in the current generation (corrupt lines, records that break rules)."""
-        return self._cols.problems
-
-    @property
-    def version(self) -> int:
-        """Changes whenever steps are added or updated, or the file starts over."""
-        return self._version
-
-    def __len__(self) -> int:
-        return self._cols.count
-
-    def row(self, index: int) -> StepRow:
-        """The light facts of one step, straight from the columns."""
-        return self._cols.row(index)
-
-    def step(self, index: int) -> Step:
-        """The full step with its payload, parsed on demand (``IndexError`` if out of range)."""
-        with self._lock:
-            cols = self._cols
-            if not 0 <= index < cols.count:
-                raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
-            fd = self._spill.fd if self._spill is not None else self._fd
-            assert fd is not None
-            return self._loader.load(cols, index, fd, self._spill is not None, self.generation)
-
-    def index_of(self, span_id: str) -> int:
-        """The index of the step with this span id, or -1."""
-        return self._cols.index_of(span_id)
-
-    def token_totals(self) -> Usage:
-        """Summed usage over llm steps (like :meth:`Run.token_totals`)."""
-        return self._cols.usage_totals()
-
-    def find(
-        self,
-        *,
-        status: str | None = None,
-        kind: str | None = None,
-        start: int = 0,
-        backward: bool = False,
-    ) -> int:
-        """The next (or previous) step index from ``start`` with this status/kind, or -1.
-
-        A C-speed search over one-byte columns: "next error" on a million steps is instant.
-        """
-        from trace_tui.core.index_columns import KIND_CODES, STATUS_CODES
-
-        cols = self._cols
-        column, code = (
-            (cols.status, STATUS_CODES[status]) if status else (cols.kind, KIND_CODES[kind or ""])
-        )
-        needle = bytes((code,))
-        if backward:
-            return column.rfind(needle, 0, max(0, min(start + 1, cols.count)))
-        return column.find(needle, max(0, start), cols.count)
-
-    def memory_bytes(self) -> int:
-        """Bytes held by the index of the current generation (an estimate)."""
-        return self._cols.memory_bytes()
-
-    # ----------------------------------------------------------------- for the source
-    def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:
-        """Start a new generation: new columns, new file handles, empty cache."""
-        import os
-
-        with self._lock:
-            old_fd, old_spill = self._fd, self._spill
-            self._cols, self._fd, self._spill = cols, fd, spill
-            self.info, self.branch = RunInfo(), None
-            self.generation += 1
-            self._loader.clear()
-            self._version += 1
-        if old_fd is not None:
-            os.close(old_fd)
-        if old_spill is not None:
-            old_spill.close()
-
-    def _touch(self) -> None:
-        self._version += 1
-
-
 class IndexedSource:
     """A line-oriented trace as a :class:`~trace_tui.core.source.TraceSource` (see module doc).
 
     ``fmt=None`` detects the format when the first complete line arrives (a followed path
     that does not exist yet, or is still empty). ``follow=False`` reads the file as it is now:
-    an unterminated last line counts, and the mapper is flushed at the end.
+    an unterminated last line counts, and the mapper is flushed at the end. ``workers``: how
+    many helper processes may decode a big native trace alongside (0 or 1; default 0, see
+    :mod:`trace_tui.core.index_workers`).
     """
 
     def __init__(
-        self, path: str | Path, fmt: TraceFormat | None = None, *, follow: bool = False
+        self,
+        path: str | Path,
+        fmt: TraceFormat | None = None,
+        *,
+        follow: bool = False,
+        workers: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.follow = follow
+        self.workers = default_workers() if workers is None else workers
+        self._helper: ChunkHelper | None = None
         self._fmt = fmt
         self.format_name = fmt.name if fmt is not None else "unknown"
         self._tail = TailReader(self.path, follow=follow)
@@ -206,6 +124,7 @@ class IndexedSource:
         """Stop watching and close every file handle."""
         if self._waiter is not None:
             self._waiter.close()
+        self._stop_helper()
         self._tail.close()
         self.run._swap(StepColumns(), None, None)
 
@@ -226,7 +145,11 @@ class IndexedSource:
             self._publish()
             if self._stash or self._first or self._tail.caught_up or time.monotonic() > deadline:
                 break
+        if self._first:
+            self._maybe_start_helper()
         self._first = False
+        if self._tail.caught_up or self._failed is not None:
+            self._stop_helper()
         if self._tail.finished and not self._flushed:
             self._flush_mapper()
         if run.version == version and (len(run) != before or state.changed):
@@ -243,6 +166,21 @@ class IndexedSource:
             complete=not self._stash and (self._tail.caught_up or self._failed is not None),
             progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
         )
+
+    def _maybe_start_helper(self) -> None:
+        """A big native file with much left to read: decode part of each chunk in a helper."""
+        left = self._tail.size - self._tail.offset
+        native = self._fmt is not None and self._fmt.name == "native"
+        if self.workers > 0 and native and left >= PARALLEL_MIN_BYTES and self._helper is None:
+            try:
+                self._helper = ChunkHelper()
+            except OSError as exc:
+                log.warning("no indexing helper process (%s); indexing alone", exc)
+
+    def _stop_helper(self) -> None:
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
 
     def _old_generation_pending(self, state: _UpdateState, before: int) -> bool:
         """Before a reset: did this update add or change steps the caller has not seen?"""
@@ -291,10 +229,32 @@ class IndexedSource:
         fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
         if fast and not data.isascii():
             fast = _valid_utf8(data)
-        if fast:
+        helper = self._helper
+        cut = split_point(data) if fast and helper is not None and helper.ready else 0
+        if cut:
+            self._shared_lines(data, cut, item.offset, item.line, state)
+        elif fast:
             self._fast_lines(data, item.offset, item.line, state)
         else:
             self._slow_lines(data, item.offset, item.line, state)
+
+    def _shared_lines(
+        self, data: bytes, cut: int, offset: int, line: int, state: _UpdateState
+    ) -> None:
+        """``data[:cut]`` decoded here while the helper decodes the rest; merged in order."""
+        assert self._helper is not None
+        rest_line = line + data.count(b"\n", 0, cut)
+        rest = data[cut:]
+        future = self._helper.submit(rest, offset + cut, rest_line)
+        self._fast_lines(data[:cut], offset, line, state)
+        chunk = self._helper.result(future)
+        cols = self.run._cols
+        if chunk is None or not index_fast.apply_chunk(
+            cols, chunk, rest, offset + cut, state.changed
+        ):
+            self._fast_lines(rest, offset + cut, rest_line, state)
+        if not self._helper.alive:
+            self._helper = None
 
     def _fast_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """Complete native lines in bulk; a piece the fast path declines is halved, and at
@@ -325,7 +285,7 @@ class IndexedSource:
         lines = data.split(b"\n")
         lines.pop()  # data ends with a newline: the last piece is empty
         starts = accumulate(map(add, map(len, lines), repeat(1)), initial=offset)
-        for k, (raw, at) in enumerate(zip(lines, starts)):
+        for k, (raw, at) in enumerate(zip(lines, starts, strict=False)):
             self._slow_line(raw, at, line + k, state)
 
     def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:

@@ -12,6 +12,13 @@ record through the builder on a one-step scratch run and keeps the light facts o
 so there is one place that defines what a native record means. The vectorised fast path in
 :mod:`trace_tui.core.index_fast` must produce exactly the same columns (a test checks it).
 
+The tree follows :meth:`Run.add_step <trace_tui.core.model.Run.add_step>`: a step whose parent
+has not appeared yet (exporters such as OpenTelemetry's write children first) sits at the root
+in ``waiting`` (keyed by the parent id's hash) until its parent arrives and adopts it, unless
+that would close a cycle. ``pending`` keeps the children of every step inside a waiting subtree,
+so adoption can fix the depths of the whole subtree; it stays empty for a trace written in
+start order, and holds an entry per step only for subtrees whose parent never appears.
+
 Span id hash collisions: a second id whose hash is already taken is verified by re-reading the
 first id's record (``verify_id``); a real collision is kept in a small string-keyed dict. A
 *lookup* of an id that is absent but collides with a present one would resolve to the wrong

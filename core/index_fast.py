@@ -29,12 +29,12 @@ msgspec is optional: without it :data:`AVAILABLE` is false and every line takes 
 from __future__ import annotations
 
 import math
-import re
 from array import array
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import compress, repeat
-from operator import add, and_, eq, ge, is_, is_not, truth
+from operator import add, and_, eq, ge, is_, is_not, lt, ne, not_, or_, sub, truth
 from typing import Any, Literal
 
 import orjson
@@ -46,6 +46,7 @@ from trace_tui.core.index_columns import (
     NO_TOKENS,
     STATUS_CODES,
     TOKEN_ATTRS,
+    TOKEN_MAX,
     StepColumns,
     record_preview,
     token_value,
@@ -59,12 +60,11 @@ except ImportError:  # msgspec is an optional speed-up; the slow path is complet
 
 AVAILABLE = msgspec is not None
 NAN = math.nan
-_NEWLINE = re.compile(b"\n")
-#: A blank (or whitespace-only) line: ``decode_lines`` would skip it, the builder ignores it.
-_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
+#: Bytes a line may not start with on the fast path: ``decode_lines`` skips a blank line, so
+#: with one a chunk's record count could match its line count while a line held two records.
+_WHITESPACE = b" \t\r\n"
 _STATUS_CODE = {s: STATUS_CODES[s or "unset"] for s in ("ok", "error", "unset", None)}
 _FLOAT_OR_NONE = frozenset((float, type(None)))
-_DATETIME_ONLY = frozenset((datetime,))
 _DATETIME_OR_NONE = frozenset((datetime, type(None)))
 _NONE_TO_NAN: dict[Any, float] = {None: NAN}
 # A moment no trace records (1 microsecond into year 1), standing in for "no time" so a
@@ -90,6 +90,12 @@ def _start_status_table() -> dict[tuple[str, str | None, bool], int]:
 
 
 _START_STATUS = _start_status_table()
+#: Status code after a ``span_end`` by (its status field, the step has an error now).
+_END_STATUS = {
+    (status, error): STATUS_CODES[status or ("error" if error else "ok")]
+    for status in ("ok", "error", "unset", None)
+    for error in (False, True)
+}
 
 if msgspec is not None:
     _UNSET: Any = msgspec.UNSET
@@ -203,29 +209,39 @@ def decode_chunk(data: bytes, offset: int, first_line: int) -> DecodedChunk | No
     """
     if msgspec is None or offset == 0 or not data.endswith(b"\n"):
         return None  # offset 0 may carry a BOM (and usually the run record)
-    if _BLANK_LINE.search(data) is not None:
-        return None
     try:
         recs = _DECODE_LINES(data)
     except _DECODE_ERRORS:
         return None
-    stops = [m.end() for m in _NEWLINE.finditer(data)]
-    if len(recs) != len(stops):  # two records on one line
-        return None
-    starts = [0, *stops[:-1]]
+    newlines = newline_positions(data)
+    starts = [0, *map(add, newlines[:-1], repeat(1))]
+    firsts = bytes(map(data.__getitem__, starts))
+    if len(recs) != len(newlines) or len(firsts.translate(None, _WHITESPACE)) != len(firsts):
+        return None  # a blank line, or one starting with blanks (maybe two records on a line)
     try:
-        return _columns(recs, starts, stops, offset, first_line)
+        return _columns(recs, starts, newlines, offset, first_line)
     except (TypeError, OverflowError):  # an unhashable value, a count beyond 32 bits
         return None
 
 
+def newline_positions(data: bytes) -> list[int]:
+    """The position of every newline in ``data`` (a ``find`` loop: memchr-fast)."""
+    out: list[int] = []
+    append, find = out.append, data.find
+    pos = find(b"\n")
+    while pos >= 0:
+        append(pos)
+        pos = find(b"\n", pos + 1)
+    return out
+
+
 def _columns(
-    recs: list[Any], starts: list[int], stops: list[int], offset: int, first_line: int
+    recs: list[Any], starts: list[int], newlines: list[int], offset: int, first_line: int
 ) -> DecodedChunk | None:
     """Turn decoded records into columns (``None`` when a value needs the builder)."""
     types = list(map(_GET_TYPE, recs))
     is_end = list(map(eq, types, repeat("span_end")))
-    is_start = list(map(ne_true, is_end)) if True in is_end else [True] * len(recs)
+    is_start = list(map(not_, is_end)) if True in is_end else [True] * len(recs)
     records = list(compress(recs, is_start)) if True in is_end else recs
     sids, parents, kinds, names, statuses, errors, st, en, attrs = (
         list(map(_GET[f], records))
@@ -247,7 +263,7 @@ def _columns(
         return None
     line_numbers = range(first_line, first_line + len(recs))
     begin = list(map(add, starts, repeat(offset)))
-    length = list(map(_minus_one, stops, starts))
+    length = list(map(sub, newlines, starts))
     return DecodedChunk(
         n_lines=len(recs),
         offsets=array("q", compress(begin, is_start)),
@@ -266,15 +282,6 @@ def _columns(
     )
 
 
-def ne_true(value: bool) -> bool:
-    """``not value`` (a named function so ``map`` can call it)."""
-    return not value
-
-
-def _minus_one(stop: int, start: int) -> int:
-    return stop - start - 1
-
-
 def _status_codes(types: list[str], statuses: list[Any], has_error: list[bool]) -> bytes:
     """Each new step's status code, by the builder's rules (one C-level pass when simple)."""
     if True not in has_error and "span_start" not in types:
@@ -291,11 +298,14 @@ def _token_column(values: list[Any]) -> array[int] | None:
 
 def _seconds(values: list[Any]) -> array[float]:
     """Seconds since the epoch for decoded times (``NaN`` for none), as ``parse_time``."""
+    try:
+        return array("d", map(datetime.timestamp, values))  # the common case: all datetimes
+    except TypeError:
+        pass
     kinds = set(map(type, values))
-    if kinds == _DATETIME_ONLY:
-        return array("d", map(datetime.timestamp, values))
     if kinds == _DATETIME_OR_NONE:
-        stamps = list(map(datetime.timestamp, map(_NONE_TO_SENTINEL.get, values, values)))
+        stand_ins: Any = map(_NONE_TO_SENTINEL.get, values, values)
+        stamps = list(map(datetime.timestamp, stand_ins))
         return array("d", map(_SENTINEL_TO_NAN.get, stamps, stamps))
     if not kinds - _FLOAT_OR_NONE:
         return array("d", map(_NONE_TO_NAN.get, values, values))
@@ -323,8 +333,10 @@ def _end_records(
         end=[_one_second(r.end_time) for r in ends],
         status=[r.status for r in ends],
         has_error=[bool(r.error) for r in ends],
-        tokens=[list(map(_UNSET_TO_END_UNSET.get, map(get, attrs), map(get, attrs)))
-                for get in _TOKEN_GET],
+        tokens=[
+            list(map(_UNSET_TO_END_UNSET.get, map(get, attrs), map(get, attrs)))
+            for get in _TOKEN_GET
+        ],
     )
 
 
@@ -395,13 +407,66 @@ def _name_codes(cols: StepColumns, names: list[str], base: int) -> list[int]:
             if code == MAX_NAMES:
                 cols.loose_names[base + k] = names[k]
             codes[k] = code
-    return codes  # type: ignore[return-value]
+    return codes
 
 
 def _apply_ends(
     cols: StepColumns, ends: EndRecords, data: bytes, base: int, changed: set[int]
 ) -> None:
     """Merge each ``span_end`` into its step, in file order (the builder's rules)."""
+    if not _scatter_ends(cols, ends, changed):
+        _merge_ends(cols, ends, data, base, changed)
+
+
+def _scatter_ends(cols: StepColumns, ends: EndRecords, changed: set[int]) -> bool:
+    """The common case in C-level passes: each end closes a distinct, earlier, open step."""
+    idx = list(map(cols.ids.get, map(hash, ends.span_ids), repeat(-1)))
+    if (
+        -1 in idx
+        or len(set(idx)) != len(idx)
+        or set(map(cols.end_offset.__getitem__, idx)) != {-1}
+        or not all(map(lt, map(cols.line.__getitem__, idx), ends.lines))
+    ):
+        return False
+    token_columns = [_present(idx, values) for values in ends.tokens]
+    if None in token_columns or (cols.big_tokens and any(p[0] for p in token_columns if p)):
+        return False  # a count beyond 32 bits, or one replacing a big count: one by one
+    _scatter(cols.end_offset, idx, ends.offsets)
+    timed = list(map(and_, map(eq, ends.end, ends.end), map(truth, ends.end)))
+    _scatter(cols.end, compress(idx, timed), compress(ends.end, timed))
+    errors = list(
+        map(or_, map(and_, map(cols.flags.__getitem__, idx), repeat(FLAG_ERROR)), ends.has_error)
+    )
+    _scatter(cols.flags, idx, map(int, errors))
+    _scatter(cols.status, idx, map(_END_STATUS.__getitem__, zip(ends.status, errors, strict=True)))
+    for column, present in zip(cols.tokens, token_columns, strict=True):
+        if present is not None and present[0]:
+            _scatter(column, *present)
+    count = cols.count
+    changed.update(compress(idx, map(lt, idx, repeat(count))))
+    return True
+
+
+def _present(idx: list[int], values: list[int]) -> tuple[list[int], list[int]] | None:
+    """(indices, counts) of the ends that carry this token count; ``None`` if one is huge."""
+    if values.count(END_UNSET) == len(values):
+        return [], []
+    keep = list(map(ne, values, repeat(END_UNSET)))
+    counts = list(compress(values, keep))
+    if max(counts) > TOKEN_MAX or min(counts) < -TOKEN_MAX or NO_TOKENS in counts:
+        return None
+    return list(compress(idx, keep)), counts
+
+
+def _scatter(column: Any, where: Any, values: Any) -> None:
+    """``column[i] = v`` for each pair, in C (``deque(..., maxlen=0)`` drains the map)."""
+    deque(map(column.__setitem__, where, values), maxlen=0)
+
+
+def _merge_ends(
+    cols: StepColumns, ends: EndRecords, data: bytes, base: int, changed: set[int]
+) -> None:
+    """One end at a time: unknown ends, repeated ends, huge counts."""
     for k, span_id in enumerate(ends.span_ids):
         index, offset, line = cols.index_of(span_id), ends.offsets[k], ends.lines[k]
         if index < 0 or cols.line[index] > line:

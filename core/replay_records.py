@@ -205,7 +205,13 @@ class StepWriter:
 
     def _replay_attributes(self, item: WorkItem, hit: FixtureHit) -> dict[str, Any]:
         if hit.replay_attributes:
-            attrs = {k: v for k, v in hit.replay_attributes.items() if k != A_FORKED}
+            # A reused answer keeps how it was answered; "forked" and the request hash are
+            # set again below, in the same order as the first time (byte-identical re-replays).
+            attrs = {
+                k: v
+                for k, v in hit.replay_attributes.items()
+                if k not in (A_FORKED, A_REQUEST_HASH)
+            }
         else:
             attrs = {A_MATCH: hit.match, A_SOURCE: hit.source}
             if hit.fixture_step is not None:

@@ -21,10 +21,14 @@ from trace_tui.core.exchange import (
 )
 from trace_tui.core.fixtures import AnswerFixtures
 from trace_tui.core.model import A_OUTPUT_MESSAGES
+from trace_tui.core.redact import Redactor
 from trace_tui.core.responders import ModelSource, ToolSource
 
 #: How much of a tool call's arguments a stop message shows.
 ARGUMENTS_PREVIEW = 200
+#: Stop messages are text for people: their previews are masked (built-in rules) *before*
+#: they are cut, since a key cut in half is no longer recognisable when the note is saved.
+_PREVIEW_REDACTOR = Redactor()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,8 @@ class ReplayedStep:
 
 
 def describe_call(call: ToolCallRequest) -> str:
-    """``name with arguments {...}`` for messages (arguments shortened)."""
-    text = canonical_json(call.arguments)
+    """``name with arguments {...}`` for messages (secrets masked, arguments shortened)."""
+    text = canonical_json(_PREVIEW_REDACTOR.value(call.arguments))
     if len(text) > ARGUMENTS_PREVIEW:
         text = text[: ARGUMENTS_PREVIEW - 1] + "…"
     return f"{call.name} with arguments {text}"

@@ -1,16 +1,21 @@
 """Plain-text and JSON reports of a run, for ``trace-tui show`` (no screen needed).
 
 Every trace string is sanitised before it is printed: this output goes to a terminal too.
+Secrets are masked first: both reports work on :func:`redacted_run`, a copy of the run in
+which every string went through a :class:`~trace_tui.core.redact.Redactor`, so nothing cut
+short for a table cell can leave half a key behind. ``--no-redact`` passes a disabled one.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from typing import Any, TextIO
 
 from trace_tui.core.model import Run, Step
-from trace_tui.core.readiness import readiness
+from trace_tui.core.readiness import Readiness, readiness
+from trace_tui.core.redact import Redactor
 from trace_tui.core.sanitize import one_line
 
 KIND_MARK = {"agent": "◆", "llm": "●", "tool": "▶", "retrieval": "⌕", "other": "·"}
@@ -44,9 +49,12 @@ def step_summary(step: Step, limit: int = 60) -> str:
     return one_line(text, limit)
 
 
-def print_table(run: Run, out: TextIO) -> None:
-    """The run's header facts and one row per step."""
-    for line in header_lines(run):
+def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
+    """The run's header facts and one row per step, secrets masked (``None``: built-in rules)."""
+    redactor = Redactor() if redactor is None else redactor
+    ready = readiness(run)
+    run = redacted_run(run, redactor)
+    for line in header_lines(run, ready, redactor):
         out.write(line + "\n")
     out.write(
         f"{'#':>4}  {'kind':<9} {'name':<34} {'status':<7} "
@@ -65,50 +73,121 @@ def print_table(run: Run, out: TextIO) -> None:
         )
 
 
-def header_lines(run: Run) -> list[str]:
-    """File, format, run name, counts, tokens and replay readiness."""
+def header_lines(
+    run: Run, ready: Readiness | None = None, redactor: Redactor | None = None
+) -> list[str]:
+    """File, format, run name, counts, tokens and replay readiness.
+
+    ``ready`` is the readiness of the run as recorded (computed here when not given); its
+    sentences and every other trace string go through ``redactor`` when one is given.
+    """
+    ready = readiness(run) if ready is None else ready
+    mask = redactor.text if redactor is not None else _same
     totals = run.token_totals()
     errors = run.errors()
     lines = [
         f"file:      {one_line(run.path or '-')}",
         f"format:    {run.format_name}",
-        f"run:       {one_line(run.info.name or run.info.run_id or '-')}",
+        f"run:       {one_line(mask(run.info.name or run.info.run_id or '-'))}",
         f"steps:     {len(run)} ({len(run.steps_of_kind('llm'))} llm, "
         f"{len(run.steps_of_kind('tool'))} tool, {len(run.steps_of_kind('retrieval'))} retrieval), "
         f"{len(errors)} error(s)" + (f", first at step {errors[0].number}" if errors else ""),
         f"tokens:    {_num(totals.input_tokens)} in, {_num(totals.output_tokens)} out"
         f" ({_num(totals.cache_read_tokens)} cache read)",
-        f"replay:    {one_line(readiness(run).summary())}",
+        f"replay:    {one_line(mask(ready.summary()))}",
     ]
     if run.branch is not None:
         b = run.branch
         lines.append(
-            f"branch:    forks {one_line(b.parent_run_id or '?')} at step {b.fork_step}"
-            f" ({len(b.edits)} edit(s)), status {one_line(b.status or '-')}"
+            f"branch:    forks {one_line(mask(b.parent_run_id or '?'))} at step {b.fork_step}"
+            f" ({len(b.edits)} edit(s)), status {one_line(mask(b.status or '-'))}"
         )
         if b.note:
-            lines.append(f"           {one_line(b.note, 200)}")
+            lines.append(f"           {one_line(mask(b.note), 200)}")
     if run.problems:
         lines.append(f"problems:  {len(run.problems)} record(s) skipped (details on stderr)")
     return lines
 
 
-def run_to_json(run: Run) -> dict[str, Any]:
-    """The normalised model as plain JSON (what ``show --json`` prints)."""
+def run_to_json(run: Run, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The normalised model as plain JSON (what ``show --json`` prints), secrets masked.
+
+    ``redactor`` defaults to the built-in rules; the top-level ``redaction`` object is its
+    :meth:`~trace_tui.core.redact.Redactor.export_metadata` (``"redacted": false`` for
+    ``--no-redact``), so a reader of the output knows whether placeholders may be in it.
+    """
+    redactor = Redactor() if redactor is None else redactor
     ready = readiness(run)
+    run = redacted_run(run, redactor)
     return {
         "file": run.path,
         "format": run.format_name,
+        "redaction": redactor.export_metadata(),
         "run": asdict(run.info),
         "branch": asdict(run.branch) if run.branch else None,
         "readiness": {
             "ready": ready.ready,
-            "blocking": [g.describe() for g in ready.blocking],
-            "warnings": [g.describe() for g in ready.warnings],
+            "blocking": [redactor.text(g.describe()) for g in ready.blocking],
+            "warnings": [redactor.text(g.describe()) for g in ready.warnings],
         },
         "steps": [step_to_json(run, s) for s in run.steps],
         "problems": [asdict(p) for p in run.problems],
     }
+
+
+def redacted_run(run: Run, redactor: Redactor) -> Run:
+    """A copy of ``run`` with every trace string masked (``run`` itself when disabled).
+
+    Names, ids, errors, attributes and the original foreign records of every step, the run
+    record, the branch record and the problems' messages and previews all go through
+    ``redactor``. Redaction is deterministic, so equal values stay equal (ids still link
+    parents and children, two runs still diff the same way) and numbers are kept.
+    """
+    if not redactor.enabled:
+        return run
+    text, value = redactor.text, redactor.value
+    info = run.info
+    copy = Run(
+        replace(
+            info,
+            run_id=_opt(text, info.run_id),
+            session_id=_opt(text, info.session_id),
+            trace_id=_opt(text, info.trace_id),
+            name=_opt(text, info.name),
+            environment=value(info.environment),
+            context_windows=value(info.context_windows),
+        ),
+        path=run.path,
+        format_name=run.format_name,
+    )
+    if run.branch is not None:
+        b = run.branch
+        copy.branch = replace(
+            b,
+            parent_run_id=_opt(text, b.parent_run_id),
+            parent_path=_opt(text, b.parent_path),
+            edits=tuple(value(list(b.edits))),
+            sources=value(b.sources),
+            name=_opt(text, b.name),
+            status=_opt(text, b.status),
+            note=_opt(text, b.note),
+        )
+    copy.problems = [
+        replace(p, message=text(p.message), preview=text(p.preview)) for p in run.problems
+    ]
+    for step in run.steps:
+        copy.add_step(
+            replace(
+                step,
+                span_id=text(step.span_id),
+                parent_id=_opt(text, step.parent_id),
+                name=text(step.name),
+                error=_opt(text, step.error),
+                attributes=value(step.attributes),
+                source=value(step.source),
+            )
+        )
+    return copy
 
 
 def step_to_json(run: Run, step: Step) -> dict[str, Any]:
@@ -130,9 +209,9 @@ def step_to_json(run: Run, step: Step) -> dict[str, Any]:
     }
 
 
-def print_json(run: Run, out: TextIO) -> None:
+def print_json(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
     """Write :func:`run_to_json` as indented JSON (ASCII-escaped: safe on any terminal)."""
-    json.dump(run_to_json(run), out, indent=2, ensure_ascii=True, default=str)
+    json.dump(run_to_json(run, redactor), out, indent=2, ensure_ascii=True, default=str)
     out.write("\n")
 
 
@@ -146,3 +225,11 @@ def _compact(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _opt(mask: Callable[[str], str], text: str | None) -> str | None:
+    return None if text is None else mask(text)

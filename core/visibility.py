@@ -90,7 +90,12 @@ class TreeVisibility:
 
     # ----------------------------------------------------------------- changes
     def set_filter(self, matches: Iterable[int] | None, count: int, parents: Sequence[int]) -> None:
-        """Apply a filter (step indices that matched) or clear it with ``None``; rebuilds."""
+        """Apply a filter (step indices that matched) or clear it with ``None``; rebuilds.
+
+        A new filter expands everything first, so no match stays hidden in a collapsed step.
+        """
+        if matches is not None:
+            self.collapsed.clear()
         if matches is None:
             self._matched = None
         else:

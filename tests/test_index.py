@@ -214,7 +214,9 @@ def test_fast_path_matches_slow_path(tmp_path: Path, records: list[dict[str, Any
     data = b"\n".join(lines[1:]) + b"\n"
     chunk = index_fast.decode_chunk(data, offsets[1], 2)
     changed_fast: set[int] = set()
-    if chunk is None or not index_fast.apply_chunk(cols_fast, chunk, data, offsets[1], changed_fast):
+    if chunk is None or not index_fast.apply_chunk(
+        cols_fast, chunk, data, offsets[1], changed_fast
+    ):
         return  # the fast path declined (duplicates...): nothing to compare
     changed_slow: set[int] = set()
     for k in range(1, len(lines)):
@@ -254,19 +256,29 @@ def test_fast_path_matches_slow_path(tmp_path: Path, records: list[dict[str, Any
 
 # ----------------------------------------------------------------- behaviour
 def test_children_written_before_parents_are_adopted(tmp_path: Path) -> None:
-    records = [{"type": "span", "span_id": "child", "parent_id": "p", "kind": "tool", "name": "c"},
-               {"type": "span", "span_id": "p", "kind": "agent", "name": "p"}]
+    records = [
+        {"type": "span", "span_id": "child", "parent_id": "p", "kind": "tool", "name": "c"},
+        {"type": "span", "span_id": "p", "kind": "agent", "name": "p"},
+    ]
     path = write_records(tmp_path / "t.jsonl", records)
     assert index_all(path).row(0).depth == open_run(path).row(0).depth == 1
 
 
 def test_adoption_moves_whole_subtrees_and_never_closes_a_cycle(tmp_path: Path) -> None:
     """Children-first (as OpenTelemetry exporters write), a chain, a self-parent, a cycle."""
+
     def span(sid: str, parent: str | None) -> dict[str, Any]:
         return {"type": "span", "span_id": sid, "parent_id": parent, "kind": "tool", "name": sid}
 
-    records = [span("leaf", "mid"), span("mid", "top"), span("self", "self"),
-               span("a", "b"), span("b", "a"), span("top", None), span("late", "leaf")]
+    records = [
+        span("leaf", "mid"),
+        span("mid", "top"),
+        span("self", "self"),
+        span("a", "b"),
+        span("b", "a"),
+        span("top", None),
+        span("late", "leaf"),
+    ]
     path = write_records(tmp_path / "t.jsonl", records)
     run, ref = index_all(path), open_run(path)
     assert_same_as_builder(run, ref)
@@ -275,10 +287,13 @@ def test_adoption_moves_whole_subtrees_and_never_closes_a_cycle(tmp_path: Path) 
 
 
 def test_adoption_in_a_later_update_reports_changed_rows(tmp_path: Path) -> None:
-    path = write_records(tmp_path / "t.jsonl", [
-        {"type": "span", "span_id": "c", "parent_id": "p", "kind": "tool", "name": "c"},
-        {"type": "span", "span_id": "g", "parent_id": "c", "kind": "tool", "name": "g"},
-    ])
+    path = write_records(
+        tmp_path / "t.jsonl",
+        [
+            {"type": "span", "span_id": "c", "parent_id": "p", "kind": "tool", "name": "c"},
+            {"type": "span", "span_id": "g", "parent_id": "c", "kind": "tool", "name": "g"},
+        ],
+    )
     source = IndexedSource(path, NATIVE, follow=True)
     assert source.update().added == 2 and source.run.row(1).depth == 1
     with open(path, "ab") as out:
@@ -552,3 +567,36 @@ def test_head_detection_matches_registry(tmp_path: Path) -> None:
     for sample in SAMPLES:
         assert detect_from_bytes(sample, sample.read_bytes()[:65536]) is detect_format(sample)
     assert isinstance(Head, type)
+
+
+def test_helper_process_gives_the_same_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Part of each chunk decoded in a spawned helper process: same rows, steps and problems."""
+    from trace_tui.core import index_workers
+
+    pytest.importorskip("msgspec")
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(index_workers, "PARALLEL_MIN_CHUNK", 0)
+    monkeypatch.setattr(index_module, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(index_module, "SLICE_BYTES", 4096)
+    path = write_records(tmp_path / "t.jsonl", awkward_records(n=600, seed=11))
+    source = IndexedSource(path, NATIVE, workers=1)
+    assert not source.update().complete  # the first update starts the helper
+    helper = source._helper
+    assert helper is not None
+    helper._booted.result(timeout=60)  # wait for the helper so chunks really are shared
+    shared = 0
+    real_submit = helper.submit
+
+    def counting_submit(data: bytes, offset: int, line: int) -> Any:
+        nonlocal shared
+        shared += 1
+        return real_submit(data, offset, line)
+
+    monkeypatch.setattr(helper, "submit", counting_submit)
+    while not source.update().complete:
+        pass
+    assert shared > 3 and source._helper is None  # stopped once caught up
+    assert_same_as_builder(source.run, open_run(path))
+    source.close()

@@ -350,3 +350,32 @@ async def test_theme_switch_restyles_and_no_color_picks_high_contrast(
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         assert app.no_color and app.theme == "trace-high-contrast"
+        # colours become greys, so the cursor row is drawn in reverse video too
+        tree = app.debugger.query_one(SpanTree)
+        assert tree.get_component_rich_style("span-tree--cursor").reverse
+
+
+async def test_big_run_paths_use_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collapse, filter and search take the worker path that million-step runs use."""
+    import trace_tui.tui.screens.finding as finding
+    import trace_tui.tui.widgets.span_tree as span_tree
+
+    monkeypatch.setattr(span_tree, "SYNC_REBUILD_LIMIT", 0)
+    monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
+    app = build_app(sample("tool_loop_no_progress.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        screen = app.debugger
+        tree = screen.query_one(SpanTree)
+        await pilot.press("space")
+        await loaded(app, pilot)
+        assert tree.row_count == 1
+        await pilot.press("ampersand", *"kind:tool", "enter")
+        await loaded(app, pilot)
+        assert tree.row_count == 7 and tree.visibility.match_count == 6
+        await pilot.press("slash", *"name:check", "enter")
+        await loaded(app, pilot)
+        assert screen.cursor.position == 2
+        await pilot.press("escape", "minus")
+        await loaded(app, pilot)
+        assert tree.row_count == 1

@@ -283,3 +283,17 @@ def test_pump_source_follows_until_cancelled() -> None:
                 interval=0.0)
     counts = [m.count for m in posted if isinstance(m, ReaderProgress)]
     assert counts[0] == 5 and counts[-1] == 13 and source.waits >= 2
+
+
+def test_every_binding_has_description_tooltip_and_id() -> None:
+    from trace_tui.tui.keys import BUILTIN_KEYS, key_groups, markdown_table
+
+    seen: set[str] = set()
+    for _group, bindings in key_groups(tail=True):
+        for binding in bindings:
+            assert binding.description and binding.tooltip, binding
+            if binding not in BUILTIN_KEYS:
+                assert binding.id and binding.id not in seen, binding
+                seen.add(binding.id)
+    table = markdown_table()
+    assert "`:`" in table and "`/`" in table and "Ctrl+p" in table

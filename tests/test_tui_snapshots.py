@@ -16,6 +16,9 @@ async def _ready(pilot: Any, keys: tuple[str, ...]) -> None:
     """Wait for the whole trace to be read, then press ``keys``."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    screen = pilot.app.debugger
+    # never record a picture of a broken read (e.g. while the reader is being edited)
+    assert screen.complete and screen.count > 0 and screen.notice is None, screen.notice
     if keys:
         await pilot.press(*keys)
     await pilot.pause()

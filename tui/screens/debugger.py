@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,7 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from trace_tui.core.context_view import context_at
 from trace_tui.core.context_windows import ContextWindowTable
 from trace_tui.core.cursor import StepCursor
-from trace_tui.core.model import RunView, Step
+from trace_tui.core.model import RunView, Step, StepRow
 from trace_tui.core.raw_record import RawRecord, read_record_line
 from trace_tui.core.run_facts import RunFacts
 from trace_tui.core.source import TraceSource
@@ -46,6 +45,7 @@ from trace_tui.tui.widgets.status import StatusLine, StatusModel
 from trace_tui.tui.widgets.timeline import StepBar
 
 log = logging.getLogger(__name__)
+
 
 class DebuggerScreen(FindingMixin, Screen[None]):
     """The main screen of ``trace-tui open`` and ``trace-tui tail``."""
@@ -70,7 +70,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         self.hide_future = False
         self._code_style = code_style
         self._steps: LRUCache[int, Step] = LRUCache(64)
-        self._shown: tuple[int, Any] | None = None
+        self._shown: tuple[int, StepRow] | None = None
         self._availability: tuple[object, ...] = ()
         self.init_finding()
 
@@ -144,13 +144,24 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         self.cursor = StepCursor(0, follow=self.follow_mode)
         self.query_one(SpanTree).set_run(self.run_view, 0, reset=True)
         self.reset_finding()
-        self.notice = message.notice or "the file changed; reading it again"
-        self.notify(plain_notice(self.notice), severity="warning", markup=False)
+        self.show_notice(message.notice or "the file changed; reading it again")
+        self.notify(plain_notice(self.notice or ""), severity="warning", markup=False)
         self._update_all()
 
     def on_reader_notice(self, message: ReaderNotice) -> None:
-        """Show the reader's notice in the status line."""
-        self.notice = message.text
+        """Show the reader's notice in the status line (for a while)."""
+        self.show_notice(message.text)
+
+    def show_notice(self, text: str, seconds: float = 20.0) -> None:
+        """Put ``text`` in the status line; it goes away after ``seconds`` unless replaced."""
+        self.notice = text
+
+        def expire() -> None:
+            if self.notice == text:
+                self.notice = None
+                self._update_status()
+
+        self.set_timer(seconds, expire, name="notice")
         self._update_status()
 
     # ----------------------------------------------------------------- steps
@@ -209,7 +220,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
                                    self.load_step))
         except Exception as exc:  # a malformed payload must not stop time travel
             log.exception("gauge failed at step %d", index + 1)
-            self.notice = f"gauge: {exc!r}"
+            self.show_notice(f"gauge: {exc!r}")
 
     def _update_all(self) -> None:
         self._cursor_changed()
@@ -240,7 +251,6 @@ class DebuggerScreen(FindingMixin, Screen[None]):
                 f"scanning {self.scanned / self.count:.0%}"
                 if self.complete is False and self.progress >= 1.0 and self.count else None),
             notice=self.notice,
-            rewound=max(0, self.count - 1 - position) if position >= 0 else 0,
         ))
 
     def _update_bindings(self) -> None:

@@ -50,7 +50,8 @@ class SpanTree(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     SpanTree { background: $surface; overflow-x: hidden; overflow-y: auto;
-               scrollbar-size-vertical: 1; }
+               scrollbar-size-vertical: 1; border-top: solid $panel-lighten-2;
+               border-title-color: $text-muted; border-title-align: left; }
     SpanTree > .span-tree--cursor { background: $step-cursor; text-style: bold; }
     SpanTree > .span-tree--agent { color: $step-agent; }
     SpanTree > .span-tree--llm { color: $step-llm; }
@@ -125,6 +126,11 @@ class SpanTree(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles: dict[str, Style] | None = None
         self._rebuilding = False
+        self._pending_matches: list[int] = []
+
+    def on_mount(self) -> None:
+        """Say what the columns are."""
+        self.border_title = "steps · time · tokens in→out"
 
     # ----------------------------------------------------------------- data in
     @property
@@ -206,8 +212,13 @@ class SpanTree(ScrollView, can_focus=True):
 
     def add_filter_matches(self, matches: Iterable[int]) -> None:
         """More filter matches arrived (a worker caught up with new steps)."""
-        self.visibility.add_matches(matches, self.facts.parents())
-        self._changed()
+        found = list(matches)
+        if self._rebuilding:  # applied to the rebuilt visibility when it is swapped in
+            self._pending_matches.extend(found)
+            return
+        if found:
+            self.visibility.add_matches(found, self.facts.parents())
+            self._changed()
 
     def reveal(self, index: int) -> None:
         """Expand collapsed ancestors of ``index`` so its row is shown."""
@@ -231,8 +242,12 @@ class SpanTree(ScrollView, can_focus=True):
 
     def _swap(self, visibility: TreeVisibility) -> None:
         self._rebuilding = False
+        parents = self.facts.parents()
         if visibility.count < self._count:
-            visibility.extend(self._count, self.facts.parents())
+            visibility.extend(min(self._count, len(parents)), parents)
+        if self._pending_matches:
+            visibility.add_matches(self._pending_matches, parents)
+            self._pending_matches = []
         self.visibility = visibility
         self._changed()
 

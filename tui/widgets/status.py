@@ -36,7 +36,6 @@ class StatusModel:
     filter_shown: int = 0
     busy: str | None = None
     notice: str | None = None
-    rewound: int = 0
 
 
 class StatusLine(Widget):
