@@ -299,7 +299,7 @@ def _report(replay: Replay, path: Path, as_json: bool, redactor: Redactor) -> in
 
 
 def summary(replay: Replay, path: Path, redactor: Redactor | None = None) -> dict[str, Any]:
-    """The JSON summary ``--json`` prints (trace values masked by ``redactor`` when given)."""
+    """The JSON summary ``--json`` prints, trace values masked (``None``: built-in rules)."""
     pending = replay.pending
     report = {
         "branch": str(path),
@@ -322,7 +322,9 @@ def summary(replay: Replay, path: Path, redactor: Redactor | None = None) -> dic
         ],
     }
     if redactor is None:
-        return report
+        from trace_tui.core.redact import Redactor
+
+        redactor = Redactor()
     masked: dict[str, Any] = redactor.value(report)
     masked["redaction"] = redactor.export_metadata()
     return masked

@@ -401,12 +401,16 @@ class StepColumns:
         return [*self.extra_ends.get(index, ()), *([last] if last >= 0 else [])]
 
     def memory_bytes(self) -> int:
-        """Bytes held by the columns, the id map and its int objects (an estimate)."""
+        """Bytes held by the columns, the id and tree maps and their ints (an estimate)."""
         import sys
 
         total = sum(sys.getsizeof(col) for col in self._columns())
         total += sys.getsizeof(self.ids) + 32 * 2 * len(self.ids)
         total += sum(sys.getsizeof(n) for n in self.names) + sys.getsizeof(self.name_ids)
+        for tree_map in (self.waiting, self.pending):
+            if tree_map:
+                total += sys.getsizeof(tree_map) + 32 * len(tree_map)
+                total += sum(sys.getsizeof(kids) + 32 * len(kids) for kids in tree_map.values())
         return total
 
     def _columns(self) -> list[Any]:

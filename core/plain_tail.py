@@ -16,6 +16,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from trace_tui.core.model import Step, StepRow
@@ -104,7 +105,10 @@ class PlainTail:
             record = step_record(run.step(index), ended=ended)
             line = json.dumps(self.redactor.value(record), ensure_ascii=True, default=str)
         else:
-            line = self.redactor.text(plain_line(run.row(index), ended=ended))
+            # mask the name before plain_line cuts it: half a key is no longer recognisable
+            row = run.row(index)
+            row = replace(row, name=self.redactor.text(row.name))
+            line = self.redactor.text(plain_line(row, ended=ended))
         self.out.write(line + "\n")
 
 

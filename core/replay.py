@@ -67,6 +67,7 @@ from trace_tui.core.replay_types import (
     Sources,
     describe_call,
     differing_fields,
+    masked_message,
     with_call_ids,
 )
 from trace_tui.core.responders import SourceError
@@ -434,7 +435,7 @@ class Replay:
         self, kind: str, request: ModelRequest | ToolCallRequest, message: str
     ) -> None:
         number = self.next_number
-        log.warning("replay source failed at step %d: %s", number, message)
+        log.warning("replay source failed at step %d: %s", number, masked_message(message))
         self.pending = Pending(kind, number, request, message)
         self._stop(SOURCE_ERROR, f"step {number}: {message}")
 

@@ -71,6 +71,12 @@ class ReplayedStep:
     source: str
 
 
+def masked_message(text: str) -> str:
+    """``text`` (a stop reason, a source's error) with secrets masked by the built-in rules,
+    for log lines: a log never gets a raw value, whatever ``--no-redact`` says."""
+    return _PREVIEW_REDACTOR.text(text)
+
+
 def describe_call(call: ToolCallRequest) -> str:
     """``name with arguments {...}`` for messages (secrets masked, arguments shortened)."""
     text = canonical_json(_PREVIEW_REDACTOR.value(call.arguments))

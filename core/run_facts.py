@@ -43,6 +43,8 @@ class RunFacts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.generation = 0
+        #: Changes whenever anything here changes (rows scanned, rows refreshed, reset).
+        self.version = 0
         self._clear()
 
     def _clear(self) -> None:
@@ -60,6 +62,7 @@ class RunFacts:
         with self._lock:
             self._clear()
             self.generation += 1
+            self.version += 1
 
     @property
     def count(self) -> int:
@@ -90,6 +93,7 @@ class RunFacts:
             self._tools.extend(tools)
             for row in llm_rows:
                 self._append_llm(row.index, _tokens(row))
+            self.version += 1
         return end - start
 
     def refresh(self, run: RunView, indices: Iterable[int]) -> None:
@@ -107,6 +111,7 @@ class RunFacts:
                     if pos < len(self._llm) and self._llm[pos] == index:
                         self._llm_input[pos] = _tokens(row)
                         self._recompute_best(pos)
+                self.version += 1
 
     def _append_llm(self, index: int, tokens: int) -> None:
         self._llm.append(index)

@@ -32,7 +32,7 @@ from trace_tui.core.fork import plan_fork
 from trace_tui.core.plain_tail import tail_plain
 from trace_tui.core.reader import open_run
 from trace_tui.core.redact import Redactor
-from trace_tui.core.replay import COMPLETE, Replay
+from trace_tui.core.replay import COMPLETE, Replay, Sources
 from trace_tui.core.validate import validate_file
 
 _ALNUM = string.ascii_letters + string.digits
@@ -393,14 +393,9 @@ def test_replaying_a_redacted_branch_reuses_answers_to_requests_holding_secrets(
     assert branch.read_bytes() == saved
     assert_no_secret(out + err)
 
-    again = Replay(load_branch(branch).plan(), _reuse(branch))
+    loaded = load_branch(branch)  # the same through the API
+    again = Replay(loaded.plan(), Sources(reuse=loaded.earlier_answers(Redactor())))
     assert again.run() == COMPLETE
-
-
-def _reuse(branch: Path) -> Any:
-    from trace_tui.core.replay_types import Sources
-
-    return Sources(reuse=load_branch(branch).earlier_answers(Redactor()))
 
 
 def test_a_raw_branch_replays_with_redaction_on_and_the_other_way(
@@ -499,6 +494,20 @@ def test_tail_plain_and_json(trace: Path) -> None:
     assert len(lines.splitlines()) == 7
     raw = _tail(trace, as_json=True, no_redact=True)
     assert_all_secrets(raw, A, [n for n in FULL if n != "env_token"])  # env: the run record
+
+
+@pytest.mark.parametrize("words", [6, 7, 8, 9])
+def test_a_key_in_a_long_step_name_is_masked_before_the_name_is_cut(
+    tmp_path: Path, words: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tail --plain`` and ``show`` cut names to a column; half a key is not recognisable as a
+    key any more, so names are masked first."""
+    name = "word " * words + A["openai"]
+    step = {"type": "span", "span_id": "s1", "kind": "tool", "name": name, "status": "ok"}
+    path = _write(tmp_path / "long.jsonl", [step])
+    assert_no_secret(_tail(path, as_json=False), {"openai": A["openai"]})
+    _, out, err = _run(capsys, "show", str(path))
+    assert_no_secret(out + err, {"openai": A["openai"]})
 
 
 # --------------------------------------------------------------------------- config

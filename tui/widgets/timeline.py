@@ -50,13 +50,16 @@ class StepBar(Widget):
         self.facts = facts
         self._count = 0
         self._cursor = -1
+        self._shown: tuple[int, int, int] | None = None
         self._styles: dict[str, Style] | None = None
         self._bar_key: tuple[int, ...] | None = None
         self._bar_cells: list[tuple[str, str]] = []
 
     def show(self, count: int, cursor: int) -> None:
         """Draw ``count`` steps with the cursor on ``cursor``."""
-        if (count, cursor) != (self._count, self._cursor):
+        state = (count, cursor, self.facts.version)
+        if state != self._shown:
+            self._shown = state
             self._count, self._cursor = count, cursor
             self.refresh()
 
@@ -87,7 +90,7 @@ class StepBar(Widget):
     def _bar(self, cells: int) -> list[tuple[str, str]]:
         """(char, style name) per cell, cached until the run or the width changes."""
         facts = self.facts
-        key = (self._count, cells, facts.generation, facts.count, facts.error_count)
+        key = (self._count, cells, facts.version)
         if key == self._bar_key:
             return self._bar_cells
         count = self._count
