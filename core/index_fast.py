@@ -32,7 +32,7 @@ import math
 from array import array
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import compress, repeat
 from operator import add, and_, eq, ge, is_, is_not, lt, ne, not_, or_, sub, truth
 from typing import Any, Literal
@@ -64,14 +64,6 @@ NAN = math.nan
 #: with one a chunk's record count could match its line count while a line held two records.
 _WHITESPACE = b" \t\r\n"
 _STATUS_CODE = {s: STATUS_CODES[s or "unset"] for s in ("ok", "error", "unset", None)}
-_FLOAT_OR_NONE = frozenset((float, type(None)))
-_DATETIME_OR_NONE = frozenset((datetime, type(None)))
-_NONE_TO_NAN: dict[Any, float] = {None: NAN}
-# A moment no trace records (1 microsecond into year 1), standing in for "no time" so a
-# chunk with some missing times still converts in one C-level pass.
-_SENTINEL_TIME = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
-_NONE_TO_SENTINEL: dict[Any, datetime] = {None: _SENTINEL_TIME}
-_SENTINEL_TO_NAN: dict[float, float] = {_SENTINEL_TIME.timestamp(): NAN}
 #: A token count the ``span_end`` did not carry (the ints themselves are never -2**63).
 END_UNSET = -(2**63)
 
@@ -298,18 +290,17 @@ def _token_column(values: list[Any]) -> array[int] | None:
 
 def _seconds(values: list[Any]) -> array[float]:
     """Seconds since the epoch for decoded times (``NaN`` for none), as ``parse_time``."""
+    if None in values:
+        present = list(map(is_not, values, repeat(None)))
+        out = array("d", repeat(NAN, len(values)))
+        _scatter(
+            out, compress(range(len(values)), present), _seconds(list(compress(values, present)))
+        )
+        return out
     try:
         return array("d", map(datetime.timestamp, values))  # the common case: all datetimes
-    except TypeError:
-        pass
-    kinds = set(map(type, values))
-    if kinds == _DATETIME_OR_NONE:
-        stand_ins: Any = map(_NONE_TO_SENTINEL.get, values, values)
-        stamps = list(map(datetime.timestamp, stand_ins))
-        return array("d", map(_SENTINEL_TO_NAN.get, stamps, stamps))
-    if not kinds - _FLOAT_OR_NONE:
-        return array("d", map(_NONE_TO_NAN.get, values, values))
-    return array("d", map(_one_second, values))
+    except TypeError:  # numbers (or a mix)
+        return array("d", map(_one_second, values))
 
 
 def _one_second(value: Any) -> float:
