@@ -245,9 +245,9 @@ class IndexedSource:
         assert self._helper is not None
         rest_line = line + data.count(b"\n", 0, cut)
         rest = data[cut:]
-        future = self._helper.submit(rest, offset + cut, rest_line)
+        sent = self._helper.submit(rest, offset + cut, rest_line)
         self._fast_lines(data[:cut], offset, line, state)
-        chunk = self._helper.result(future)
+        chunk = self._helper.result(sent)
         cols = self.run._cols
         if chunk is None or not index_fast.apply_chunk(
             cols, chunk, rest, offset + cut, state.changed

@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import shared_memory
+from multiprocessing.connection import Connection
+from typing import Any
 
 from trace_tui.core import index_fast
 from trace_tui.core.index_fast import DecodedChunk
@@ -53,53 +54,120 @@ def default_workers() -> int:
 
 
 class ChunkHelper:
-    """One helper process; :meth:`submit` ships bytes, :meth:`result` gets columns back."""
+    """One helper process; :meth:`submit` hands it a chunk, :meth:`result` gets columns back.
+
+    The chunk goes through shared memory (one copy, no pickling) and only its name, size and
+    position through a pipe; the columns come back pickled through that pipe. Both ends of
+    the pipe are used by the indexing thread itself: no extra threads in this process, so no
+    thread ever waits for the GIL while the indexing thread decodes.
+    """
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process: Any = context.Process(
+            target=serve, args=(child,), name="trace-tui-index-helper", daemon=True
         )
-        self._booted = self._pool.submit(_warm_up)  # boots while this process indexes alone
+        self._process.start()
+        child.close()
+        self._shm: shared_memory.SharedMemory | None = None
+        self._ready = False
 
     @property
     def alive(self) -> bool:
         """False once the helper has been stopped or has failed."""
-        return self._pool is not None
+        return self._process is not None
 
     @property
     def ready(self) -> bool:
         """True once the helper process has started (until then, never wait for it)."""
-        return self._pool is not None and self._booted.done()
+        if self._process is not None and not self._ready:
+            try:
+                self._ready = self._conn.poll() and self._conn.recv() == "ready"
+            except (EOFError, OSError) as exc:
+                self._failed(exc)
+        return self._process is not None and self._ready
 
-    def submit(self, data: bytes, offset: int, line: int) -> Future[DecodedChunk | None] | None:
-        """Start decoding ``data`` (complete lines at ``offset``) in the helper."""
-        if self._pool is None:
-            return None
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the helper has started (at most ``timeout`` seconds); for tests."""
+        if self._process is not None and not self._ready:
+            self._conn.poll(timeout)
+        return self.ready
+
+    def submit(self, data: bytes, offset: int, line: int) -> bool:
+        """Start decoding ``data`` (complete lines at ``offset``); False if not sent."""
+        if not self.ready:
+            return False
         try:
-            return self._pool.submit(index_fast.decode_chunk, data, offset, line)
-        except (BrokenProcessPool, RuntimeError) as exc:
+            shm = self._buffer(len(data))
+            buf = shm.buf
+            assert buf is not None
+            buf[: len(data)] = data
+            self._conn.send((shm.name, len(data), offset, line))
+        except (OSError, ValueError) as exc:
             self._failed(exc)
-            return None
+            return False
+        return True
 
-    def result(self, future: Future[DecodedChunk | None] | None) -> DecodedChunk | None:
-        """The helper's columns, or ``None`` (declined, or the helper failed)."""
-        if future is None:
+    def result(self, sent: bool) -> DecodedChunk | None:
+        """The helper's columns for the chunk just sent, or ``None`` (declined, or failed)."""
+        if not sent or self._process is None:
             return None
         try:
-            return future.result()
+            chunk: DecodedChunk | None = self._conn.recv()
         except Exception as exc:  # a dead helper must not stop indexing: decode locally
             self._failed(exc)
             return None
+        return chunk
 
     def close(self) -> None:
-        """Stop the helper (pending work is dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the helper and free the shared memory."""
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            process.join(timeout=2)
+            if process.is_alive():
+                process.terminate()
+            self._conn.close()
+        if self._shm is not None:
+            self._shm.close()
+            self._shm.unlink()
+            self._shm = None
+
+    def _buffer(self, size: int) -> shared_memory.SharedMemory:
+        if self._shm is None or self._shm.size < size:
+            if self._shm is not None:
+                self._shm.close()
+                self._shm.unlink()
+            self._shm = shared_memory.SharedMemory(create=True, size=max(size, 8 << 20))
+        return self._shm
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("the indexing helper process failed (%s); indexing goes on alone", exc)
         self.close()
+
+
+def serve(conn: Connection) -> None:
+    """The helper's loop: decode each chunk named on ``conn`` until told to stop."""
+    conn.send("ready")
+    attached: dict[str, shared_memory.SharedMemory] = {}
+    try:
+        while (request := conn.recv()) is not None:
+            name, size, offset, line = request
+            shm = attached.get(name)
+            if shm is None:
+                # (the resource tracker is the creator's: it unlinks at the end, not us)
+                shm = attached[name] = shared_memory.SharedMemory(name=name)
+            assert shm.buf is not None
+            conn.send(index_fast.decode_chunk(bytes(shm.buf[:size]), offset, line))
+    except (EOFError, OSError):
+        pass  # the indexing process went away
+    finally:
+        for shm in attached.values():
+            shm.close()
 
 
 def split_point(data: bytes) -> int:
@@ -108,7 +176,3 @@ def split_point(data: bytes) -> int:
         return 0
     cut = data.find(b"\n", int(len(data) * (1 - HELPER_SHARE)), len(data) - 1)
     return cut + 1 if cut >= 0 else 0
-
-
-def _warm_up() -> bool:
-    return index_fast.AVAILABLE

@@ -585,7 +585,7 @@ def test_helper_process_gives_the_same_columns(
     assert not source.update().complete  # the first update starts the helper
     helper = source._helper
     assert helper is not None
-    helper._booted.result(timeout=60)  # wait for the helper so chunks really are shared
+    assert helper.wait_ready(60)  # let chunks really be shared
     shared = 0
     real_submit = helper.submit
 

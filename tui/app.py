@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from trace_tui.core.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.redact import Redactor, load_redactor
 from trace_tui.core.source import TraceSource, open_source
 from trace_tui.themes import (
     DEFAULT_THEME,
@@ -33,6 +34,7 @@ from trace_tui.themes import (
 from trace_tui.tui.commands import TraceCommands
 from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
+from trace_tui.tui.safe_text import configure_redaction
 from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
@@ -133,16 +135,19 @@ def build_app(
     format_name: str | None = None,
     context_windows: Sequence[str] | Mapping[str, int] | None = None,
     theme: str | None = None,
+    redactor: Redactor | None = None,
 ) -> TraceApp:
     """The debugger app for the trace at ``path`` (not yet running).
 
     ``follow`` tails a live file; ``format_name`` skips detection; ``context_windows`` adds
     window sizes (``["MODEL=TOKENS", ...]`` as on the command line, or a mapping);
-    ``theme`` is ``dark``, ``light``, ``high-contrast`` or any registered theme name.
+    ``theme`` is ``dark``, ``light``, ``high-contrast`` or any registered theme name;
+    ``redactor`` masks secrets on screen (default: the user's rules, see core/redact.py).
     Raises ``TraceOpenError`` (unreadable or unknown file) or ``ValueError`` (bad option)
     before anything is drawn.
     """
     theme_name = resolve_theme_name(theme) if theme else None
     table = ContextWindowTable(_user_windows(context_windows))
-    source = open_source(path, format_name)
+    configure_redaction(redactor if redactor is not None else load_redactor())
+    source = open_source(path, format_name, follow=follow)
     return TraceApp(source, follow=follow, windows=table, theme=theme_name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len, chop_cells
 
-from trace_tui.tui.safe_text import display_str
+from trace_tui.tui.safe_text import display_str, redact_text
 
 Piece = tuple[str, str]
 _CHUNK = 100_000
@@ -47,16 +47,21 @@ def line(*pieces: Piece, anchor: str | None = None, action: str | None = None) -
     return DocLine(tuple(p for p in pieces if p[0]), anchor, action)
 
 
-def wrap_text(value: str, width: int, *, limit: int) -> tuple[list[str], int]:
-    """Sanitise ``value`` (at most ``limit`` characters) and wrap it to ``width`` cells.
+def wrap_text(
+    value: str, width: int, *, limit: int, redact: bool = True
+) -> tuple[list[str], int]:
+    """Mask secrets in and sanitise ``value`` (at most ``limit`` characters), wrap to ``width``.
 
     Returns the wrapped lines and how many characters of ``value`` were left out.
+    ``redact=False`` is for values that already went through ``display_value``.
     """
     width = max(8, width)
-    shown = value[:limit]
-    left = len(value) - len(shown)
+    shown = redact_text(value, limit) if redact else value[:limit]
+    left = max(0, len(value) - limit)
     out: list[str] = []
-    safe = "".join(display_str(shown[i : i + _CHUNK]) for i in range(0, len(shown), _CHUNK))
+    safe = "".join(
+        display_str(shown[i : i + _CHUNK], redact=False) for i in range(0, len(shown), _CHUNK)
+    )
     for raw in safe.split("\n"):
         out.extend(wrap_words(raw.replace("\t", "    "), width))
     return out, left

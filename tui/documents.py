@@ -10,6 +10,7 @@ highlighted up to a cap and wrapped to the view's width.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from trace_tui.core.raw_record import RawRecord
 from trace_tui.tui.document import DocLine, Piece, line
 from trace_tui.tui.highlight import lex_json
 from trace_tui.tui.json_lines import FoldState, flatten_json
-from trace_tui.tui.safe_text import display_str, display_value
+from trace_tui.tui.safe_text import display_str, display_value, redact_text
 
 #: Containers folded until the user opens them (they are long and rarely the question).
 DEFAULT_FOLDED = frozenset({f"/attributes/{A_TOOL_DEFINITIONS}"})
@@ -50,15 +51,25 @@ def step_record(step: Step) -> dict[str, Any]:
     }
 
 
-def payload_document(step: Step, state: FoldState, width: int) -> list[DocLine]:
-    """The step's record as foldable JSON lines."""
-    return flatten_json(display_value(step_record(step)), state, width=width)
+def payload_document(
+    step: Step, state: FoldState, width: int, revealed: Mapping[str, Any] | None = None
+) -> list[DocLine]:
+    """The step's record as foldable JSON lines, secrets masked except at ``revealed``."""
+    return flatten_json(display_value(step_record(step), revealed), state, width=width)
 
 
 def value_at(step: Step, pointer: str) -> Any:
     """The original value at ``pointer`` in the step's record (KeyError if there is none)."""
     try:
         return resolve_pointer(step_record(step), pointer)
+    except JsonPointerException as exc:
+        raise KeyError(pointer) from exc
+
+
+def shown_value_at(step: Step, pointer: str, revealed: Mapping[str, Any] | None = None) -> Any:
+    """The value at ``pointer`` as the payload view shows it: masked unless revealed."""
+    try:
+        return resolve_pointer(display_value(step_record(step), revealed), pointer)
     except JsonPointerException as exc:
         raise KeyError(pointer) from exc
 
@@ -83,7 +94,10 @@ def raw_document(step: Step, record: RawRecord | None, width: int,
     else:
         return [line((display_str(error or "the original record is not available",
                                   one_line=True), "note"))]
-    safe = "".join(display_str(text[i : i + _CHUNK]) for i in range(0, len(text), _CHUNK))
+    text = redact_text(text)
+    safe = "".join(
+        display_str(text[i : i + _CHUNK], redact=False) for i in range(0, len(text), _CHUNK)
+    )
     out = [line((header, "note"))]
     out.extend(line(*pieces) for pieces in wrap_pieces(lex_json(safe), max(20, width)))
     if cut:

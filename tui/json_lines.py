@@ -73,12 +73,12 @@ def json_literal(value: Any, limit: int) -> str:
     if isinstance(value, str):
         cut = len(value) > limit
         text = json.dumps(value[:limit], ensure_ascii=False)
-        return display_str(text[:-1] + "…\"" if cut else text, one_line=True)
+        return display_str(text[:-1] + "…\"" if cut else text, one_line=True, redact=False)
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return display_str(text, one_line=True, limit=limit)
+    return display_str(text, one_line=True, limit=limit, redact=False)
 
 
 def flatten_json(value: Any, state: FoldState, *, width: int = 100) -> list[DocLine]:
@@ -157,7 +157,7 @@ def _long_string(out: list[DocLine], value: str, pointer: str, head: list[Piece]
     out.append(line(*head, (f"⌄ string, {len(value):,} chars (Enter folds)", "note"), comma,
                     anchor=pointer, action="expand"))
     pad = INDENT * (depth + 1)
-    lines, left = wrap_text(value, width - len(pad), limit=shown)
+    lines, left = wrap_text(value, width - len(pad), limit=shown, redact=False)
     out.extend(line((pad, "punct"), ("│ ", "note"), (text, "str"), anchor=pointer)
                for text in lines)
     if left:

@@ -22,6 +22,7 @@ def run_app(args: argparse.Namespace, follow: bool) -> int:
         format_name=getattr(args, "format", None),
         context_windows=getattr(args, "context_window", None) or [],
         theme=getattr(args, "theme", None),
+        redactor=getattr(args, "redactor", None),
     )
     with logging_to_file():
         app.run()

@@ -75,6 +75,8 @@ class DocumentView(ScrollView, can_focus=True):
                 tooltip="Copy the JSON pointer of the selected node to the clipboard"),
         Binding("Y", "copy('value')", "Copy value", show=False, id="doc.copy_value",
                 tooltip="Copy the selected node's original value (as JSON) to the clipboard"),
+        Binding("R", "reveal", "Reveal secret", id="doc.reveal",
+                tooltip="Show (or hide again) the raw value of a masked field on this line"),
         Binding("escape", "leave", "Back to steps", show=False, id="doc.leave",
                 tooltip="Return focus to the span tree"),
     ]
@@ -103,6 +105,14 @@ class DocumentView(ScrollView, can_focus=True):
             self.view = view
             self.doc_line = doc_line
             self.what = what
+
+    class RevealRequested(Message):
+        """The user asked to show (or hide again) the raw value at the selected line."""
+
+        def __init__(self, view: DocumentView, doc_line: DocLine) -> None:
+            super().__init__()
+            self.view = view
+            self.doc_line = doc_line
 
     class LeaveRequested(Message):
         """Escape: the user wants to go back to the step list."""
@@ -248,6 +258,12 @@ class DocumentView(ScrollView, can_focus=True):
         if doc_line is not None and doc_line.anchor is not None:
             self.post_message(self.CopyRequested(self, doc_line, what))
 
+    def action_reveal(self) -> None:
+        """Ask the owner to reveal or re-mask the selected line's value."""
+        doc_line = self.selected_line
+        if doc_line is not None and doc_line.anchor is not None:
+            self.post_message(self.RevealRequested(self, doc_line))
+
     def action_leave(self) -> None:
         """Ask to return to the step list."""
         self.post_message(self.LeaveRequested())
@@ -257,7 +273,7 @@ class DocumentView(ScrollView, can_focus=True):
         doc_line = self.selected_line
         if action == "activate":
             return True if doc_line is not None and doc_line.action else None
-        if action == "copy":
+        if action in ("copy", "reveal"):
             return True if doc_line is not None and doc_line.anchor is not None else None
         return True
 

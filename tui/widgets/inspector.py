@@ -34,6 +34,7 @@ from trace_tui.tui.documents import (
     copy_text,
     payload_document,
     raw_document,
+    shown_value_at,
     value_at,
 )
 from trace_tui.tui.formatting import fmt_duration, fmt_tokens
@@ -114,6 +115,10 @@ class Inspector(Vertical):
     Inspector > #inspector-summary { padding: 0 1; background: $panel; }
     Inspector > #inspector-summary.-error { color: $step-error; }
     Inspector > #inspector-pointer { padding: 0 1; color: $text-muted; background: $panel; }
+    Inspector > #inspector-revealed {
+        padding: 0 1; background: $error; color: $text; text-style: bold; display: none;
+    }
+    Inspector > #inspector-revealed.-on { display: block; }
     Inspector > DocumentView { height: 1fr; }
     """
 
@@ -125,10 +130,14 @@ class Inspector(Vertical):
         self._focus: StepFocus | None = None
         self._states: OrderedDict[int, _StepViewState] = OrderedDict()
         self._built_for: tuple[int, str, int] | None = None
+        # Raw values the user chose to see, by step index and JSON pointer. Kept only in memory,
+        # never logged; the banner stays up while this is not empty.
+        self._revealed: dict[int, dict[str, object]] = {}
 
     def compose(self) -> ComposeResult:
         """Mode bar, summary, document, pointer line."""
         yield ModeBar(id="inspector-modes")
+        yield TextLine(id="inspector-revealed")
         yield TextLine(id="inspector-summary")
         yield DocumentView(id="inspector-doc")
         yield TextLine(id="inspector-pointer")
@@ -213,7 +222,7 @@ class Inspector(Vertical):
                 except OSError as exc:
                     return raw_document(step, None, width, f"cannot read the record: {exc}")
                 return raw_document(step, record, width)
-            return payload_document(step, state.folds, width)
+            return payload_document(step, state.folds, width, self._revealed.get(step.index))
         except Exception as exc:  # a bad payload must not take the screen down
             log.exception("inspector could not build the %s view", self.mode)
             return [line((plain_notice(f"cannot show this view: {exc!r}"), "error"))]
@@ -251,7 +260,7 @@ class Inspector(Vertical):
             return
         text = Text("pointer ", style="dim")
         text.append_text(trace_text(anchor or "/", one_line=True, limit=400))
-        text.append("   y copy · Y copy value", style="dim")
+        text.append("   y copy · Y copy value · R reveal", style="dim")
         pointer.set_text(text)
 
     def on_document_view_copy_requested(self, message: DocumentView.CopyRequested) -> None:
@@ -268,13 +277,51 @@ class Inspector(Vertical):
             text, what = anchor, f"pointer {plain_notice(anchor or '/', 120)}"
         else:
             try:
-                text = copy_text(value_at(focus.step, anchor))
+                revealed = self._revealed.get(focus.step.index)
+                text = copy_text(shown_value_at(focus.step, anchor, revealed))
             except KeyError:
                 self.notify("nothing at that pointer", severity="warning", markup=False)
                 return
             what = f"value at {plain_notice(anchor or '/', 120)} ({len(text):,} chars)"
         self.app.copy_to_clipboard(text)
         self.notify(f"copied {what}", markup=False)
+
+
+    def on_document_view_reveal_requested(self, message: DocumentView.RevealRequested) -> None:
+        """Show the raw value at the selected pointer, or mask it again if it is shown."""
+        message.stop()
+        focus, anchor = self._focus, message.doc_line.anchor
+        if focus is None or anchor is None:
+            return
+        if self.mode != "payload":
+            self.notify("reveal works on Payload lines (press p)", severity="warning",
+                        markup=False)
+            return
+        revealed = self._revealed.setdefault(focus.step.index, {})
+        if anchor in revealed:
+            del revealed[anchor]
+        else:
+            try:
+                raw = value_at(focus.step, anchor)
+                masked = shown_value_at(focus.step, anchor) != raw
+            except KeyError:
+                return
+            if not masked:
+                self.notify("nothing is masked here", markup=False)
+                return
+            revealed[anchor] = raw
+        if not revealed:
+            del self._revealed[focus.step.index]
+        self._refresh_banner()
+        self._rebuild(keep=True)
+
+    def _refresh_banner(self) -> None:
+        count = sum(len(v) for v in self._revealed.values())
+        banner = self.query_one("#inspector-revealed", TextLine)
+        banner.set_class(bool(count), "-on")
+        banner.set_text(Text(
+            f"⚠ {count} secret field(s) revealed · R on a revealed line masks it again",
+            no_wrap=True, overflow="ellipsis") if count else Text(""))
 
 
 def step_summary(step: Step, total: int) -> Text:
