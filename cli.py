@@ -149,8 +149,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
+        from trace_tui.core.report import redacted_run
         from trace_tui.tui.diff_app import run_diff_app
+        from trace_tui.tui.safe_text import configure_redaction
 
+        configure_redaction(redactor)
+        left, right = redacted_run(left, redactor), redacted_run(right, redactor)
         return run_diff_app(left, right, str(left_path), str(right_path), options, args.theme)
     result = report_diff(left, right, options, redactor)
     if args.json:
