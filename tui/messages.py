@@ -7,9 +7,14 @@ so a writer appending 10,000 steps a second costs the UI a few redraws a second.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from trace_tui.core.model import RunView
+
+if TYPE_CHECKING:
+    from trace_tui.tui.branching import BranchFacts, ForkOutcome
 
 
 class ReaderProgress(Message):
@@ -64,3 +69,29 @@ class SearchResult(Message):
         self.generation = generation
         self.index = index
         self.wrapped = wrapped
+
+
+class ReplayDone(Message):
+    """A fork's replay stopped or finished and the branch was saved (``outcome`` says how)."""
+
+    def __init__(self, outcome: ForkOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class BranchFactsRead(Message):
+    """The branch facts of the file on screen ."""
+
+    def __init__(self, facts: BranchFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+
+class RunsToCompare(Message):
+    """Two runs read for the diff screen, with their labels."""
+
+    def __init__(self, left: RunView, right: RunView, labels: tuple[str, str]) -> None:
+        super().__init__()
+        self.left = left
+        self.right = right
+        self.labels = labels
