@@ -174,7 +174,7 @@ class IndexedSource:
         if self.workers > 0 and native and left >= PARALLEL_MIN_BYTES and self._helper is None:
             try:
                 self._helper = ChunkHelper()
-            except OSError as exc:
+            except (OSError, RuntimeError, ValueError) as exc:
                 log.warning("no indexing helper process (%s); indexing alone", exc)
 
     def _stop_helper(self) -> None:

@@ -21,14 +21,15 @@ under ``if __name__ == "__main__":`` to use it.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-from multiprocessing import shared_memory
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trace_tui.core import index_fast
 from trace_tui.core.index_fast import DecodedChunk
+
+if TYPE_CHECKING:  # multiprocessing is imported only when a helper starts (~30 ms)
+    from multiprocessing import shared_memory
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class ChunkHelper:
     """
 
     def __init__(self) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process: Any = context.Process(
@@ -138,6 +141,8 @@ class ChunkHelper:
             self._shm = None
 
     def _buffer(self, size: int) -> shared_memory.SharedMemory:
+        from multiprocessing import shared_memory
+
         if self._shm is None or self._shm.size < size:
             if self._shm is not None:
                 self._shm.close()
@@ -152,6 +157,8 @@ class ChunkHelper:
 
 def serve(conn: Connection) -> None:
     """The helper's loop: decode each chunk named on ``conn`` until told to stop."""
+    from multiprocessing import shared_memory
+
     conn.send("ready")
     attached: dict[str, shared_memory.SharedMemory] = {}
     try:

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from trace_tui.core.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.reader import TraceOpenError
 from trace_tui.core.redact import Redactor, load_redactor
 from trace_tui.core.source import TraceSource, open_source
 from trace_tui.themes import (
@@ -34,7 +35,7 @@ from trace_tui.themes import (
 from trace_tui.tui.commands import TraceCommands
 from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
-from trace_tui.tui.safe_text import configure_redaction
+from trace_tui.tui.safe_text import configure_redaction, plain_notice
 from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class TraceApp(App[int]):
         self.theme = theme or (NO_COLOR_THEME if self.no_color else DEFAULT_THEME)
         self.title = f"trace-tui · {Path(source.path).name}"
         self.collector = IdleCollector()
+        self._first_source = source
+        self._retired: list[TraceSource] = []
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Our variables (step-llm, gauge-warn ...) for themes that do not set them."""
@@ -77,11 +80,50 @@ class TraceApp(App[int]):
 
     @property
     def debugger(self) -> DebuggerScreen:
-        """The debugger screen (for tests and the benchmark)."""
-        for screen in self.screen_stack:
+        """The debugger screen on top (for tests and the benchmark)."""
+        for screen in reversed(self.screen_stack):
             if isinstance(screen, DebuggerScreen):
                 return screen
         raise LookupError("the debugger screen is not running")
+
+    def open_trace(self, path: str | os.PathLike[str]) -> None:
+        """Show the trace (or branch) at ``path`` in the debugger, in place of the current run.
+
+        Used to switch between a trace and its branches. The first trace's debugger stays at
+        the bottom of the stack: going back to it pops what is above; any other file gets a
+        new debugger (pushed over the first, or switched in for the one on top), read like any
+        trace and never followed. Replaced sources are closed when the app exits (a reader
+        may still be stopping).
+        """
+        target = Path(path)
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, DebuggerScreen):
+            self.pop_screen()
+        if os.path.realpath(target) == os.path.realpath(self._first_source.path):
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self._retire(self._first_source)
+            return
+        try:
+            source = open_source(target)
+        except (TraceOpenError, OSError) as exc:
+            log.warning("cannot open %s: %s", target, exc)
+            self.notify(plain_notice(f"cannot open {target.name}: {exc}"), severity="error",
+                        markup=False)
+            return
+        self._retire(source)
+        screen = DebuggerScreen(source, follow=False, windows=self.windows,
+                                code_style=self.code_style)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def _retire(self, current: TraceSource) -> None:
+        """``current`` is on screen now; remember the one it replaces for closing at exit."""
+        if self.source is not current and self.source is not self._first_source:
+            self._retired.append(self.source)
+        self.source = current
+        self.title = f"trace-tui · {Path(current.path).name}"
 
     def on_mount(self) -> None:
         """Follow theme changes with the payload highlighter; keep GC out of key presses."""
@@ -117,7 +159,9 @@ class TraceApp(App[int]):
             await asyncio.wait_for(self.workers.wait_for_complete(), timeout=2.0)
         except TimeoutError:
             log.warning("the trace reader did not stop within 2 s; closing the file anyway")
-        self.source.close()
+        for source in {id(s): s for s in (*self._retired, self._first_source,
+                                            self.source)}.values():
+            source.close()
 
 
 def _user_windows(context_windows: Sequence[str] | Mapping[str, int] | None) -> dict[str, int]:

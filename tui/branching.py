@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.branches import BranchEntry, branch_tree, find_root, read_branch_head, save_branch
+from trace_tui.core.branches import (
+    BranchEntry,
+    branch_tree,
+    find_root,
+    read_branch_head,
+    save_branch,
+)
 from trace_tui.core.exchange import ModelRequest, ToolCallRequest
 from trace_tui.core.fork import ForkError, ForkPlan, diff_edits, plan_fork
 from trace_tui.core.model import Run

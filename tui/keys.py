@@ -60,6 +60,12 @@ SCREEN_BINDINGS: list[BindingType] = [
             tooltip="Show or hide the context-window gauge"),
     Binding("z", "zoom", "Zoom", show=False, id="view.zoom",
             tooltip="Fill the screen with the focused pane (again to restore)"),
+    Binding("F", "fork", "Fork", id="branch.fork",
+            tooltip="Fork here: edit this step's record as JSON, then replay forward"),
+    Binding("b", "branches", "Branches", show=False, id="branch.list",
+            tooltip="The branch tree of this trace; Enter switches to a branch"),
+    Binding("d", "diff_parent", "Diff parent", show=False, id="branch.diff_parent",
+            tooltip="Compare this branch with the run it was forked from"),
 ]
 
 APP_BINDINGS: list[BindingType] = [

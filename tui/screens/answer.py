@@ -4,8 +4,8 @@ Shows what is needed at which step (the replay's reason and a short summary of t
 the last messages the model sees, or the tool call and its arguments) and a text area. The
 typed text is read by :func:`read_answer`: JSON when it parses (for a model, only an object
 is taken as a message), plain text otherwise; text that starts like a JSON object or list but
-does not parse is refused, so a typo never becomes a reply. ``ctrl+s`` dismisses with a :class:`ManualAnswer`; Escape dismisses with ``None``
-and the branch stays saved as stopped.
+does not parse is refused, so a typo never becomes a reply. ``ctrl+s`` dismisses with a
+:class:`ManualAnswer`; Escape dismisses with ``None`` and the branch stays saved as stopped.
 """
 
 from __future__ import annotations

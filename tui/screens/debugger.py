@@ -4,7 +4,8 @@ The screen owns the run as the UI sees it (the run object and the scanned step c
 by the reader worker), the :class:`~trace_tui.core.cursor.StepCursor` and the
 :class:`~trace_tui.core.run_facts.RunFacts`, and pushes what each pane shows down to it.
 Panes talk back with messages (``SpanTree.StepChosen``...). Search and filter live in
-:class:`~trace_tui.tui.screens.finding.FindingMixin`.
+:class:`~trace_tui.tui.screens.finding.FindingMixin`; fork, branches and diff in
+:class:`~trace_tui.tui.screens.branching.BranchingMixin`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from trace_tui.core.context_view import context_at
 from trace_tui.core.context_windows import ContextWindowTable
 from trace_tui.core.cursor import StepCursor
-from trace_tui.core.model import RunView, Step, StepRow
+from trace_tui.core.model import BranchInfo, RunView, Step, StepRow
 from trace_tui.core.raw_record import RawRecord, read_record_line
 from trace_tui.core.run_facts import RunFacts
 from trace_tui.core.source import TraceSource
@@ -34,6 +35,7 @@ from trace_tui.tui.logfile import log_path
 from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
 from trace_tui.tui.reading import pump_source
 from trace_tui.tui.safe_text import plain_notice
+from trace_tui.tui.screens.branching import BRANCHING_ACTIONS, BranchingMixin
 from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
 from trace_tui.tui.screens.prompt import PromptScreen
@@ -47,7 +49,7 @@ from trace_tui.tui.widgets.timeline import StepBar
 log = logging.getLogger(__name__)
 
 
-class DebuggerScreen(FindingMixin, Screen[None]):
+class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
     """The main screen of ``trace-tui open`` and ``trace-tui tail``."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
@@ -73,6 +75,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         self._shown: tuple[int, StepRow] | None = None
         self._availability: tuple[object, ...] = ()
         self.init_finding()
+        self.init_branching()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -92,6 +95,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         self.query_one(SpanTree).focus()
         self._update_all()
         self.read_trace()
+        self.read_branch_facts()
 
     def set_code_style(self, name: str) -> None:
         """The theme changed: use Pygments style ``name`` for payloads."""
@@ -234,7 +238,7 @@ class DebuggerScreen(FindingMixin, Screen[None]):
         position = self.cursor.position
         self.query_one(StatusLine).show(StatusModel(
             file_name=Path(self.source.path).name,
-            format_name=self.source.format_name,
+            format_name=self._format_label(),
             steps=self.count,
             complete=self.complete,
             progress=self.progress,
@@ -242,23 +246,38 @@ class DebuggerScreen(FindingMixin, Screen[None]):
             tail=self.follow_mode,
             following=self.cursor.following,
             unseen=self.cursor.unseen,
-            branch=(branch.name or f"fork at step {branch.fork_step}") if branch else None,
+            branch=self._branch_label(branch),
             problems=len(self.run_view.problems),
             errors=self.facts.error_count,
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
-            busy=self.finding_busy or (
+            busy=self.finding_busy or self.replaying or (
                 f"scanning {self.scanned / self.count:.0%}"
                 if self.complete is False and self.progress >= 1.0 and self.count else None),
             notice=self.notice,
         ))
+
+    def _branch_label(self, branch: BranchInfo | None) -> str | None:
+        facts = self.branch_facts
+        if facts is not None and facts.entry is not None:
+            return f"{facts.label} ({facts.entry.status or 'saved'})"
+        return (branch.name or f"fork at step {branch.fork_step}") if branch else None
+
+    def _format_label(self) -> str:
+        # the count of branches rides on the format part until StatusModel has its own field
+        facts = self.branch_facts
+        if facts is not None and facts.entry is None and facts.branches:
+            return f"{self.source.format_name} · {facts.branches} branch" + \
+                "es" * (facts.branches != 1)
+        return self.source.format_name
 
     def _update_bindings(self) -> None:
         pos, facts = self.cursor.position, self.facts
         state = (pos > 0, 0 <= pos < self.count - 1, facts.next_error(pos) is not None,
                  facts.prev_error(pos) is not None, facts.next_tool(pos) is not None,
                  facts.prev_tool(pos) is not None, self.cursor.following,
-                 self.search_query is not None, self.filter_query is not None, self.count > 0)
+                 self.search_query is not None, self.filter_query is not None, self.count > 0,
+                 self.complete)
         if state != self._availability:
             self._availability = state
             self.refresh_bindings()
@@ -413,6 +432,8 @@ class DebuggerScreen(FindingMixin, Screen[None]):
             return True if found is not None else None
         if action in ("goto", "search", "filter"):
             return True if self.count else None
+        if action in BRANCHING_ACTIONS:
+            return self.check_branching_action(action)
         return self.check_finding_action(action)
 
     def on_unmount(self) -> None:
