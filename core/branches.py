@@ -152,7 +152,10 @@ def _entry(path: Path, run_id: str | None, record: dict[str, Any]) -> BranchEntr
         info = branch_from_record(record)
     except RecordError:
         return None
-    parent = (path.parent / info.parent_path).resolve() if info.parent_path else None
+    try:
+        parent = (path.parent / info.parent_path).resolve() if info.parent_path else None
+    except (ValueError, OSError):  # a NUL byte or an unusable path: no parent to go back to
+        parent = None
     return BranchEntry(
         path,
         info.name,

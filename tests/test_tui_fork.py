@@ -188,7 +188,9 @@ async def test_branch_list_switches_between_branch_and_original(trace: Path) -> 
         await settle(app, pilot)
         listing = app.screen
         assert isinstance(listing, BranchesScreen)
-        rows = text(listing.query_one(OptionList))
+        options = listing.query_one(OptionList)
+        rows = "\n".join(str(options.get_option_at_index(i).prompt)
+                         for i in range(options.option_count))
         assert SAMPLE in rows and "step5-" in rows and "@ step 5, 1 edit(s)" in rows
         assert "● └ step5-" in rows  # the branch on screen is marked
         await pilot.press("up", "enter")  # back to the original trace
@@ -220,3 +222,21 @@ async def test_d_on_a_branch_opens_the_diff_at_the_fork(trace: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, DebuggerScreen)
+
+
+async def test_compare_with_asks_for_a_path(trace: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text(trace.read_text(encoding="utf-8").replace('"discount_pct": 35',
+                                                               '"discount_pct": 15'),
+                     encoding="utf-8")
+    app = build_app(trace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await app.debugger.run_action("diff_with")  # palette: "diff: Compare with…"
+        await pilot.pause()
+        await pilot.press(*str(other), "enter")
+        await settle(app, pilot)
+        diff = app.screen
+        assert isinstance(diff, DiffScreen) and diff.diff is not None
+        assert diff.labels == (SAMPLE, "other.jsonl")
+        assert diff.diff.first_divergence == 4

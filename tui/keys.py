@@ -60,7 +60,7 @@ SCREEN_BINDINGS: list[BindingType] = [
             tooltip="Show or hide the context-window gauge"),
     Binding("z", "zoom", "Zoom", show=False, id="view.zoom",
             tooltip="Fill the screen with the focused pane (again to restore)"),
-    Binding("F", "fork", "Fork", id="branch.fork",
+    Binding("F", "fork", "Fork", show=False, id="branch.fork",
             tooltip="Fork here: edit this step's record as JSON, then replay forward"),
     Binding("b", "branches", "Branches", show=False, id="branch.list",
             tooltip="The branch tree of this trace; Enter switches to a branch"),

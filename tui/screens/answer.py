@@ -70,11 +70,13 @@ class AnswerScreen(ModalScreen[ManualAnswer | None]):
                 tooltip="Keep the branch saved as stopped at this step"),
     ]
 
-    def __init__(self, pending: Pending, branch: str, error: str | None = None) -> None:
+    def __init__(self, pending: Pending, branch: str, error: str | None = None,
+                 saved_as: str | None = None) -> None:
         super().__init__()
         self.pending = pending
         self.branch = branch
         self._error = error
+        self._saved_as = saved_as
 
     def compose(self) -> ComposeResult:
         """What is needed, the request's context, the answer, the error line, the keys."""
@@ -93,8 +95,10 @@ class AnswerScreen(ModalScreen[ManualAnswer | None]):
             yield area
             yield Static(Text(display_str(self._error or "", one_line=True, limit=400),
                               end=""), id="answer-error")
+            saved = (f" (saved as {display_str(self._saved_as, one_line=True, limit=80)})"
+                     if self._saved_as else "")
             yield Static(Text("ctrl+s answers and replays on · Esc keeps the branch stopped "
-                              "here", end=""), classes="answer-title")
+                              f"here{saved}", end=""), classes="answer-title")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -62,6 +62,10 @@ class BranchingMixin:
         """Is this file a branch, and how many branches hang below it (reads file heads)."""
         self.post_message(BranchFactsRead(read_branch_facts(Path(self.source.path))))
 
+    def on_screen_resume(self: DebuggerScreen) -> None:
+        """Shown (again): re-read the branch facts, a fork may have added a branch."""
+        self.read_branch_facts()
+
     def on_branch_facts_read(self: DebuggerScreen, message: BranchFactsRead) -> None:
         """Show "branch NAME" or "N branches" and enable ``d`` on a branch."""
         self.branch_facts = message.facts
@@ -142,8 +146,9 @@ class BranchingMixin:
                                 f"{outcome.pending.step_number if outcome.pending else '?'}…")
                 self.resume_fork(session, answer)
 
-            self.app.push_screen(AnswerScreen(outcome.pending, outcome.name, outcome.error),
-                                 answered)
+            saved = outcome.path.name if outcome.path is not None else None
+            self.app.push_screen(AnswerScreen(outcome.pending, outcome.name, outcome.error,
+                                              saved), answered)
             return
         self.finish_fork(outcome)
 

@@ -95,7 +95,6 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         self.query_one(SpanTree).focus()
         self._update_all()
         self.read_trace()
-        self.read_branch_facts()
 
     def set_code_style(self, name: str) -> None:
         """The theme changed: use Pygments style ``name`` for payloads."""

@@ -36,7 +36,7 @@ from trace_tui.tui.safe_text import display_str
 log = logging.getLogger(__name__)
 
 #: How many edits the list below the editor shows before "+N more".
-SHOWN_EDITS = 4
+SHOWN_EDITS = 2
 
 Planner = Callable[[list[dict[str, Any]]], ForkPlan]
 
@@ -51,7 +51,7 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
     ForkEditorScreen .fork-title { text-style: bold; height: 1; }
     ForkEditorScreen .fork-hint { color: $text-muted; height: auto; }
     ForkEditorScreen TextArea { height: 1fr; }
-    ForkEditorScreen #fork-edits { height: auto; max-height: 6; }
+    ForkEditorScreen #fork-edits { height: 3; }
     ForkEditorScreen #fork-error { height: auto; color: $error; text-style: bold; }
     """
 
@@ -112,15 +112,17 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
 
     def _show_edits(self) -> None:
         text = Text(end="")
-        if not self.edits:
+        if self.problem is not None:
+            text.append("fix the JSON to see the edits", style="italic")
+        elif not self.edits:
             text.append("no edits yet (a fork without edits replays the original)",
                         style="italic")
         else:
-            text.append(f"{len(self.edits)} edit(s):", style="bold")
+            more = len(self.edits) - SHOWN_EDITS
+            text.append(f"{len(self.edits)} edit(s)" + (f", the first {SHOWN_EDITS}:" if more > 0
+                                                         else ":"), style="bold")
             for edit in self.edits[:SHOWN_EDITS]:
                 text.append("\n  " + display_str(describe_edit(edit), one_line=True, limit=200))
-            if len(self.edits) > SHOWN_EDITS:
-                text.append(f"\n  +{len(self.edits) - SHOWN_EDITS} more")
         self.query_one("#fork-edits", Static).update(text)
 
     def show_error(self, message: str | None) -> None:

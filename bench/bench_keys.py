@@ -1,0 +1,113 @@
+"""Key-press latency of the real debugger app on a big trace: ``python -m bench.bench_keys``.
+
+The app is built with the CLI's factory (``build_app``) and driven headless by Textual's pilot at
+120x36 on a generated trace (1M steps by default, reusing ``bench/out/synthetic-N.jsonl`` when it
+exists). Each key is pressed many times; a press is timed from sending the key until the app is
+idle again, which includes handling the key and repainting every widget that changed.
+
+The pilot itself costs time per press (it waits for the app to go idle). That cost is measured
+the same way with a key bound to nothing and reported as the baseline; ``p99 - baseline`` is the
+app's own share. Prints a table and writes ``bench/out/keys.json``. Not a test: timings vary
+with the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # ``python bench/bench_keys.py``
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import write_trace  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+#: (label, keys pressed in turn). Movement alternates so the cursor never sticks at an edge.
+KEYS: list[tuple[str, list[str]]] = [
+    ("baseline (unbound key)", ["f12"]),
+    ("next / previous step (j, k)", ["j", "k"]),
+    ("page down / up", ["pagedown", "pageup"]),
+    ("last / first step (G, g)", ["G", "g"]),
+    ("next / previous error (e, E)", ["e", "E"]),
+    ("next / previous tool call (t, T)", ["t", "T"]),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def measure(path: Path, presses: int, during_indexing: bool) -> dict[str, Any]:
+    """Open ``path`` in the real app and time ``presses`` presses of each key group, once the
+    whole file is indexed, or (``during_indexing``) while the reader is still working."""
+    from trace_tui.tui.app import build_app
+
+    app = build_app(path)
+    results: dict[str, Any] = {"during_indexing": during_indexing}
+    async with app.run_test(size=(120, 36)) as pilot:
+        started = time.monotonic()
+        while time.monotonic() - started < 600:
+            if app.debugger.complete or (during_indexing and app.debugger.count >= 100_000):
+                break
+            await asyncio.sleep(0.2)  # the background reader indexes the file
+        results["seconds_until_measuring"] = round(time.monotonic() - started, 1)
+        results["steps_indexed_at_start"] = app.debugger.count
+        for label, keys in KEYS:
+            # Start each group mid-run: alternating keys then never hit an edge, where the set
+            # of possible actions (and so the footer) would change on every press.
+            app.debugger.move_to(app.debugger.count // 2)
+            await pilot.pause()
+            timings: list[float] = []
+            for n in range(presses):
+                start = time.perf_counter()
+                await pilot.press(keys[n % len(keys)])
+                timings.append((time.perf_counter() - start) * 1000)
+            results[label] = {
+                "p50_ms": round(statistics.median(timings), 2),
+                "p99_ms": round(percentile(timings, 0.99), 2),
+                "max_ms": round(max(timings), 2),
+                "presses": presses,
+            }
+        results["steps_indexed_at_end"] = app.debugger.count
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate (or reuse) the trace, measure, print a table, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1_000_000, help="size of the trace")
+    parser.add_argument("--presses", type=int, default=200, help="presses per key group")
+    parser.add_argument("--file", type=Path, help="measure this trace instead")
+    parser.add_argument("--during-indexing", action="store_true",
+                        help="measure while the reader is still indexing (after 100k steps)")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = args.file or OUT / f"synthetic-{args.steps}.jsonl"
+    if not path.exists():
+        print(f"generating {path} ...", file=sys.stderr)
+        write_trace(path, args.steps)
+    results = asyncio.run(measure(path, args.presses, args.during_indexing))
+    base = results["baseline (unbound key)"]["p50_ms"]
+    print(f"{path.name}: {results['steps_indexed_at_start']:,} steps indexed when measuring began"
+          f" ({results['seconds_until_measuring']} s after opening)")
+    print(f"{'key':<36} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99 - baseline':>15}")
+    for label, _ in KEYS:
+        row = results[label]
+        print(f"{label:<36} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
+              f"{row['p99_ms'] - base:>15.1f}")
+    results.update(file=str(path), load=os.getloadavg(), cpus=os.cpu_count())
+    (OUT / "keys.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
