@@ -271,10 +271,10 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         return self.source.format_name
 
     def _update_bindings(self) -> None:
+        # Only what the Footer shows: refreshing bindings re-composes the Footer, which costs
+        # more than the rest of a key press. Keys, `?` and the palette ask check_action afresh.
         pos, facts = self.cursor.position, self.facts
-        state = (pos > 0, 0 <= pos < self.count - 1, facts.next_error(pos) is not None,
-                 facts.prev_error(pos) is not None, facts.next_tool(pos) is not None,
-                 facts.prev_tool(pos) is not None, self.cursor.following,
+        state = (facts.next_error(pos) is not None, self.follow_mode and self.cursor.following,
                  self.search_query is not None, self.filter_query is not None, self.count > 0,
                  self.complete)
         if state != self._availability:

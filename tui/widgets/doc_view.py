@@ -146,7 +146,14 @@ class DocumentView(ScrollView, can_focus=True):
         self._generation += 1
         self._cache.clear()
         width = max((ln.width for ln in lines[:5000]), default=0)
-        self.virtual_size = Size(width, len(lines))
+        # A new virtual size makes Textual lay out the whole screen again, which costs more
+        # than drawing the document. So the size is rounded up, and kept while the new document
+        # fits and fills at least half of it: stepping between steps rarely changes it.
+        old = self.virtual_size
+        size = Size(_round_up(width), _round_up(len(lines)))
+        if not (size.width <= old.width < 2 * size.width + 32
+                and size.height <= old.height < 2 * size.height + 32):
+            self.virtual_size = size
         target = 0
         if anchor is not None:
             target = next((i for i, ln in enumerate(lines) if ln.anchor == anchor), 0)
@@ -286,3 +293,7 @@ class DocumentView(ScrollView, can_focus=True):
             if again:
                 self.action_activate()
 
+
+def _round_up(value: int, step: int = 32) -> int:
+    """``value`` rounded up to a multiple of ``step`` (the virtual size of a document)."""
+    return -(-value // step) * step
