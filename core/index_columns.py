@@ -343,7 +343,7 @@ class StepColumns:
     ) -> int | None:
         span_id = record.get("span_id")
         index = self.index_of(span_id) if isinstance(span_id, str) else -1
-        if index < 0:
+        if index < 0 or not isinstance(span_id, str):
             self.add_problem(
                 Problem(
                     line,
