@@ -21,11 +21,11 @@ from typing import Any, TextIO
 
 from trace_tui.core.model import Step, StepRow
 from trace_tui.core.redact import Redactor, load_redactor
+from trace_tui.core.report import KIND_MARK, format_duration
 from trace_tui.core.sanitize import one_line
 from trace_tui.core.source import TraceSource, open_source
 
 EXIT_INTERRUPTED = 130
-KIND_MARK = {"agent": "◆", "llm": "●", "tool": "▶", "retrieval": "⌕", "other": "·"}
 STATUS_MARK = {"ok": "ok", "error": "ERROR", "unset": "-", "running": "running"}
 #: Longest sleep between two looks at the file.
 WAIT_SECONDS = 0.5
@@ -121,7 +121,7 @@ def plain_line(row: StepRow, *, ended: bool = False) -> str:
         tokens = f"  in {_num(row.input_tokens)} out {_num(row.output_tokens)}"
     status = STATUS_MARK.get(row.status, row.status)
     return (
-        f"{row.index + 1:>6}  {row.kind:<9} {status:<7} {_duration(row.duration):>7}  "
+        f"{row.index + 1:>6}  {row.kind:<9} {status:<7} {format_duration(row.duration):>7}  "
         f"{name}{tokens}" + ("  (ended)" if ended else "")
     )
 
@@ -184,12 +184,6 @@ def tail_plain(
         except BrokenPipeError:
             pass  # the reader went away (| head); nothing left to tell it
     return 0
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
 def _num(value: int | None) -> str:
