@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,16 +33,6 @@ EXIT_USAGE = 2
 
 class CommandError(Exception):
     """A command cannot go on; the message is shown as one line and the exit code is 2."""
-
-
-def not_built(feature: str) -> Callable[[argparse.Namespace], int]:
-    """A handler for a command whose feature is not built yet: one line, exit 2."""
-
-    def handler(args: argparse.Namespace) -> int:
-        print(f"trace-tui: {feature} is not built yet", file=sys.stderr)
-        return EXIT_USAGE
-
-    return handler
 
 
 def redactor_of(args: argparse.Namespace) -> Redactor:
