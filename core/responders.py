@@ -41,6 +41,7 @@ from trace_tui.core.exchange import (
     ToolResult,
     parse_arguments,
 )
+from trace_tui.core.redact import Redactor
 from trace_tui.core.sanitize import one_line
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ class PythonTools:
         try:
             value = function(**arguments) if isinstance(arguments, dict) else function(arguments)
         except Exception as exc:
-            log.info("tool %s raised %s: %s", request.name, type(exc).__name__, exc)
+            log.info("tool %s raised %s: %s", request.name, type(exc).__name__,
+                     Redactor().text(str(exc)))
             error = f"{type(exc).__name__}: {exc}"
             return ToolResult({"error": type(exc).__name__, "message": str(exc)}, "error", error)
         try:

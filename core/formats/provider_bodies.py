@@ -21,6 +21,7 @@ from trace_tui.core.formats.messages import (
     split_system,
     text_of,
 )
+from trace_tui.core.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def _sse_events(text: str) -> list[tuple[str | None, Any]]:
                 try:
                     events.append((name, orjson.loads(data)))
                 except orjson.JSONDecodeError:
-                    log.debug("unreadable server-sent event data: %.80s", data)
+                    log.debug("unreadable server-sent event data: %.80s", Redactor().text(data))
             name = None
     return events
 
