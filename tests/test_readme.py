@@ -7,8 +7,8 @@ import io
 import re
 
 import pytest
-from support import ROOT
 
+from support import ROOT
 from trace_tui.cli import build_parser
 from trace_tui.tui.keys import markdown_table
 

@@ -74,7 +74,7 @@ class DocumentView(ScrollView, can_focus=True):
         Binding("y", "copy('pointer')", "Copy pointer", id="doc.copy_pointer",
                 tooltip="Copy the JSON pointer of the selected node to the clipboard"),
         Binding("Y", "copy('value')", "Copy value", show=False, id="doc.copy_value",
-                tooltip="Copy the selected node's value as shown (as JSON; secrets stay masked unless revealed)"),
+                tooltip="Copy the selected node's value as shown (secrets stay masked)"),
         Binding("R", "reveal", "Reveal secret", id="doc.reveal",
                 tooltip="Show (or hide again) the raw value of a masked field on this line"),
         Binding("escape", "leave", "Back to steps", show=False, id="doc.leave",
