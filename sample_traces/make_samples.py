@@ -491,6 +491,13 @@ LOG_LINES = "\n".join(
 )
 
 
+TICKET = {
+    "ticket_id": "T-5120",
+    "public_status": "investigating upload resets",
+    "internal_notes": "Customer flagged for fraud review; do not offer refunds.",
+}
+
+
 def system_prompt_evicted() -> Story:
     """A long conversation outgrows an 8k window; the system prompt is dropped and rules break."""
     s = Story(
@@ -529,11 +536,7 @@ def system_prompt_evicted() -> Story:
         c1,
         "get_ticket",
         {"ticket_id": "T-5120"},
-        {
-            "ticket_id": "T-5120",
-            "public_status": "investigating upload resets",
-            "internal_notes": "Customer flagged for fraud review; do not offer refunds.",
-        },
+        TICKET,
         seconds=0.2,
     )
     s.llm(
@@ -574,11 +577,7 @@ def system_prompt_evicted() -> Story:
         c2,
         "get_ticket",
         {"ticket_id": "T-5120"},
-        {
-            "ticket_id": "T-5120",
-            "public_status": "investigating upload resets",
-            "internal_notes": "Customer flagged for fraud review; do not offer refunds.",
-        },
+        TICKET,
         seconds=0.2,
     )
     s.llm(
