@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trace_tui.cli import main
+from trace_tui.cli.commands import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

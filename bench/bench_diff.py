@@ -29,10 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.align import align_runs, align_signatures, signatures
-from trace_tui.core.builder import RunBuilder
-from trace_tui.core.diff import diff_runs
-from trace_tui.core.model import Run
+from trace_tui.core.diff.align import align_runs, align_signatures, signatures
+from trace_tui.core.diff.compare import diff_runs
+from trace_tui.core.model.builder import RunBuilder
+from trace_tui.core.model.run import Run
 
 OUT = Path(__file__).resolve().parent / "out"
 TOOLS = ("lookup_order", "get_customer", "apply_discount", "search_docs", "check_status")

@@ -1,4 +1,4 @@
-"""Benchmark of secret redaction (core/redact.py): how fast typical trace strings go through.
+"""Benchmark of secret redaction (core/text/redact.py): how fast typical trace strings go through.
 
 Not a test: it prints a table and writes JSON to ``bench/out/``; recorded figures go to
 ``bench/RESULTS.md`` (section "Redaction"). Run from the repository root::
@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.redact import Redactor
+from trace_tui.core.text.redact import Redactor
 
 OUT = Path(__file__).resolve().parent / "out"
 _WORDS = (

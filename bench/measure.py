@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.index import IndexedSource
+from trace_tui.core.index.indexer import IndexedSource
 
 
 def rss_bytes() -> int:

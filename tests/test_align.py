@@ -1,4 +1,4 @@
-"""Alignment of two runs' steps by what they are (core/align.py): insertions and removals show
+"""Alignment of two runs' steps by what they are (core/diff/align.py): insertions and removals show
 as such and everything else still lines up, on small hand-made runs and on 20k-step runs."""
 
 from __future__ import annotations
@@ -6,15 +6,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from trace_tui.core.align import (
+from trace_tui.core.diff.align import (
     AlignedPair,
     align_runs,
     canonical_json,
     longest_increasing,
     signatures,
 )
-from trace_tui.core.builder import RunBuilder
-from trace_tui.core.model import Run
+from trace_tui.core.model.builder import RunBuilder
+from trace_tui.core.model.run import Run
 
 
 def make_run(spans: list[dict[str, Any]], prefix: str = "s") -> Run:

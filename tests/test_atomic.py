@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from trace_tui.core import atomic
-from trace_tui.core.atomic import atomic_write_bytes, atomic_write_text, atomic_writer, file_lock
+from trace_tui.core.io import atomic
+from trace_tui.core.io.atomic import atomic_write_bytes, atomic_write_text, atomic_writer, file_lock
 
 
 def _temps(folder: Path) -> list[str]:
@@ -60,7 +60,7 @@ def test_an_error_while_writing_leaves_the_old_file(tmp_path: Path) -> None:
 
 KILLED_WRITER = """
 import os, signal, sys
-from trace_tui.core import atomic
+from trace_tui.core.io import atomic
 def die(src, dst):
     os.kill(os.getpid(), signal.SIGKILL)
 atomic.os.replace = die

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from support import SAMPLES
-from trace_tui.cli import main
-from trace_tui.core import atomic
-from trace_tui.core.branches import (
+from trace_tui.cli.commands import main
+from trace_tui.core.io import atomic
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.branches import (
     BranchError,
     BranchExistsError,
     branch_path,
@@ -25,9 +26,8 @@ from trace_tui.core.branches import (
     save_branch,
     serialise,
 )
-from trace_tui.core.fork import plan_fork
-from trace_tui.core.reader import open_run
-from trace_tui.core.replay import Replay
+from trace_tui.core.replay.engine import Replay
+from trace_tui.core.replay.fork import plan_fork
 
 EDIT = {"op": "replace", "path": "/attributes/gen_ai.tool.call.result/discount_pct", "value": 15}
 

@@ -11,7 +11,7 @@ import pytest
 
 from support import SAMPLES
 from trace_tui import __version__
-from trace_tui.cli import build_parser, main
+from trace_tui.cli.commands import build_parser, main
 
 COMMANDS = ["open", "tail", "show", "validate", "formats", "demo", "diff", "fork", "convert"]
 

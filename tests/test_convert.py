@@ -8,11 +8,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from trace_tui.cli import main
-from trace_tui.core import convert as convert_module
-from trace_tui.core.convert import ConvertError, convert_file
-from trace_tui.core.reader import open_run
-from trace_tui.core.validate import validate_file
+from trace_tui.cli.commands import main
+from trace_tui.core.export import convert as convert_module
+from trace_tui.core.export.convert import ConvertError, convert_file
+from trace_tui.core.export.validate import validate_file
+from trace_tui.core.reading.reader import open_run
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 SAMPLES = sorted(p for p in FOREIGN.rglob("*") if p.is_file() and p.name != "SOURCE.md")

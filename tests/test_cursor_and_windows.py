@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from support import SAMPLES
-from trace_tui.core.context_windows import (
+from trace_tui.core.model.context_windows import (
     ContextWindowTable,
     load_user_windows,
     match_model,
     parse_overrides,
 )
-from trace_tui.core.cursor import StepCursor
-from trace_tui.core.reader import open_run
-from trace_tui.core.state import context_window_for
+from trace_tui.core.navigation.cursor import StepCursor
+from trace_tui.core.navigation.state import context_window_for
+from trace_tui.core.reading.reader import open_run
 
 
 def test_cursor_moves_and_reports_whether_it_moved() -> None:

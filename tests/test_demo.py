@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from trace_tui.core.demo import DemoWriter, demo_target, paced_lines, sample_names, sample_path
+from trace_tui.core.export.demo import (
+    DemoWriter,
+    demo_target,
+    paced_lines,
+    sample_names,
+    sample_path,
+)
 
 
 def test_samples_are_packaged_and_named() -> None:

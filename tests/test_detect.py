@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trace_tui.cli import main
+from trace_tui.cli.commands import main
 from trace_tui.core.formats import FORMATS, detect_format, format_by_name
 from trace_tui.core.formats.base import FormatError
 
@@ -149,7 +149,7 @@ def test_forced_format_reads_a_file_detection_would_not(tmp_path: Path) -> None:
     path.write_bytes(b'{"note": "header"}\n' + line + b"\n")
     with pytest.raises(FormatError):
         detect_format(path)
-    from trace_tui.core.reader import open_run
+    from trace_tui.core.reading.reader import open_run
 
     run = open_run(path, "otlp-jsonl")
     assert len(run.steps_of_kind("llm")) == 1

@@ -1,4 +1,5 @@
-"""Diffs of pairs built from the samples (core/diff.py and ``trace-tui diff``): a changed tool
+"""Diffs of pairs built from the samples (core/diff/compare.py and ``trace-tui diff``): a changed
+tool
 result, an inserted tool call, a changed system prompt, identical runs with other ids and
 timestamps; the reported pointers, the tool-call summary, totals, and the exit codes."""
 
@@ -14,10 +15,18 @@ from typing import Any
 import pytest
 
 from support import SAMPLES
-from trace_tui.cli import main
-from trace_tui.core.diff import ADDED, CHANGED, REMOVED, SAME, DiffOptions, RunDiff, diff_runs
-from trace_tui.core.diff_report import json_report, plain_lines
-from trace_tui.core.reader import open_run
+from trace_tui.cli.commands import main
+from trace_tui.cli.diff_report import json_report, plain_lines
+from trace_tui.core.diff.compare import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    SAME,
+    DiffOptions,
+    RunDiff,
+    diff_runs,
+)
+from trace_tui.core.reading.reader import open_run
 
 Records = list[dict[str, Any]]
 RESULT = "/attributes/gen_ai.tool.call.result"

@@ -1,18 +1,18 @@
-"""JSON-aware payload diffs, word diffs, ignore rules and prices (core/diff_payload.py,
-core/prices.py)."""
+"""JSON-aware payload diffs, word diffs, ignore rules and prices (core/diff/payload.py,
+core/diff/prices.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from trace_tui.core.diff_payload import (
+from trace_tui.core.diff.payload import (
     FieldChange,
     IgnoreRules,
     diff_values,
     split_pointer,
     word_diff,
 )
-from trace_tui.core.prices import call_cost, price_of
+from trace_tui.core.diff.prices import call_cost, price_of
 
 
 def ops(changes: list[FieldChange]) -> list[tuple[str, str]]:

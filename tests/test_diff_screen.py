@@ -1,4 +1,4 @@
-"""The side-by-side diff screen (tui/diff_screen.py) driven with real key presses: it opens on
+"""The side-by-side diff screen (tui/diff/screen.py) driven with real key presses: it opens on
 the first divergence, n/p move between differences, the detail shows the changed pointers,
 trace text reaches the terminal sanitised, and any app can push the screen."""
 
@@ -14,11 +14,11 @@ from textual.app import App
 from textual.widgets import Static
 
 from support import SAMPLES
-from trace_tui.core.model import Run
-from trace_tui.core.reader import open_run
-from trace_tui.tui.diff_app import make_diff_app
-from trace_tui.tui.diff_screen import DiffScreen
-from trace_tui.tui.widgets.diff_steps import AlignedSteps
+from trace_tui.core.model.run import Run
+from trace_tui.core.reading.reader import open_run
+from trace_tui.tui.diff.app import make_diff_app
+from trace_tui.tui.diff.screen import DiffScreen
+from trace_tui.tui.diff.steps import AlignedSteps
 
 SIZE = (120, 36)
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from support import SAMPLES
-from trace_tui.cli import main
-from trace_tui.core.fork import (
+from trace_tui.cli.commands import main
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.fork import (
     ForkError,
     apply_edits,
     assignment_edit,
@@ -22,7 +23,6 @@ from trace_tui.core.fork import (
     plan_fork,
     step_record,
 )
-from trace_tui.core.reader import open_run
 
 DISCOUNT = SAMPLES / "discount_over_cap.jsonl"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import orjson
 
-from trace_tui.core.formats.api_exchanges import ApiExchangeMapper
-from trace_tui.core.reader import open_run
+from trace_tui.core.formats.importers.api_exchanges import ApiExchangeMapper
+from trace_tui.core.reading.reader import open_run
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 

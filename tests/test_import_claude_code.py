@@ -15,9 +15,9 @@ from pathlib import Path
 
 import orjson
 
-from trace_tui.core.formats.claude_code import ClaudeCodeMapper
-from trace_tui.core.model import Run
-from trace_tui.core.reader import open_run
+from trace_tui.core.formats.importers.claude_code import ClaudeCodeMapper
+from trace_tui.core.model.run import Run
+from trace_tui.core.reading.reader import open_run
 
 DIR = Path(__file__).parent / "data" / "foreign" / "claude-code"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from trace_tui.core.formats.codex import CodexMapper
-from trace_tui.core.reader import open_run
+from trace_tui.core.formats.importers.codex import CodexMapper
+from trace_tui.core.reading.reader import open_run
 
 DIR = Path(__file__).parent / "data" / "foreign" / "codex"
 SYNTHETIC = (
@@ -122,8 +122,8 @@ def test_cumulative_token_counts_become_per_call_deltas() -> None:
         count(250, 25),
     ]
     mapper = CodexMapper()
-    from trace_tui.core.builder import RunBuilder
-    from trace_tui.core.model import Run
+    from trace_tui.core.model.builder import RunBuilder
+    from trace_tui.core.model.run import Run
 
     run = Run()
     builder = RunBuilder(run)

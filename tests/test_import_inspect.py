@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from trace_tui.core.reader import open_run
+from trace_tui.core.reading.reader import open_run
 
 DIR = Path(__file__).parent / "data" / "foreign" / "inspect-ai"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from trace_tui.core.reader import open_run
+from trace_tui.core.reading.reader import open_run
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import orjson
 
-from trace_tui.core.formats.otlp import OtlpMapper
-from trace_tui.core.model import Run
-from trace_tui.core.reader import open_run
+from trace_tui.core.formats.importers.otlp import OtlpMapper
+from trace_tui.core.model.run import Run
+from trace_tui.core.reading.reader import open_run
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 

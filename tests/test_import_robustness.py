@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trace_tui.core.formats import detect_format
-from trace_tui.core.reader import open_run
+from trace_tui.core.reading.reader import open_run
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 SAMPLES = sorted(p for p in FOREIGN.rglob("*") if p.is_file() and p.name != "SOURCE.md")

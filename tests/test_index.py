@@ -1,6 +1,6 @@
 """The indexed reader: same answers as the in-memory builder, for any file, on any thread.
 
-The reference is :func:`trace_tui.core.reader.open_run` (the builder over the whole file):
+The reference is :func:`trace_tui.core.reading.reader.open_run` (the builder over the whole file):
 every row, every full step and every problem the indexed reader reports must match it, on
 the samples, on a generated trace full of awkward records, and on hypothesis-generated
 traces through both the bulk fast path and the line-by-line path.
@@ -19,15 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trace_tui.core import index as index_module
-from trace_tui.core import index_fast
 from trace_tui.core.formats.base import Head, TraceFormat
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.index import IndexedRun, IndexedSource
-from trace_tui.core.index_columns import StepColumns
-from trace_tui.core.model import Run
-from trace_tui.core.reader import TraceOpenError, open_run
-from trace_tui.core.source import open_source
+from trace_tui.core.index import fast as index_fast
+from trace_tui.core.index import indexer as index_module
+from trace_tui.core.index.columns import StepColumns
+from trace_tui.core.index.indexer import IndexedRun, IndexedSource
+from trace_tui.core.model.run import Run
+from trace_tui.core.reading.reader import TraceOpenError, open_run
+from trace_tui.core.reading.source import open_source
 
 SAMPLES = sorted((Path(__file__).parent.parent / "sample_traces").glob("*.jsonl"))
 
@@ -562,7 +562,7 @@ def test_unknown_format_appearing_later_is_a_notice(tmp_path: Path) -> None:
 
 def test_head_detection_matches_registry(tmp_path: Path) -> None:
     from trace_tui.core.formats import detect_format
-    from trace_tui.core.index import detect_from_bytes
+    from trace_tui.core.index.indexer import detect_from_bytes
 
     for sample in SAMPLES:
         assert detect_from_bytes(sample, sample.read_bytes()[:65536]) is detect_format(sample)
@@ -573,7 +573,7 @@ def test_helper_process_gives_the_same_columns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Part of each chunk decoded in a spawned helper process: same rows, steps and problems."""
-    from trace_tui.core import index_workers
+    from trace_tui.core.index import workers as index_workers
 
     pytest.importorskip("msgspec")
     monkeypatch.setattr(index_module, "PARALLEL_MIN_BYTES", 0)

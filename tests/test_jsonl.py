@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.index import IndexedSource
-from trace_tui.core.jsonl import (
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.io.jsonl import (
     BOM,
     MAX_LINE_BYTES,
     CorruptLine,

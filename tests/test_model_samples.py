@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from support import SAMPLES
-from trace_tui.core.reader import open_run
-from trace_tui.core.state import state_at
+from trace_tui.core.navigation.state import state_at
+from trace_tui.core.reading.reader import open_run
 
 # file: (steps, {kind: count}, input, output, cache-read tokens, 1-based error steps)
 EXPECTED = {
@@ -106,7 +106,7 @@ def test_state_at_clamps_and_refuses_empty_run() -> None:
     run = open_run(SAMPLES / "order_lookup_missing_user_id.jsonl")
     assert state_at(run, 99).index == 3
     assert state_at(run, -5).index == 0
-    from trace_tui.core.model import Run
+    from trace_tui.core.model.run import Run
 
     with pytest.raises(IndexError):
         state_at(Run(), 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trace_tui.core.reader import TraceOpenError, open_run
+from trace_tui.core.reading.reader import TraceOpenError, open_run
 
 SPAN = {"type": "span", "span_id": "a", "parent_id": None, "kind": "agent", "name": "agent"}
 
@@ -146,8 +146,8 @@ def test_a_parent_cycle_never_loops(write_trace) -> None:
 
 
 def test_importer_problem_records_and_merged_sources() -> None:
-    from trace_tui.core.builder import RunBuilder
-    from trace_tui.core.model import Run
+    from trace_tui.core.model.builder import RunBuilder
+    from trace_tui.core.model.run import Run
 
     run = Run()
     builder = RunBuilder(run)

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from trace_tui.core.plain_tail import EXIT_INTERRUPTED, plain_line, tail_plain
-from trace_tui.core.reader import TraceOpenError, open_run
+from trace_tui.cli.plain_tail import EXIT_INTERRUPTED, plain_line, tail_plain
+from trace_tui.core.reading.reader import TraceOpenError, open_run
 
 
 class Output(io.StringIO):
@@ -189,7 +189,7 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 
 
 def test_plain_line_shape() -> None:
-    from trace_tui.core.model import StepRow
+    from trace_tui.core.model.run import StepRow
 
     row = StepRow(
         index=11,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from support import ROOT
-from trace_tui.cli import build_parser
+from trace_tui.cli.commands import build_parser
 from trace_tui.tui.keys import markdown_table
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Tests of core/redact.py: every secret shape is masked wherever it hides, lookalikes are not.
+"""Tests of core/text/redact.py: every secret shape is masked wherever it hides, lookalikes are not.
 
 The fake secrets are generated at import from a seeded RNG (never written out in this file),
 so no scanner mistakes the test suite for a leak, and every run uses the same values.
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trace_tui.core.redact import (
+from trace_tui.core.text.redact import (
     CONFIG_FILE,
     Match,
     RedactConfigError,

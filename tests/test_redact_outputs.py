@@ -26,14 +26,14 @@ from typing import Any
 
 import pytest
 
-from trace_tui.cli import main
-from trace_tui.core.branches import load_branch, read_branch_head
-from trace_tui.core.fork import plan_fork
-from trace_tui.core.plain_tail import tail_plain
-from trace_tui.core.reader import open_run
-from trace_tui.core.redact import Redactor
-from trace_tui.core.replay import COMPLETE, Replay, Sources
-from trace_tui.core.validate import validate_file
+from trace_tui.cli.commands import main
+from trace_tui.cli.plain_tail import tail_plain
+from trace_tui.core.export.validate import validate_file
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.branches import load_branch, read_branch_head
+from trace_tui.core.replay.engine import COMPLETE, Replay, Sources
+from trace_tui.core.replay.fork import plan_fork
+from trace_tui.core.text.redact import Redactor
 
 _ALNUM = string.ascii_letters + string.digits
 _PLACEHOLDER = re.compile(r"«redacted:[a-z0-9-]+#[0-9a-f]{6}»")

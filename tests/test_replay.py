@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from support import SAMPLES
-from trace_tui.cli import main
-from trace_tui.core.exchange import ModelRequest, ModelResponse, ToolCallRequest, ToolResult
-from trace_tui.core.fork import plan_fork
-from trace_tui.core.reader import open_run
-from trace_tui.core.replay import (
+from trace_tui.cli.commands import main
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.engine import (
     COMPLETE,
     NEEDS_MODEL,
     NEEDS_TOOL,
@@ -24,7 +22,9 @@ from trace_tui.core.replay import (
     Replay,
     Sources,
 )
-from trace_tui.core.responders import SourceError
+from trace_tui.core.replay.exchange import ModelRequest, ModelResponse, ToolCallRequest, ToolResult
+from trace_tui.core.replay.fork import plan_fork
+from trace_tui.core.replay.responders import SourceError
 
 RESULT = "/attributes/gen_ai.tool.call.result"
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from support import SAMPLES
-from trace_tui.cli import main
-from trace_tui.core.fork import plan_fork
-from trace_tui.core.reader import open_run
-from trace_tui.core.replay import COMPLETE, NEEDS_TOOL, SOURCE_ERROR, Replay, Sources
-from trace_tui.core.responders import OpenAICompatibleResponder
+from trace_tui.cli.commands import main
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.engine import COMPLETE, NEEDS_TOOL, SOURCE_ERROR, Replay, Sources
+from trace_tui.core.replay.fork import plan_fork
+from trace_tui.core.replay.responders import OpenAICompatibleResponder
 
 MAX_REQUESTS = 10
 EDIT = {"op": "replace", "path": "/attributes/gen_ai.tool.call.result/discount_pct", "value": 15}

@@ -1,7 +1,7 @@
 """Determinism on every sample: an unedited fork at any step replays the run step for step,
 and the same fork (or the same branch replayed again) gives byte-identical files.
 
-"Identical" is :func:`~trace_tui.core.replay_records.normalised_steps`: kind, name, status,
+"Identical" is :func:`~trace_tui.core.replay.records.normalised_steps`: kind, name, status,
 error, parent step and every attribute except ``trace_tui.replay.*`` (docs/replay.md).
 """
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from support import SAMPLE_FILES
-from trace_tui.cli import main
-from trace_tui.core.branches import branch_records, load_branch, save_branch, serialise
-from trace_tui.core.fork import plan_fork
-from trace_tui.core.reader import open_run
-from trace_tui.core.replay import COMPLETE, Replay, normalised_steps
-from trace_tui.core.validate import validate_file
+from trace_tui.cli.commands import main
+from trace_tui.core.export.validate import validate_file
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.replay.branches import branch_records, load_branch, save_branch, serialise
+from trace_tui.core.replay.engine import COMPLETE, Replay, normalised_steps
+from trace_tui.core.replay.fork import plan_fork
 
 assert len(SAMPLE_FILES) >= 5, "the five native samples are missing from sample_traces/"
 

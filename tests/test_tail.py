@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.index import IndexedSource
-from trace_tui.core.reader import TraceOpenError
-from trace_tui.core.source import open_source
-from trace_tui.core.tail import Lines, LongLine, Notice, Reset, TailItem, TailReader
-from trace_tui.core.watch import ChangeWaiter
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.reading.reader import TraceOpenError
+from trace_tui.core.reading.source import open_source
+from trace_tui.core.tail.follower import Lines, LongLine, Notice, Reset, TailItem, TailReader
+from trace_tui.core.tail.watch import ChangeWaiter
 
 
 def drain(reader: TailReader, budget: int = 1 << 20, rounds: int = 10_000) -> list[TailItem]:

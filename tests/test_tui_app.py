@@ -12,7 +12,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from support import SAMPLES
-from trace_tui.core.reader import TraceOpenError
+from trace_tui.core.reading.reader import TraceOpenError
 from trace_tui.tui.app import TraceApp, build_app
 from trace_tui.tui.screens.help import HelpScreen
 from trace_tui.tui.widgets.doc_view import DocumentView
@@ -310,7 +310,7 @@ def test_missing_file_fails_before_the_app_starts(tmp_path: Path) -> None:
 
 
 def test_cli_open_missing_file_is_one_line(tmp_path: Path, capsys: Any) -> None:
-    from trace_tui.cli import main
+    from trace_tui.cli.commands import main
 
     assert main(["open", str(tmp_path / "nope.jsonl")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -20,12 +20,12 @@ from textual.widgets import OptionList
 
 from support import SAMPLES
 from trace_tui.tui.app import TraceApp, build_app
-from trace_tui.tui.diff_screen import DiffScreen
+from trace_tui.tui.diff.screen import DiffScreen
+from trace_tui.tui.diff.steps import AlignedSteps
 from trace_tui.tui.screens.answer import AnswerScreen
 from trace_tui.tui.screens.branches import BranchesScreen
 from trace_tui.tui.screens.debugger import DebuggerScreen
 from trace_tui.tui.screens.fork_editor import ForkEditorScreen
-from trace_tui.tui.widgets.diff_steps import AlignedSteps
 from trace_tui.tui.widgets.status import StatusLine
 
 SIZE = (120, 36)

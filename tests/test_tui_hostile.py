@@ -19,11 +19,11 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from trace_tui.core.model import Step
+from trace_tui.core.model.run import Step
 from trace_tui.tui.app import build_app
-from trace_tui.tui.conversation import chat_document
-from trace_tui.tui.documents import payload_document, raw_document
-from trace_tui.tui.json_lines import FoldState
+from trace_tui.tui.documents.conversation import chat_document
+from trace_tui.tui.documents.json_lines import FoldState
+from trace_tui.tui.documents.step_documents import payload_document, raw_document
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.gauge import ContextGauge
 from trace_tui.tui.widgets.inspector import MODES, Inspector
@@ -203,7 +203,7 @@ async def test_ten_megabyte_line_and_three_megabyte_payload_open(write_trace: An
 
 
 def test_raw_document_of_hostile_record() -> None:
-    from trace_tui.core.raw_record import RawRecord
+    from trace_tui.core.io.raw_record import RawRecord
 
     step = Step(index=0, span_id="a", parent_id=None, kind="tool", name="x", line=3)
     record = RawRecord(0, HOSTILE.encode("utf-8"), cut=False)

@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 from support import SAMPLES
-from trace_tui.core.context_view import context_at
-from trace_tui.core.context_windows import ContextWindow
-from trace_tui.core.gauge import breakdown, fraction_level, truncation_notes
-from trace_tui.core.model import Run, Step
-from trace_tui.core.reader import open_run
-from trace_tui.core.run_facts import RunFacts
-from trace_tui.core.source import SourceUpdate
-from trace_tui.core.state import state_at
-from trace_tui.core.step_query import QueryError, StepQuery, iter_matches
-from trace_tui.core.visibility import TreeVisibility
-from trace_tui.tui.document import wrap_words
-from trace_tui.tui.json_lines import FoldState, flatten_json
+from trace_tui.core.model.context_windows import ContextWindow
+from trace_tui.core.model.run import Run, Step
+from trace_tui.core.navigation.context_view import context_at
+from trace_tui.core.navigation.gauge import breakdown, fraction_level, truncation_notes
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.core.navigation.state import state_at
+from trace_tui.core.navigation.step_query import QueryError, StepQuery, iter_matches
+from trace_tui.core.navigation.visibility import TreeVisibility
+from trace_tui.core.reading.reader import open_run
+from trace_tui.core.reading.source import SourceUpdate
+from trace_tui.tui.display.safe_text import display_str, trace_text
+from trace_tui.tui.documents.json_lines import FoldState, flatten_json
+from trace_tui.tui.documents.lines import wrap_words
 from trace_tui.tui.messages import ReaderProgress
-from trace_tui.tui.reading import pump_source
-from trace_tui.tui.safe_text import display_str, trace_text
+from trace_tui.tui.session.reader_loop import pump_source
 
 
 def _run(name: str) -> Run:

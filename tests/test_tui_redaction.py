@@ -14,7 +14,7 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from trace_tui.core.redact import Redactor
+from trace_tui.core.text.redact import Redactor
 from trace_tui.tui.app import TraceApp, build_app
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.inspector import Inspector

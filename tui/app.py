@@ -1,7 +1,8 @@
 """The Textual application and :func:`build_app`, the one factory the CLI, tests and bench use.
 
 ``build_app`` checks the arguments, opens the trace (a missing or unreadable file raises
-:class:`~trace_tui.core.reader.TraceOpenError` here, before any screen appears) and returns a
+:class:`~trace_tui.core.reading.reader.TraceOpenError` here, before any screen appears) and returns
+a
 :class:`TraceApp` whose default screen is the debugger. The app registers the themes from
 ``trace_tui/themes``, keeps the payload highlighter's Pygments style in step with the theme,
 and closes the source when it exits.
@@ -20,10 +21,10 @@ from textual.app import App
 from textual.screen import Screen
 from textual.theme import Theme
 
-from trace_tui.core.context_windows import ContextWindowTable, load_user_windows
-from trace_tui.core.reader import TraceOpenError
-from trace_tui.core.redact import Redactor, load_redactor
-from trace_tui.core.source import TraceSource, open_source
+from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.reading.reader import TraceOpenError
+from trace_tui.core.reading.source import TraceSource, open_source
+from trace_tui.core.text.redact import Redactor, load_redactor
 from trace_tui.themes import (
     DEFAULT_THEME,
     NO_COLOR_THEME,
@@ -33,9 +34,9 @@ from trace_tui.themes import (
     theme_variable_defaults,
 )
 from trace_tui.tui.commands import TraceCommands
+from trace_tui.tui.display.safe_text import configure_redaction, plain_notice
 from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
-from trace_tui.tui.safe_text import configure_redaction, plain_notice
 from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def build_app(
     ``follow`` tails a live file; ``format_name`` skips detection; ``context_windows`` adds
     window sizes (``["MODEL=TOKENS", ...]`` as on the command line, or a mapping);
     ``theme`` is ``dark``, ``light``, ``high-contrast`` or any registered theme name;
-    ``redactor`` masks secrets on screen (default: the user's rules, see core/redact.py).
+    ``redactor`` masks secrets on screen (default: the user's rules, see core/text/redact.py).
     Raises ``TraceOpenError`` (unreadable or unknown file) or ``ValueError`` (bad option)
     before anything is drawn.
     """

@@ -13,7 +13,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from trace_tui.core.step_query import StepQuery
+from trace_tui.core.navigation.step_query import StepQuery
 from trace_tui.themes import load_themes
 
 Command = tuple[str, str, Callable[[], object]]

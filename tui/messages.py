@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from trace_tui.core.model import RunView
+from trace_tui.core.model.run import RunView
 
 if TYPE_CHECKING:
-    from trace_tui.tui.branching import BranchFacts, ForkOutcome
+    from trace_tui.tui.session.branch_session import BranchFacts, ForkOutcome
 
 
 class ReaderProgress(Message):

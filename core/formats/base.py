@@ -1,7 +1,8 @@
 """The seam every trace format plugs into.
 
 A format is detected from the first bytes of a file (at most 64 KiB) and turns the file into
-*native records* (see ``docs/trace-format.md``), which :class:`~trace_tui.core.builder.RunBuilder`
+*native records* (see ``docs/trace-format.md``), which
+:class:`~trace_tui.core.model.builder.RunBuilder`
 turns into the model. JSON-lines formats map one parsed line at a time through a
 :class:`RecordMapper`, so they stream, index and tail like native traces; whole-document formats
 (one JSON object, a zip) read the document and yield records.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trace_tui.core.builder import RECORD_TYPES
 from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.model.builder import RECORD_TYPES
 
 
 class NativeMapper:

@@ -10,21 +10,21 @@ from pathlib import Path
 
 import orjson
 
-from trace_tui.core.formats.api_exchanges import API_EXCHANGES
-from trace_tui.core.formats.assay import ASSAY
 from trace_tui.core.formats.base import HEAD_BYTES, FormatError, Head, TraceFormat
-from trace_tui.core.formats.claude_code import CLAUDE_CODE
-from trace_tui.core.formats.codex import CODEX
-from trace_tui.core.formats.inspect_ai import INSPECT_EVAL, INSPECT_JSON
-from trace_tui.core.formats.langfuse import LANGFUSE
-from trace_tui.core.formats.langsmith import LANGSMITH, LANGSMITH_JSONL
-from trace_tui.core.formats.mcp import MCP_INSPECTOR, MCP_JSONL
+from trace_tui.core.formats.importers.api_exchanges import API_EXCHANGES
+from trace_tui.core.formats.importers.assay import ASSAY
+from trace_tui.core.formats.importers.claude_code import CLAUDE_CODE
+from trace_tui.core.formats.importers.codex import CODEX
+from trace_tui.core.formats.importers.inspect_ai import INSPECT_EVAL, INSPECT_JSON
+from trace_tui.core.formats.importers.langfuse import LANGFUSE
+from trace_tui.core.formats.importers.langsmith import LANGSMITH, LANGSMITH_JSONL
+from trace_tui.core.formats.importers.mcp import MCP_INSPECTOR, MCP_JSONL
+from trace_tui.core.formats.importers.openhands import OPENHANDS
+from trace_tui.core.formats.importers.otlp import OTLP_JSON, OTLP_JSONL
+from trace_tui.core.formats.importers.swe_agent import SWE_AGENT
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.formats.openhands import OPENHANDS
-from trace_tui.core.formats.otlp import OTLP_JSON, OTLP_JSONL
-from trace_tui.core.formats.sniff import doc_shape
-from trace_tui.core.formats.swe_agent import SWE_AGENT
-from trace_tui.core.jsonl import BOM
+from trace_tui.core.formats.shared.sniff import doc_shape
+from trace_tui.core.io.jsonl import BOM
 
 #: Every supported format, in detection order: native first; then the zip; then JSON-lines
 #: formats, recognised by their first record; then whole JSON documents, recognised by the

@@ -21,9 +21,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
-from trace_tui.core.replay_types import Pending
-from trace_tui.tui.branching import pending_summary
-from trace_tui.tui.safe_text import display_str
+from trace_tui.core.replay.values import Pending
+from trace_tui.tui.display.safe_text import display_str
+from trace_tui.tui.session.branch_session import pending_summary
 
 
 @dataclass(frozen=True, slots=True)

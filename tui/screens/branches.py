@@ -1,6 +1,7 @@
 """The branch tree: the original trace and every branch forked from it, as an indented list.
 
-Opened with ``b``. The tree (:func:`~trace_tui.core.branches.branch_tree` of the root trace) is
+Opened with ``b``. The tree (:func:`~trace_tui.core.replay.branches.branch_tree` of the root trace)
+is
 read in a worker; each row shows the branch name, the step it forks at, how many edits and
 where its replay got to, the file on screen marked with ``●``. Enter dismisses with the chosen
 path (the debugger then shows that file), Escape with ``None``.
@@ -21,9 +22,9 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from trace_tui.core.branches import BranchNode, branch_tree
-from trace_tui.tui.branching import same_file
-from trace_tui.tui.safe_text import display_str
+from trace_tui.core.replay.branches import BranchNode, branch_tree
+from trace_tui.tui.display.safe_text import display_str
+from trace_tui.tui.session.branch_session import same_file
 
 log = logging.getLogger(__name__)
 

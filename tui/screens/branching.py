@@ -2,12 +2,13 @@
 
 ``F`` opens the step's record in :class:`~trace_tui.tui.screens.fork_editor.ForkEditorScreen`;
 the plan it returns is replayed in a thread worker (group ``replay``) by a
-:class:`~trace_tui.tui.branching.ForkSession`, which saves the branch in ``.trace-tui/``. A stop
+:class:`~trace_tui.tui.session.branch_session.ForkSession`, which saves the branch in
+``.trace-tui/``. A stop
 for a model response or a tool result opens
 :class:`~trace_tui.tui.screens.answer.AnswerScreen`; each answer resumes the replay in the
 worker and saves again. When the replay is over (or the user keeps it stopped) the debugger
 shows the branch. ``b`` lists the branch tree and switches to the chosen run; ``d`` on a
-branch pushes :class:`~trace_tui.tui.diff_screen.DiffScreen` against its parent.
+branch pushes :class:`~trace_tui.tui.diff.screen.DiffScreen` against its parent.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from trace_tui.core.fork import step_record
-from trace_tui.core.model import RunView
-from trace_tui.core.reader import TraceOpenError, open_run
-from trace_tui.tui.branching import (
+from trace_tui.core.model.run import RunView
+from trace_tui.core.reading.reader import TraceOpenError, open_run
+from trace_tui.core.replay.fork import step_record
+from trace_tui.tui.diff.screen import DiffScreen
+from trace_tui.tui.display.safe_text import current_redactor, display_str, plain_notice
+from trace_tui.tui.messages import BranchFactsRead, ReplayDone, RunsToCompare
+from trace_tui.tui.screens.answer import AnswerScreen, ManualAnswer
+from trace_tui.tui.screens.branches import BranchesScreen
+from trace_tui.tui.screens.fork_editor import ForkEditorScreen
+from trace_tui.tui.screens.prompt import PromptScreen
+from trace_tui.tui.session.branch_session import (
     BranchFacts,
     ForkOutcome,
     ForkSession,
@@ -29,16 +37,9 @@ from trace_tui.tui.branching import (
     read_branch_facts,
     same_file,
 )
-from trace_tui.tui.diff_screen import DiffScreen
-from trace_tui.tui.messages import BranchFactsRead, ReplayDone, RunsToCompare
-from trace_tui.tui.safe_text import current_redactor, display_str, plain_notice
-from trace_tui.tui.screens.answer import AnswerScreen, ManualAnswer
-from trace_tui.tui.screens.branches import BranchesScreen
-from trace_tui.tui.screens.fork_editor import ForkEditorScreen
-from trace_tui.tui.screens.prompt import PromptScreen
 
 if TYPE_CHECKING:
-    from trace_tui.core.fork import ForkPlan
+    from trace_tui.core.replay.fork import ForkPlan
     from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """The debugger screen: span tree, inspector and gauge side by side, step bar, status, footer.
 
 The screen owns the run as the UI sees it (the run object and the scanned step count posted
-by the reader worker), the :class:`~trace_tui.core.cursor.StepCursor` and the
-:class:`~trace_tui.core.run_facts.RunFacts`, and pushes what each pane shows down to it.
+by the reader worker), the :class:`~trace_tui.core.navigation.cursor.StepCursor` and the
+:class:`~trace_tui.core.navigation.run_facts.RunFacts`, and pushes what each pane shows down to it.
 Panes talk back with messages (``SpanTree.StepChosen``...). Search and filter live in
 :class:`~trace_tui.tui.screens.finding.FindingMixin`; fork, branches and diff in
 :class:`~trace_tui.tui.screens.branching.BranchingMixin`.
@@ -21,24 +21,24 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from trace_tui.core.context_view import context_at
-from trace_tui.core.context_windows import ContextWindowTable
-from trace_tui.core.cursor import StepCursor
-from trace_tui.core.model import BranchInfo, RunView, Step, StepRow
-from trace_tui.core.raw_record import RawRecord, read_record_line
-from trace_tui.core.run_facts import RunFacts
-from trace_tui.core.source import TraceSource
-from trace_tui.core.state import RunState
-from trace_tui.tui.gauge_model import gauge_model
+from trace_tui.core.io.raw_record import RawRecord, read_record_line
+from trace_tui.core.model.context_windows import ContextWindowTable
+from trace_tui.core.model.run import BranchInfo, RunView, Step, StepRow
+from trace_tui.core.navigation.context_view import context_at
+from trace_tui.core.navigation.cursor import StepCursor
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.core.navigation.state import RunState
+from trace_tui.core.reading.source import TraceSource
+from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
 from trace_tui.tui.logfile import log_path
 from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
-from trace_tui.tui.reading import pump_source
-from trace_tui.tui.safe_text import plain_notice
 from trace_tui.tui.screens.branching import BRANCHING_ACTIONS, BranchingMixin
 from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
 from trace_tui.tui.screens.prompt import PromptScreen
+from trace_tui.tui.session.gauge_model import gauge_model
+from trace_tui.tui.session.reader_loop import pump_source
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.gauge import ContextGauge
 from trace_tui.tui.widgets.inspector import Inspector, StepFocus

@@ -1,6 +1,7 @@
 """Search (``/``, ``n``, ``N``) and filter (``&``, Esc) for the debugger screen.
 
-Both use :class:`~trace_tui.core.step_query.StepQuery`. Small runs are searched on the spot;
+Both use :class:`~trace_tui.core.navigation.step_query.StepQuery`. Small runs are searched on the
+spot;
 big ones in a thread worker that posts :class:`~trace_tui.tui.messages.FilterMatches` in
 chunks and :class:`~trace_tui.tui.messages.SearchResult` at the end, tagged with a generation
 so a newer query makes older results moot. A live run's new steps are filtered as they come.
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from textual.worker import get_current_worker
 
-from trace_tui.core.step_query import QueryError, StepQuery, iter_matches
+from trace_tui.core.navigation.step_query import QueryError, StepQuery, iter_matches
+from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.messages import FilterMatches, SearchResult
-from trace_tui.tui.safe_text import plain_notice
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.widgets.span_tree import SpanTree
 

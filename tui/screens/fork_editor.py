@@ -1,12 +1,14 @@
 """The fork editor: a step's native record as editable JSON, the edits it makes, and Save.
 
-Opened with ``F`` on a step. The text is :func:`~trace_tui.tui.branching.editable_json` of the
+Opened with ``F`` on a step. The text is
+:func:`~trace_tui.tui.session.branch_session.editable_json` of the
 step's record (secrets masked, controls escaped). As the user types, the JSON-Patch edits
 against the shown record are listed below the editor, or the one-line reason they cannot be
 made (bad JSON, an id or the kind changed). ``ctrl+o`` edits the text in ``$EDITOR`` instead
 (the app is suspended meanwhile). ``ctrl+s`` checks the fork in a worker (the parent run is read
-and :func:`~trace_tui.core.fork.plan_fork` refuses a fork that cannot replay, with the reason,
-shown here) and dismisses with the :class:`~trace_tui.core.fork.ForkPlan`. Escape cancels.
+and :func:`~trace_tui.core.replay.fork.plan_fork` refuses a fork that cannot replay, with the
+reason,
+shown here) and dismisses with the :class:`~trace_tui.core.replay.fork.ForkPlan`. Escape cancels.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from trace_tui.core.fork import ForkError, ForkPlan
-from trace_tui.tui.branching import describe_edit, edits_from_text
-from trace_tui.tui.safe_text import display_str
+from trace_tui.core.replay.fork import ForkError, ForkPlan
+from trace_tui.tui.display.safe_text import display_str
+from trace_tui.tui.session.branch_session import describe_edit, edits_from_text
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """A scrollable document with a selected line, drawn with the Line API (only visible lines).
 
 The inspector shows every view (payload JSON, conversation, context, raw record) in one
-:class:`DocumentView`. Lines are :class:`~trace_tui.tui.document.DocLine` lists whose text is
+:class:`DocumentView`. Lines are :class:`~trace_tui.tui.documents.lines.DocLine` lists whose text is
 already sanitised; this widget maps each piece's role to a style (syntax roles from the
 Pygments style the theme names, the rest from component classes) and caches the drawn strips
 by (line, selected, generation). Enter asks the owner to act on the selected line (fold,
@@ -22,8 +22,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trace_tui.tui.document import DocLine
-from trace_tui.tui.highlight import role_styles
+from trace_tui.tui.display.highlight import role_styles
+from trace_tui.tui.documents.lines import DocLine
 
 _ROLES = (
     "note", "heading", "error", "warn", "ok", "dim", "plain", "meta",

@@ -6,7 +6,8 @@ history, tool results and output (estimated by character share, labelled so; tot
 where usage was recorded), the peak so far and the run's peak, a warning from 80 %, and any
 truncation or compaction. An unknown window is said plainly, with the flag that fixes it.
 
-The numbers come from :mod:`trace_tui.core.gauge`; this widget only lays them out, compactly
+The numbers come from :mod:`trace_tui.core.navigation.gauge`; this widget only lays them out,
+compactly
 in a short pane and as a list in a tall one.
 """
 
@@ -19,10 +20,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from trace_tui.core.gauge import ContextBreakdown, ContextNote, fraction_level
-from trace_tui.core.run_facts import Peak
-from trace_tui.tui.formatting import fmt_count, fmt_percent, fmt_tokens
-from trace_tui.tui.safe_text import display_str
+from trace_tui.core.navigation.gauge import ContextBreakdown, ContextNote, fraction_level
+from trace_tui.core.navigation.run_facts import Peak
+from trace_tui.tui.display.formatting import fmt_count, fmt_percent, fmt_tokens
+from trace_tui.tui.display.safe_text import display_str
 
 UNKNOWN_WINDOW = "window unknown (use --context-window MODEL=TOKENS)"
 _PART_CLASS = {"system": "system", "tools": "tools", "history": "history",

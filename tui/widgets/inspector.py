@@ -24,12 +24,16 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from trace_tui.core.model import Step
-from trace_tui.core.raw_record import RawRecord
-from trace_tui.core.state import RunState
-from trace_tui.tui.conversation import BLOCK_STEP, chat_document, context_document
-from trace_tui.tui.document import DocLine, line
-from trace_tui.tui.documents import (
+from trace_tui.core.io.raw_record import RawRecord
+from trace_tui.core.model.run import Step
+from trace_tui.core.navigation.state import RunState
+from trace_tui.tui.display.formatting import fmt_duration, fmt_tokens
+from trace_tui.tui.display.glyphs import ERROR_SYMBOL, RUNNING_SYMBOL, kind_symbol
+from trace_tui.tui.display.safe_text import display_str, plain_notice, trace_text
+from trace_tui.tui.documents.conversation import BLOCK_STEP, chat_document, context_document
+from trace_tui.tui.documents.json_lines import FoldState
+from trace_tui.tui.documents.lines import DocLine, line
+from trace_tui.tui.documents.step_documents import (
     DEFAULT_FOLDED,
     copy_text,
     payload_document,
@@ -37,10 +41,6 @@ from trace_tui.tui.documents import (
     shown_value_at,
     value_at,
 )
-from trace_tui.tui.formatting import fmt_duration, fmt_tokens
-from trace_tui.tui.glyphs import ERROR_SYMBOL, RUNNING_SYMBOL, kind_symbol
-from trace_tui.tui.json_lines import FoldState
-from trace_tui.tui.safe_text import display_str, plain_notice, trace_text
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.text_line import TextLine
 

@@ -2,10 +2,10 @@
 
 Row *i* shows step *i* (indented by its depth), so the time-travel cursor is simply a row, and
 a million steps cost only the rows on screen: ``render_line`` fetches the step's light
-:class:`~trace_tui.core.model.StepRow` and returns a cached strip keyed by everything the row
+:class:`~trace_tui.core.model.run.StepRow` and returns a cached strip keyed by everything the row
 shows (the row itself, cursor here, later than the cursor, still running at the cursor's time,
 width, fold state, theme generation). Collapsed subtrees and filters go through
-:class:`~trace_tui.core.visibility.TreeVisibility`; big rebuilds run in a worker.
+:class:`~trace_tui.core.navigation.visibility.TreeVisibility`; big rebuilds run in a worker.
 
 The tree owns no cursor logic: it asks for moves with :class:`SpanTree.StepChosen` and the
 screen answers with :meth:`SpanTree.set_cursor`.
@@ -26,12 +26,18 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trace_tui.core.model import RunView, StepRow
-from trace_tui.core.run_facts import RunFacts
-from trace_tui.core.visibility import TreeVisibility
-from trace_tui.tui.formatting import fmt_duration, fmt_tokens
-from trace_tui.tui.glyphs import ERROR_SYMBOL, FOLD_CLOSED, FOLD_OPEN, RUNNING_SYMBOL, kind_symbol
-from trace_tui.tui.safe_text import display_str
+from trace_tui.core.model.run import RunView, StepRow
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.core.navigation.visibility import TreeVisibility
+from trace_tui.tui.display.formatting import fmt_duration, fmt_tokens
+from trace_tui.tui.display.glyphs import (
+    ERROR_SYMBOL,
+    FOLD_CLOSED,
+    FOLD_OPEN,
+    RUNNING_SYMBOL,
+    kind_symbol,
+)
+from trace_tui.tui.display.safe_text import display_str
 
 #: Up to this many steps, collapse and filter rebuild on the spot; above, in a worker.
 SYNC_REBUILD_LIMIT = 200_000

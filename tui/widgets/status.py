@@ -1,7 +1,7 @@
 """The status line: which file, how far reading got, where the cursor is, follow or pinned.
 
 Everything it says comes down in a :class:`StatusModel`; trace-derived bits (file name,
-branch name, notices) pass through :func:`~trace_tui.tui.safe_text.display_str`.
+branch name, notices) pass through :func:`~trace_tui.tui.display.safe_text.display_str`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from trace_tui.tui.formatting import fmt_count
-from trace_tui.tui.safe_text import display_str
+from trace_tui.tui.display.formatting import fmt_count
+from trace_tui.tui.display.safe_text import display_str
 
 
 @dataclass(frozen=True)

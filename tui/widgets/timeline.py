@@ -4,7 +4,8 @@ Each cell stands for a slice of steps. Its height is the largest prompt (input t
 model calls in that slice, so context growth and resets are visible at a glance. A slice with
 a failed step shows a cross (or, where errors are everywhere, the error colour); the cursor's
 cell is highlighted and later cells are dimmed. Clicking a cell moves the cursor there.
-Everything comes from :class:`~trace_tui.core.run_facts.RunFacts` by bisection, so a million
+Everything comes from :class:`~trace_tui.core.navigation.run_facts.RunFacts` by bisection, so a
+million
 steps cost the same as ten.
 """
 
@@ -16,8 +17,8 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-from trace_tui.core.run_facts import RunFacts
-from trace_tui.tui.glyphs import ERROR_SYMBOL
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.tui.display.glyphs import ERROR_SYMBOL
 
 _LEVELS = "▁▂▃▄▅▆▇█"
 

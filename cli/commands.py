@@ -1,0 +1,430 @@
+"""The ``trace-tui`` command line: argparse parser and one small handler per command.
+
+Handlers print through :mod:`trace_tui.core.text.sanitize` (trace text is hostile), report bad input
+as one line on stderr with exit code 2, and import the Textual app only for commands that
+open the screen, so ``show`` and ``validate`` start fast and work without a terminal.
+
+Every command that prints or writes trace content masks secrets (:mod:`trace_tui.core.text.redact`)
+unless given ``--no-redact``. :func:`main` loads the redactor once (built-in rules plus the
+user's ``redact.json``) into ``args.redactor``, so a broken config is one line and exit 2
+before anything is read; the screen commands find it there too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trace_tui import __version__
+
+if TYPE_CHECKING:
+    from trace_tui.core.text.redact import Redactor
+
+log = logging.getLogger("trace_tui")
+
+EXIT_OK = 0
+EXIT_DIFFERENT = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is shown as one line and the exit code is 2."""
+
+
+def redactor_of(args: argparse.Namespace) -> Redactor:
+    """The redactor :func:`main` loaded for this command (or one made from ``--no-redact``)."""
+    from trace_tui.cli.fork_command import redactor_for
+
+    return redactor_for(args)
+
+
+# --------------------------------------------------------------------------- handlers
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print the steps of a trace as a text table, or as normalised JSON with ``--json``.
+
+    What could be read is printed; every problem (corrupt line, schema break) is one line on
+    stderr naming the file and line, and makes the exit code 2.
+    """
+    from trace_tui.cli.show_report import print_json, print_table
+    from trace_tui.core.reading.reader import open_run
+    from trace_tui.core.text.sanitize import one_line
+
+    redactor = redactor_of(args)
+    run = open_run(Path(args.file), args.format)
+    if args.json:
+        print_json(run, sys.stdout, redactor)
+    else:
+        print_table(run, sys.stdout, redactor)
+    sys.stdout.flush()
+    if run.format_name == "native":
+        from trace_tui.core.export.validate import validate_file
+
+        problems = [f"{args.file}:{p}" for p in validate_file(Path(args.file))]
+    else:
+        problems = [
+            f"{args.file}{f':{p.line}' if p.line else ''}: {p.message}" for p in run.problems
+        ]
+    for problem in problems:
+        print(one_line(redactor.text(problem), 300), file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a native trace against the schema; list every problem with its line."""
+    from trace_tui.core.export.validate import validate_file
+
+    redactor = redactor_of(args)
+    problems = validate_file(Path(args.file))
+    for problem in problems:
+        print(redactor.text(f"{args.file}:{problem}"), file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.file}: valid trace-tui v1 trace")
+    return EXIT_OK
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    """List the supported formats in detection order."""
+    from trace_tui.core.formats import FORMATS
+
+    width = max(len(f.name) for f in FORMATS)
+    for fmt in FORMATS:
+        tail = "tail" if fmt.line_oriented else "    "
+        print(f"{fmt.name:<{width}}  {tail}  {fmt.title}")
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """Open the debugger screen on a finished trace."""
+    from trace_tui.tui.launch import run_app
+
+    return run_app(args, follow=False)
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    """Follow a trace as it is written (screen, or ``--plain`` / ``--json`` lines)."""
+    if args.plain or args.json:
+        from trace_tui.cli.plain_tail import tail_plain
+
+        return tail_plain(args)
+    from trace_tui.tui.launch import run_app
+
+    return run_app(args, follow=True)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two runs (or a branch and its parent): screen, ``--plain`` or ``--json``.
+
+    Exit code 0 when the runs are equivalent, 1 when they differ, 2 on bad input.
+    """
+    from trace_tui.cli.diff_report import report_diff, write_json, write_plain
+    from trace_tui.core.diff.compare import DiffOptions
+    from trace_tui.core.reading.reader import open_run
+
+    left_path, right_path = _diff_paths(args)
+    options = DiffOptions(tuple(args.ignore), args.strict)
+    options.rules()  # a bad --ignore word is bad input: exit 2 before reading anything
+    redactor = redactor_of(args)
+    left, right = open_run(left_path, args.format), open_run(right_path, args.format)
+    for tag, path, run in (("A", left_path, left), ("B", right_path, right)):
+        if run.problems:
+            print(
+                f"trace-tui: {tag} {path}: {len(run.problems)} problem(s) while reading "
+                "(see 'trace-tui validate')",
+                file=sys.stderr,
+            )
+    if not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
+        from trace_tui.cli.show_report import redacted_run
+        from trace_tui.tui.diff.app import run_diff_app
+        from trace_tui.tui.display.safe_text import configure_redaction
+
+        configure_redaction(redactor)
+        left, right = redacted_run(left, redactor), redacted_run(right, redactor)
+        return run_diff_app(left, right, str(left_path), str(right_path), options, args.theme)
+    result = report_diff(left, right, options, redactor)
+    if args.json:
+        write_json(result, sys.stdout, str(left_path), str(right_path), redactor)
+    else:
+        write_plain(result, sys.stdout, str(left_path), str(right_path), redactor)
+    return EXIT_OK if result.equivalent else EXIT_DIFFERENT
+
+
+def _diff_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """A and B; with only A, A must be a branch file and B is A, A its parent run."""
+    from trace_tui.core.reading.reader import open_run
+
+    if args.right is not None:
+        return Path(args.left), Path(args.right)
+    branch_path = Path(args.left)
+    branch = open_run(branch_path, args.format).branch
+    if branch is None or not branch.parent_path:
+        raise CommandError(
+            f"{branch_path}: not a branch file with a parent_path; give two runs: diff A B"
+        )
+    return branch_path.parent / branch.parent_path, branch_path
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Play a sample into a new file a line at a time, and follow it (screen or plain lines)."""
+    from trace_tui.core.export.demo import DemoWriter, demo_target, sample_path
+
+    source = sample_path(args.sample)
+    target = demo_target(args.output, args.sample)
+    writer = DemoWriter(source, target, args.speed)
+    writer.start()
+    follow = argparse.Namespace(**vars(args))
+    follow.file, follow.format, follow.from_start, follow.json = str(target), None, True, False
+    try:
+        if args.plain:
+            from trace_tui.cli.plain_tail import tail_plain
+
+            return tail_plain(follow, stop=writer.finished)
+        from trace_tui.tui.launch import run_app
+
+        return run_app(follow, follow=True)
+    finally:
+        writer.stop_event.set()
+        writer.join(timeout=2)
+        print(f"trace-tui: the demo trace is in {target}", file=sys.stderr)
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    """Fork a trace at a step with edits, replay forward, save the branch (docs/replay.md)."""
+    from trace_tui.cli.fork_command import run_fork
+
+    return run_fork(args)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a saved branch again, e.g. with an answer or a source for where it stopped."""
+    from trace_tui.cli.fork_command import run_replay
+
+    return run_replay(args)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Write any supported trace as a native trace (validated, atomic, never over the input)."""
+    from trace_tui.core.export.convert import ConvertError, convert_file
+    from trace_tui.core.text.sanitize import one_line
+
+    redactor = redactor_of(args)
+    try:
+        result = convert_file(
+            Path(args.file),
+            Path(args.output),
+            format_name=args.format,
+            include_source=not args.no_source,
+            redactor=redactor,
+        )
+    except ConvertError as exc:
+        raise CommandError(str(exc)) from None
+    for problem in result.input_problems:
+        where = f":{problem.line}" if problem.line else ""
+        line = redactor.text(f"{args.file}{where}: skipped: {problem.message}")
+        print(one_line(line, 300), file=sys.stderr)
+    skipped = (
+        f", {len(result.input_problems)} problem(s) in the input skipped"
+        if result.input_problems
+        else ""
+    )
+    print(f"{args.output}: {result.steps} steps from {result.format_name}{skipped}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="trace-tui",
+        description="A terminal time-travel debugger for AI-agent runs.",
+    )
+    parser.add_argument("--version", action="version", version=f"trace-tui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def redact_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--no-redact",
+            action="store_true",
+            help="show and write secrets (API keys, tokens, passwords...) as they are; "
+            "by default they are masked as «redacted:KIND#HASH»",
+        )
+
+    def trace_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE", help="trace file (any supported format)")
+        p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
+
+    def screen_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--context-window",
+            metavar="MODEL=TOKENS",
+            action="append",
+            default=[],
+            help="context-window size for a model the built-in table lacks (repeatable)",
+        )
+        p.add_argument("--theme", metavar="NAME", help="colour theme (dark, light, high-contrast)")
+        redact_arg(p)
+
+    p = sub.add_parser("open", help="open a finished trace in the debugger screen")
+    trace_arg(p)
+    screen_args(p)
+    p.set_defaults(handler=cmd_open)
+
+    p = sub.add_parser("tail", help="follow a trace while it is being written")
+    trace_arg(p)
+    screen_args(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--plain", action="store_true", help="print one line per new step")
+    mode.add_argument("--json", action="store_true", help="print normalised records as JSON lines")
+    p.add_argument(
+        "--from-start",
+        action="store_true",
+        help="with --plain/--json: print the steps already in the file first",
+    )
+    p.set_defaults(handler=cmd_tail)
+
+    p = sub.add_parser("show", help="print a trace's steps as a table (no screen)")
+    trace_arg(p)
+    p.add_argument("--json", action="store_true", help="print the normalised model as JSON")
+    redact_arg(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("validate", help="check a native trace against the format's schema")
+    p.add_argument("file", metavar="FILE")
+    redact_arg(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("formats", help="list the trace formats trace-tui reads")
+    p.set_defaults(handler=cmd_formats)
+
+    p = sub.add_parser("demo", help="replay a sample run live, a line at a time, and follow it")
+    p.add_argument(
+        "--sample",
+        default="discount_over_cap",
+        metavar="NAME",
+        help="which built-in sample to play (default: discount_over_cap)",
+    )
+    p.add_argument("--speed", type=float, default=1.0, help="pace multiplier (2 = twice as fast)")
+    p.add_argument("--plain", action="store_true", help="print steps instead of opening the screen")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write the live trace")
+    screen_args(p)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser(
+        "diff",
+        help="compare two runs or two branches (exit 0 equivalent, 1 different, 2 bad input)",
+        description="Align the steps of two runs by what they are and show what changed. "
+        "Without --plain/--json, opens the side-by-side screen (prints the plain report when "
+        "output is not a terminal). Ids and timestamps are ignored unless --strict.",
+        epilog="exit status: 0 the runs are equivalent, 1 they differ, 2 bad input "
+        "(like diff(1)); differences in the run records alone do not count.",
+    )
+    p.add_argument(
+        "left", metavar="A", help="the run before (alone: a branch file, diffed with its parent)"
+    )
+    p.add_argument("right", metavar="B", nargs="?", help="the run after")
+    p.add_argument("--format", metavar="NAME", help="skip detection for both files")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--plain", action="store_true", help="print a readable report")
+    mode.add_argument("--json", action="store_true", help="print a machine-readable report")
+    p.add_argument(
+        "--ignore",
+        metavar="WHAT",
+        action="append",
+        default=[],
+        help="also ignore: a JSON pointer into the step record (globs allowed: "
+        "/attributes/gen_ai.usage.*), a field name at any depth (gen_ai.response.id), "
+        "or a group: ids, timestamps, latency, tokens (repeatable)",
+    )
+    p.add_argument("--strict", action="store_true", help="compare ids and timestamps too")
+    p.add_argument("--theme", metavar="NAME", help="colour theme of the screen")
+    redact_arg(p)
+    p.set_defaults(handler=cmd_diff)
+
+    from trace_tui.cli.fork_command import add_fork_arguments, add_replay_arguments
+
+    p = sub.add_parser(
+        "fork",
+        help="fork a trace at a step with edited inputs and replay forward (docs/replay.md)",
+        description="Fork TRACE at a step with edits (JSON pointers into the step's native "
+        "record), replay forward against the recorded fixtures, and save the branch in "
+        ".trace-tui/ beside TRACE. Exit 0: replay complete; 3: it stopped and needs an answer.",
+    )
+    add_fork_arguments(p)
+    redact_arg(p)
+    p.set_defaults(handler=cmd_fork)
+
+    p = sub.add_parser(
+        "replay",
+        help="replay a saved branch again (answer where it stopped, or add a source)",
+        description="Replay BRANCH from its parent with its edits, reusing the answers it got "
+        "before; save it in place. Exit 0: complete; 3: stopped and needs an answer.",
+    )
+    add_replay_arguments(p)
+    redact_arg(p)
+    p.set_defaults(handler=cmd_replay)
+
+    p = sub.add_parser(
+        "convert",
+        help="write any supported trace as a native trace",
+        description="Read IN (any format 'trace-tui formats' lists) and write it to OUT as a "
+        "native trace-tui trace, checked against the schema and written atomically. "
+        "Each step keeps the record it came from under 'source'.",
+    )
+    p.add_argument("file", metavar="IN", help="trace file (any supported format)")
+    p.add_argument(
+        "-o", "--output", metavar="OUT.jsonl", required=True, help="native trace to write"
+    )
+    p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
+    p.add_argument(
+        "--no-source", action="store_true", help="leave out the original foreign records"
+    )
+    redact_arg(p)
+    p.set_defaults(handler=cmd_convert)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    from trace_tui.core.reading.reader import TraceOpenError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="trace-tui: %(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if hasattr(args, "no_redact"):
+            from trace_tui.core.text.redact import load_redactor
+
+            args.redactor = load_redactor(enabled=not args.no_redact)
+        return int(handler(args))
+    except (TraceOpenError, CommandError, ValueError) as exc:
+        print(f"trace-tui: {_masked_message(args, exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (| head): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _masked_message(args: argparse.Namespace, exc: Exception) -> str:
+    """An error line with any trace value it quotes masked (built-in rules if none loaded)."""
+    from trace_tui.core.text.redact import Redactor
+
+    redactor = getattr(args, "redactor", None)
+    if not isinstance(redactor, Redactor):
+        redactor = Redactor(enabled=not getattr(args, "no_redact", False))
+    return redactor.text(str(exc))

@@ -1,0 +1,235 @@
+"""Plain-text and JSON reports of a run, for ``trace-tui show`` (no screen needed).
+
+Every trace string is sanitised before it is printed: this output goes to a terminal too.
+Secrets are masked first: both reports work on :func:`redacted_run`, a copy of the run in
+which every string went through a :class:`~trace_tui.core.text.redact.Redactor`, so nothing cut
+short for a table cell can leave half a key behind. ``--no-redact`` passes a disabled one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from typing import Any, TextIO
+
+from trace_tui.core.model.run import Run, Step
+from trace_tui.core.replay.readiness import Readiness, readiness
+from trace_tui.core.text.redact import Redactor
+from trace_tui.core.text.sanitize import one_line
+
+KIND_MARK = {"agent": "◆", "llm": "●", "tool": "▶", "retrieval": "⌕", "other": "·"}
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1.25s`` / ``340ms`` / ``-`` for unknown."""
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
+
+
+def step_summary(step: Step, limit: int = 60) -> str:
+    """A one-line gist of what the step did (sanitised)."""
+    if step.kind == "llm":
+        calls = step.output_tool_calls
+        if calls:
+            text = "calls " + ", ".join(c.name for c in calls)
+        else:
+            out = step.output_messages
+            text = (out[-1].content or "") if out else ""
+    elif step.kind in ("tool", "retrieval"):
+        if step.kind == "retrieval" and "gen_ai.retrieval.documents" in step.attributes:
+            text = f"{len(step.documents)} document(s) for {step.retrieval_query!r}"
+        else:
+            text = _compact(step.tool_arguments) + " → " + _compact(step.tool_result)
+    else:
+        text = step.error or ""
+    if step.error and step.kind != "agent":
+        text = f"{step.error}  ({text})" if text else step.error
+    return one_line(text, limit)
+
+
+def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
+    """The run's header facts and one row per step, secrets masked (``None``: built-in rules)."""
+    redactor = Redactor() if redactor is None else redactor
+    ready = readiness(run)
+    run = redacted_run(run, redactor)
+    for line in header_lines(run, ready, redactor):
+        out.write(line + "\n")
+    out.write(
+        f"{'#':>4}  {'kind':<9} {'name':<34} {'status':<7} "
+        f"{'time':>7} {'in':>7} {'out':>6}  summary\n"
+    )
+    for step in run.steps:
+        depth = run.row(step.index).depth
+        name = one_line("  " * depth + KIND_MARK.get(step.kind, "·") + " " + step.name, 34)
+        usage = step.usage
+        tokens_in = str(usage.input_tokens) if usage and usage.input_tokens is not None else "-"
+        tokens_out = str(usage.output_tokens) if usage and usage.output_tokens is not None else "-"
+        out.write(
+            f"{step.number:>4}  {step.kind:<9} {name:<34} {step.status:<7} "
+            f"{format_duration(step.duration):>7} {tokens_in:>7} {tokens_out:>6}  "
+            f"{step_summary(step)}\n"
+        )
+
+
+def header_lines(
+    run: Run, ready: Readiness | None = None, redactor: Redactor | None = None
+) -> list[str]:
+    """File, format, run name, counts, tokens and replay readiness.
+
+    ``ready`` is the readiness of the run as recorded (computed here when not given); its
+    sentences and every other trace string go through ``redactor`` when one is given.
+    """
+    ready = readiness(run) if ready is None else ready
+    mask = redactor.text if redactor is not None else _same
+    totals = run.token_totals()
+    errors = run.errors()
+    lines = [
+        f"file:      {one_line(run.path or '-')}",
+        f"format:    {run.format_name}",
+        f"run:       {one_line(mask(run.info.name or run.info.run_id or '-'))}",
+        f"steps:     {len(run)} ({len(run.steps_of_kind('llm'))} llm, "
+        f"{len(run.steps_of_kind('tool'))} tool, {len(run.steps_of_kind('retrieval'))} retrieval), "
+        f"{len(errors)} error(s)" + (f", first at step {errors[0].number}" if errors else ""),
+        f"tokens:    {_num(totals.input_tokens)} in, {_num(totals.output_tokens)} out"
+        f" ({_num(totals.cache_read_tokens)} cache read)",
+        f"replay:    {one_line(mask(ready.summary()))}",
+    ]
+    if run.branch is not None:
+        b = run.branch
+        lines.append(
+            f"branch:    forks {one_line(mask(b.parent_run_id or '?'))} at step {b.fork_step}"
+            f" ({len(b.edits)} edit(s)), status {one_line(mask(b.status or '-'))}"
+        )
+        if b.note:
+            lines.append(f"           {one_line(mask(b.note), 200)}")
+    if run.problems:
+        lines.append(f"problems:  {len(run.problems)} record(s) skipped (details on stderr)")
+    return lines
+
+
+def run_to_json(run: Run, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The normalised model as plain JSON (what ``show --json`` prints), secrets masked.
+
+    ``redactor`` defaults to the built-in rules; the top-level ``redaction`` object is its
+    :meth:`~trace_tui.core.text.redact.Redactor.export_metadata` (``"redacted": false`` for
+    ``--no-redact``), so a reader of the output knows whether placeholders may be in it.
+    """
+    redactor = Redactor() if redactor is None else redactor
+    ready = readiness(run)
+    run = redacted_run(run, redactor)
+    return {
+        "file": run.path,
+        "format": run.format_name,
+        "redaction": redactor.export_metadata(),
+        "run": asdict(run.info),
+        "branch": asdict(run.branch) if run.branch else None,
+        "readiness": {
+            "ready": ready.ready,
+            "blocking": [redactor.text(g.describe()) for g in ready.blocking],
+            "warnings": [redactor.text(g.describe()) for g in ready.warnings],
+        },
+        "steps": [step_to_json(run, s) for s in run.steps],
+        "problems": [asdict(p) for p in run.problems],
+    }
+
+
+def redacted_run(run: Run, redactor: Redactor) -> Run:
+    """A copy of ``run`` with every trace string masked (``run`` itself when disabled).
+
+    Names, ids, errors, attributes and the original foreign records of every step, the run
+    record, the branch record and the problems' messages and previews all go through
+    ``redactor``. Redaction is deterministic, so equal values stay equal (ids still link
+    parents and children, two runs still diff the same way) and numbers are kept.
+    """
+    if not redactor.enabled:
+        return run
+    text, value = redactor.text, redactor.value
+    info = run.info
+    copy = Run(
+        replace(
+            info,
+            run_id=_opt(text, info.run_id),
+            session_id=_opt(text, info.session_id),
+            trace_id=_opt(text, info.trace_id),
+            name=_opt(text, info.name),
+            environment=value(info.environment),
+            context_windows=value(info.context_windows),
+        ),
+        path=run.path,
+        format_name=run.format_name,
+    )
+    if run.branch is not None:
+        b = run.branch
+        copy.branch = replace(
+            b,
+            parent_run_id=_opt(text, b.parent_run_id),
+            parent_path=_opt(text, b.parent_path),
+            edits=tuple(value(list(b.edits))),
+            sources=value(b.sources),
+            name=_opt(text, b.name),
+            status=_opt(text, b.status),
+            note=_opt(text, b.note),
+        )
+    copy.problems = [
+        replace(p, message=text(p.message), preview=text(p.preview)) for p in run.problems
+    ]
+    for step in run.steps:
+        copy.add_step(
+            replace(
+                step,
+                span_id=text(step.span_id),
+                parent_id=_opt(text, step.parent_id),
+                name=text(step.name),
+                error=_opt(text, step.error),
+                attributes=value(step.attributes),
+                source=value(step.source),
+            )
+        )
+    return copy
+
+
+def step_to_json(run: Run, step: Step) -> dict[str, Any]:
+    """One step as plain JSON (the original foreign record under ``source`` if any)."""
+    row = run.row(step.index)
+    return {
+        "step": step.number,
+        "span_id": step.span_id,
+        "parent_id": step.parent_id,
+        "depth": row.depth,
+        "kind": step.kind,
+        "name": step.name,
+        "start_time": step.start_time,
+        "end_time": step.end_time,
+        "status": step.status,
+        "error": step.error,
+        "attributes": step.attributes,
+        "source": step.source,
+    }
+
+
+def print_json(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
+    """Write :func:`run_to_json` as indented JSON (ASCII-escaped: safe on any terminal)."""
+    json.dump(run_to_json(run, redactor), out, indent=2, ensure_ascii=True, default=str)
+    out.write("\n")
+
+
+def _num(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
+
+
+def _compact(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _opt(mask: Callable[[str], str], text: str | None) -> str | None:
+    return None if text is None else mask(text)

@@ -1,0 +1,508 @@
+"""Claude Code session transcripts (``~/.claude/projects/<dir>/<session>.jsonl``), streamed.
+
+Each human prompt on the main chain starts an ``agent`` step (a turn). An assistant message
+becomes one ``llm`` step, however many lines it is split over (the lines share
+``message.id``; usage is counted once per message). Each ``tool_use`` block starts a ``tool``
+step at once; the ``tool_result`` in a later user line ends it (``is_error`` makes it an error).
+Sub-agent lines (``isSidechain``) hang under an ``agent`` step whose parent is the ``Task`` /
+``Agent`` tool call that launched them (matched by ``agentId``, else the latest unmatched
+call). A ``compact_boundary`` is an ``other`` step and marks the next call's context as
+truncated; a prompt whose parent already had a reply is a rewind and says so. Every other line
+type, known bookkeeping or new, becomes an ``other`` step, so nothing is dropped.
+
+What each call was sent comes from the ``api-request`` records of Claude Code 2.1, or is
+rebuilt from the ``parentUuid`` chain (see :mod:`.claude_code_context`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.formats.importers.claude_code_context import ChainStore, RequestStore
+from trace_tui.core.formats.shared.common import (
+    A_IMPORT_NOTE,
+    as_dict,
+    run_record,
+    short,
+    span,
+    span_end,
+    span_start,
+    usage_attributes,
+)
+from trace_tui.core.formats.shared.messages import content_of, normalize_messages, text_of
+
+_LINE_TYPES = (
+    "user",
+    "assistant",
+    "system",
+    "summary",
+    "file-history-snapshot",
+    "queue-operation",
+    "attachment",
+    "progress",
+    "last-prompt",
+)
+_AGENT_TOOLS = ("Task", "Agent")
+_REBUILT = (
+    "input messages rebuilt from the transcript's parentUuid chain; reminders that "
+    "Claude Code injects into requests are not in the transcript"
+)
+
+
+@dataclass
+class _Llm:
+    span_id: str
+    request_ref: Any
+    blocks: list[Any] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    stop_reason: Any = None
+    end: Any = None
+    sources: list[Any] = field(default_factory=list)
+    open: bool = True
+
+
+class ClaudeCodeMapper:
+    """Maps transcript lines to native records as they are read (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._run_emitted = False
+        self._chain = ChainStore()
+        self._requests = RequestStore()
+        self._turn: str | None = None
+        self._turn_end: Any = None
+        self._llms: dict[str, _Llm] = {}  # every message id seen (a late block reopens it)
+        self._open: dict[str, _Llm] = {}  # messages whose end is not emitted yet
+        self._tools: dict[str, str] = {}  # tool_use id -> span id, until the result arrives
+        self._agent_calls: list[str] = []  # Task/Agent tool_use ids not yet matched to a sidechain
+        self._agent_steps: dict[str, str] = {}  # Task tool_use id -> sub-agent step id
+        self._agent_ids: dict[str, str] = {}  # agentId -> Task tool_use id
+        self._line_agent: dict[str, str] = {}  # sidechain line uuid -> sub-agent step id
+        self._agent_tool_spans: dict[str, str] = {}  # Task tool_use id -> its tool step id
+        self._truncated: set[str | None] = set()
+        self._parent: str | None = None
+        self._last_main: str | None = None
+        self._puuid: str | None = None
+
+    def feed(self, record: dict[str, Any], *, offset: int, line: int) -> Iterable[dict[str, Any]]:
+        """Native records for one transcript line."""
+        out: list[dict[str, Any]] = []
+        if not self._run_emitted and record.get("sessionId"):
+            out.append(self._run(record))
+        kind = record.get("type")
+        message_id = _message_id(record) if kind == "assistant" else None
+        out += self._close_llms(keep=message_id)
+        self._parent = self._parent_for(record, out)
+        self._puuid = self._parent_uuid(record)
+        if message_id is not None and isinstance(record.get("message"), dict):
+            out += self._assistant(record, message_id)
+        elif kind == "user" and isinstance(record.get("message"), dict):
+            out += self._user(record, line)
+        elif kind == "system" and record.get("subtype") == "compact_boundary":
+            out += self._compact(record)
+        elif kind == "api-request-shape":
+            self._requests.add_shape(record)
+        elif kind == "api-request-blob":
+            self._requests.add_blob(record)
+        elif kind == "api-request":
+            self._requests.add_request(record)
+        else:
+            out.append(self._other(record, line))
+        return out
+
+    def finish(self) -> Iterable[dict[str, Any]]:
+        """Close messages, sub-agents and the turn still open when the file ends."""
+        out = self._close_llms(keep=None)
+        for agent_step in self._agent_steps.values():
+            out.append(span_end(agent_step))
+        self._agent_steps.clear()
+        out += self._end_turn()
+        return out
+
+    # ----------------------------------------------------------------- ids and run
+    def _id(self, prefix: str) -> str:
+        self._n += 1
+        return f"cc-{prefix}-{self._n}"
+
+    def _run(self, rec: dict[str, Any]) -> dict[str, Any]:
+        self._run_emitted = True
+        session = str(rec["sessionId"])
+        env = {k: rec[k] for k in ("cwd", "version", "gitBranch", "entrypoint") if rec.get(k)}
+        return run_record(
+            run_id=session,
+            session_id=session,
+            name=f"Claude Code session {session[:8]}",
+            started_at=rec.get("timestamp"),
+            environment=env or None,
+        )
+
+    def _parent_for(self, rec: dict[str, Any], out: list[dict[str, Any]]) -> str | None:
+        """The step this line's steps hang under: its sub-agent, else the current turn.
+
+        A sidechain line that starts a new sub-agent adds that agent's ``span_start`` to ``out``.
+        """
+        if rec.get("isSidechain") is True:
+            return self._sidechain_step(rec, out)
+        return self._turn
+
+    # ----------------------------------------------------------------- assistant lines
+    def _assistant(self, rec: dict[str, Any], message_id: str) -> list[dict[str, Any]]:
+        msg = rec["message"]
+        blocks = (
+            msg.get("content") if isinstance(msg.get("content"), list) else [msg.get("content")]
+        )
+        self._remember(rec, "assistant", message_id, blocks)
+        parent = self._parent
+        out: list[dict[str, Any]] = []
+        llm = self._llms.get(message_id)
+        if llm is None:
+            llm = self._llms[message_id] = _Llm(self._id("llm"), rec.get("requestRef"))
+            out.append(
+                span_start(
+                    llm.span_id,
+                    "llm",
+                    f"chat {msg.get('model') or 'claude'}",
+                    parent_id=parent,
+                    start=rec.get("timestamp"),
+                    attributes=self._request_attrs(rec, msg),
+                    source=rec,
+                )
+            )
+        else:
+            llm.sources.append(rec)
+        llm.open = True
+        self._open[message_id] = llm
+        llm.blocks += [b for b in blocks if b is not None]
+        llm.usage = msg.get("usage") if isinstance(msg.get("usage"), dict) else llm.usage
+        llm.stop_reason = msg.get("stop_reason") or llm.stop_reason
+        llm.end = rec.get("timestamp") or llm.end
+        if isinstance(rec.get("requestRef"), str):
+            self._requests.add_response(rec["requestRef"], {"id": message_id, "content": blocks})
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                out.append(self._tool_start(block, rec, parent))
+        return out
+
+    def _request_attrs(self, rec: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
+        attrs: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "anthropic",
+            "gen_ai.request.model": rec.get("requestedModel") or msg.get("model"),
+            "gen_ai.response.model": msg.get("model"),
+            "gen_ai.response.id": msg.get("id"),
+            "claude_code.request_id": rec.get("requestId"),
+        }
+        recorded = self._requests.attributes(rec.get("requestRef"))
+        if recorded is not None:
+            attrs.update(recorded)
+        else:
+            conversation = self._chain.conversation(self._puuid)
+            if conversation is not None:
+                attrs["gen_ai.input.messages"] = conversation
+                attrs[A_IMPORT_NOTE] = _REBUILT
+        chain = rec.get("agentId") if rec.get("isSidechain") else None
+        if chain in self._truncated or (not rec.get("isSidechain") and None in self._truncated):
+            attrs["trace_tui.context.truncated"] = True
+            self._truncated.discard(chain)
+        return attrs
+
+    def _close_llms(self, keep: str | None) -> list[dict[str, Any]]:
+        out = []
+        for message_id, llm in list(self._open.items()):
+            if message_id == keep:
+                continue
+            del self._open[message_id]
+            llm.open = False
+            usage = llm.usage
+            attrs: dict[str, Any] = {
+                "gen_ai.output.messages": normalize_messages(
+                    [{"role": "assistant", "content": llm.blocks}]
+                ),
+                **usage_attributes(
+                    usage.get("input_tokens"),
+                    usage.get("output_tokens"),
+                    usage.get("cache_read_input_tokens"),
+                    usage.get("cache_creation_input_tokens"),
+                    input_includes_cache=False,
+                ),
+            }
+            if llm.stop_reason:
+                attrs["gen_ai.response.finish_reasons"] = [str(llm.stop_reason)]
+            out.append(
+                span_end(llm.span_id, end=llm.end, attributes=attrs, source=llm.sources or None)
+            )
+            llm.sources = []
+        return out
+
+    # ----------------------------------------------------------------- tools
+    def _tool_start(
+        self, block: dict[str, Any], rec: dict[str, Any], parent: str | None
+    ) -> dict[str, Any]:
+        call_id = str(block.get("id") or "")
+        span_id = self._id("tool")
+        self._tools[call_id] = span_id
+        name = str(block.get("name") or "tool")
+        if name in _AGENT_TOOLS:
+            self._agent_calls.append(call_id)
+            self._agent_tool_spans[call_id] = span_id
+        return span_start(
+            span_id,
+            "tool",
+            name,
+            parent_id=parent,
+            start=rec.get("timestamp"),
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": name,
+                "gen_ai.tool.call.id": call_id or None,
+                "gen_ai.tool.call.arguments": block.get("input"),
+            },
+            source=block,
+        )
+
+    def _tool_result(self, block: dict[str, Any], rec: dict[str, Any]) -> list[dict[str, Any]]:
+        call_id = str(block.get("tool_use_id") or "")
+        result = content_of(block.get("content"))
+        attrs: dict[str, Any] = {"gen_ai.tool.call.result": result}
+        if rec.get("toolUseResult") is not None:
+            attrs["claude_code.tool_use_result"] = rec["toolUseResult"]
+        error = (
+            (short(text_of(result), 200) or "tool error") if block.get("is_error") is True else None
+        )
+        out: list[dict[str, Any]] = []
+        if isinstance(rec.get("agentId"), str) and call_id in self._tools:
+            self._agent_ids[rec["agentId"]] = call_id
+        span_id = self._tools.pop(call_id, None)
+        if span_id is None:
+            attrs.update(
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.call.id": call_id or None,
+                    A_IMPORT_NOTE: "the tool call this result answers is not in this file",
+                }
+            )
+            out.append(
+                span(
+                    self._id("tool"),
+                    "tool",
+                    "tool result",
+                    parent_id=self._parent,
+                    start=rec.get("timestamp"),
+                    end=rec.get("timestamp"),
+                    error=error,
+                    attributes=attrs,
+                    source=rec,
+                )
+            )
+            return out
+        out.append(
+            span_end(span_id, end=rec.get("timestamp"), error=error, attributes=attrs, source=rec)
+        )
+        agent_step = self._agent_steps.pop(call_id, None)
+        if agent_step is not None:
+            out.append(span_end(agent_step, end=rec.get("timestamp")))
+        return out
+
+    # ----------------------------------------------------------------- user lines
+    def _user(self, rec: dict[str, Any], line: int) -> list[dict[str, Any]]:
+        content = rec["message"].get("content")
+        blocks = (
+            content if isinstance(content, list) else ([content] if content is not None else [])
+        )
+        results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+        out: list[dict[str, Any]] = []
+        is_prompt = (
+            not results
+            and not rec.get("isSidechain")
+            and not rec.get("isMeta")
+            and not rec.get("isCompactSummary")
+            and bool(text_of(content_of(blocks)))
+        )
+        if is_prompt:
+            out += self._start_turn(rec, blocks)
+        self._remember(rec, "user", None, blocks)
+        for block in results:
+            out += self._tool_result(block, rec)
+        if not results and not is_prompt:
+            out.append(self._other(rec, line))
+        self._turn_end = rec.get("timestamp") or self._turn_end
+        return out
+
+    def _start_turn(self, rec: dict[str, Any], blocks: list[Any]) -> list[dict[str, Any]]:
+        out = self._end_turn()
+        self._turn = self._id("turn")
+        self._turn_end = rec.get("timestamp")
+        text = text_of(content_of(blocks)) or ""
+        attrs: dict[str, Any] = {"gen_ai.agent.name": "claude-code", "claude_code.prompt": text}
+        if self._chain.has_child(self._puuid):
+            attrs["claude_code.rewind"] = True
+            attrs[A_IMPORT_NOTE] = (
+                "this prompt rewinds the conversation to an earlier message; "
+                "the turns after that message are an abandoned branch"
+            )
+        out.append(
+            span_start(
+                self._turn,
+                "agent",
+                short(text) or "turn",
+                start=rec.get("timestamp"),
+                attributes=attrs,
+                source=rec,
+            )
+        )
+        return out
+
+    def _end_turn(self) -> list[dict[str, Any]]:
+        if self._turn is None:
+            return []
+        turn, self._turn = self._turn, None
+        return [span_end(turn, end=self._turn_end)]
+
+    def _remember(
+        self, rec: dict[str, Any], role: str, message_id: str | None, blocks: list[Any]
+    ) -> None:
+        if isinstance(rec.get("uuid"), str):
+            self._chain.add(
+                rec["uuid"], self._puuid, role, message_id, [b for b in blocks if b is not None]
+            )
+            if not rec.get("isSidechain"):
+                self._last_main = rec["uuid"]
+
+    def _parent_uuid(self, rec: dict[str, Any]) -> str | None:
+        """The line's ``parentUuid``; early transcripts leave it null, so the previous line."""
+        parent = rec.get("parentUuid")
+        if isinstance(parent, str):
+            return parent
+        if rec.get("isSidechain") or self._last_main == rec.get("uuid"):
+            return None
+        return self._last_main
+
+    # ----------------------------------------------------------------- sidechains
+    def _sidechain_step(self, rec: dict[str, Any], out: list[dict[str, Any]]) -> str:
+        """The sub-agent step of a sidechain line (matched by agentId, parent line, or order)."""
+        agent_id = rec.get("agentId")
+        call_id = self._agent_ids.get(agent_id) if isinstance(agent_id, str) else None
+        step = self._agent_steps.get(call_id) if call_id else None
+        parent_uuid = rec.get("parentUuid")
+        if step is None and isinstance(parent_uuid, str):
+            step = self._line_agent.get(parent_uuid)
+        if step is None:
+            if call_id is None and self._agent_calls:
+                call_id = self._agent_calls.pop()
+            step = self._id("agent")
+            if call_id:
+                self._agent_steps[call_id] = step
+                if call_id in self._agent_calls:
+                    self._agent_calls.remove(call_id)
+            out.append(self._agent_start(step, call_id, rec))
+        if isinstance(rec.get("uuid"), str):
+            self._line_agent[rec["uuid"]] = step
+        return step
+
+    def _agent_start(self, step: str, call_id: str | None, rec: dict[str, Any]) -> dict[str, Any]:
+        tool_span = self._agent_tool_spans.get(call_id or "")
+        attrs: dict[str, Any] = {
+            "gen_ai.agent.name": "claude-code subagent",
+            "claude_code.agent_id": rec.get("agentId"),
+            "claude_code.launched_by": call_id,
+        }
+        if tool_span is None:
+            attrs[A_IMPORT_NOTE] = "the tool call that launched this sub-agent is not in this file"
+        return span_start(
+            step,
+            "agent",
+            "subagent",
+            parent_id=tool_span or self._turn,
+            start=rec.get("timestamp"),
+            attributes=attrs,
+            source=rec,
+        )
+
+    # ----------------------------------------------------------------- other lines
+    def _compact(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        meta = as_dict(rec.get("compactMetadata"))
+        self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", None, [])
+        self._truncated.add(rec.get("agentId") if rec.get("isSidechain") else None)
+        name = f"compact boundary ({meta.get('trigger', 'unknown')} trigger)"
+        return [
+            span(
+                self._id("compact"),
+                "other",
+                name,
+                parent_id=self._turn,
+                start=rec.get("timestamp"),
+                end=rec.get("timestamp"),
+                attributes={
+                    "claude_code.line_type": "system",
+                    "claude_code.subtype": "compact_boundary",
+                    "claude_code.compact": meta or None,
+                    "claude_code.logical_parent": rec.get("logicalParentUuid"),
+                },
+                source=rec,
+            )
+        ]
+
+    def _other(self, rec: dict[str, Any], line: int) -> dict[str, Any]:
+        kind = rec.get("type")
+        label = str(kind) if isinstance(kind, str) else "record without a type"
+        if rec.get("subtype"):
+            label += f" {rec['subtype']}"
+        attrs: dict[str, Any] = {"claude_code.line_type": kind if isinstance(kind, str) else None}
+        if kind == "summary":
+            attrs["claude_code.summary"] = rec.get("summary")
+        elif rec.get("isCompactSummary"):
+            label, attrs["claude_code.summary"] = "compact summary", _line_text(rec)
+        elif rec.get("isMeta"):
+            label, attrs["claude_code.text"] = "user (meta)", _line_text(rec)
+        elif kind == "user" and rec.get("isSidechain") and _line_text(rec):
+            label, attrs["claude_code.prompt"] = "subagent prompt", _line_text(rec)
+        elif kind == "user":
+            attrs[A_IMPORT_NOTE] = "a user line with no prompt text and no tool result"
+        elif kind not in _LINE_TYPES:
+            attrs[A_IMPORT_NOTE] = f"line {line}: a record type this importer does not know"
+        parent = self._parent if kind == "user" else self._turn
+        return span(
+            self._id("other"),
+            "other",
+            label,
+            parent_id=parent,
+            start=rec.get("timestamp"),
+            end=rec.get("timestamp"),
+            attributes=attrs,
+            source=rec,
+        )
+
+
+def _line_text(rec: dict[str, Any]) -> str | None:
+    msg = as_dict(rec.get("message"))
+    return text_of(content_of(msg.get("content")))
+
+
+def _message_id(rec: dict[str, Any]) -> str:
+    msg = as_dict(rec.get("message"))
+    value = msg.get("id") or rec.get("requestId") or rec.get("uuid")
+    return str(value) if value else f"line-{id(rec)}"
+
+
+def detect_claude_code(head: Head) -> bool:
+    """A line with a Claude Code ``type`` and ``sessionId``/``uuid`` (or a leading summary)."""
+    rec = head.first_record
+    if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
+        return False
+    if rec["type"] == "summary" and "leafUuid" in rec:
+        return True
+    if rec["type"] == "file-history-snapshot" and "snapshot" in rec:
+        return True  # recent transcripts often open with one
+    known = rec["type"] in _LINE_TYPES or rec["type"].startswith("api-request")
+    return known and ("sessionId" in rec or "uuid" in rec or "parentUuid" in rec)
+
+
+CLAUDE_CODE = TraceFormat(
+    name="claude-code",
+    title="Claude Code session transcript (~/.claude/projects/*/*.jsonl)",
+    detect=detect_claude_code,
+    mapper=ClaudeCodeMapper,
+)

@@ -1,0 +1,443 @@
+"""The indexed reader: any JSON-lines trace, of any size, opened and followed without loading it.
+
+:class:`IndexedSource` implements :class:`~trace_tui.core.reading.source.TraceSource`. Each
+:meth:`~IndexedSource.update` reads a bounded slice of the file through the tail engine
+(:class:`~trace_tui.core.tail.follower.TailReader`), so the first screen can be drawn after the
+first
+megabyte while a gigabyte file is still being indexed, and a live file is followed by the same
+code. Native traces take the fast path (:mod:`trace_tui.core.index.fast`); foreign formats run
+their :class:`~trace_tui.core.formats.base.RecordMapper` line by line and spill the mapped
+records (:mod:`trace_tui.core.index.store`).
+
+Native lines are indexed a whole slice at a time (decoded in C, merged in bulk); a piece the
+bulk path declines (a run record, a corrupt line...) is halved until the bad lines are found and
+indexed one by one with the builder's rules. Optionally a helper process decodes part of each
+slice (:mod:`trace_tui.core.index.workers`).
+
+:class:`~trace_tui.core.index.run_view.IndexedRun` (re-exported here) is the run view the source
+fills: ``row(i)`` is cheap, ``step(i)`` parses the payload on demand. ``update`` runs on one
+worker thread; readers on other threads see only fully published steps (see that module).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from itertools import accumulate, repeat
+from operator import add
+from pathlib import Path
+from typing import Any
+
+from trace_tui.core.formats import FORMATS, FormatError, Head, RecordMapper, TraceFormat
+from trace_tui.core.formats.base import HEAD_BYTES
+from trace_tui.core.formats.registry import describe_unknown
+from trace_tui.core.index import fast as index_fast
+from trace_tui.core.index.columns import StepColumns
+from trace_tui.core.index.run_view import IndexedRun
+from trace_tui.core.index.store import SpillFile, read_line_at
+from trace_tui.core.index.workers import (
+    PARALLEL_MIN_BYTES,
+    ChunkHelper,
+    default_workers,
+    split_point,
+)
+from trace_tui.core.io.jsonl import BOM, CorruptLine, decode_bytes, preview_bytes, too_long_line
+from trace_tui.core.model.builder import RunBuilder
+from trace_tui.core.model.run import Problem, Run
+from trace_tui.core.reading.reader import TraceOpenError
+from trace_tui.core.reading.source import SourceUpdate
+from trace_tui.core.tail.follower import Lines, LongLine, Notice, Reset, TailReader
+from trace_tui.core.tail.watch import ChangeWaiter
+
+log = logging.getLogger(__name__)
+
+#: Bytes read per slice; the first update reads a small slice so the first screen is quick.
+SLICE_BYTES = 4 * 1024 * 1024
+FIRST_SLICE_BYTES = 256 * 1024
+#: One update keeps reading slices until this much time has passed (or the file ends).
+UPDATE_SECONDS = 0.05
+#: On the fast path, a piece of this many lines or fewer that the bulk decoder declines (a
+#: corrupt line, a run record...) is indexed line by line; larger pieces are halved first.
+BATCH_LINES = 64
+
+
+class IndexedSource:
+    """A line-oriented trace as a :class:`~trace_tui.core.reading.source.TraceSource` (see module
+    doc).
+
+    ``fmt=None`` detects the format when the first complete line arrives (a followed path
+    that does not exist yet, or is still empty). ``follow=False`` reads the file as it is now:
+    an unterminated last line counts, and the mapper is flushed at the end. ``workers``: how
+    many helper processes may decode a big native trace alongside (0 or 1; default 0, see
+    :mod:`trace_tui.core.index.workers`).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: TraceFormat | None = None,
+        *,
+        follow: bool = False,
+        workers: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.follow = follow
+        self.workers = default_workers() if workers is None else workers
+        self._helper: ChunkHelper | None = None
+        self._fmt = fmt
+        self.format_name = fmt.name if fmt is not None else "unknown"
+        self._tail = TailReader(self.path, follow=follow)
+        try:
+            self._tail.open_now()
+        except ValueError as exc:
+            raise TraceOpenError(str(exc)) from None
+        self.run = IndexedRun(self.path, self.format_name)
+        self._mapper: RecordMapper | None = None
+        self._meta = Run()
+        self._updating = threading.Lock()
+        self._waiter: ChangeWaiter | None = None
+        self._flushed = False
+        self._stash: list[Lines | LongLine | Reset | Notice] = []
+        self._failed: str | None = None
+        self._first = True
+        self._new_generation()
+
+    # ----------------------------------------------------------------- protocol
+    def update(self) -> SourceUpdate:
+        """Index what is new (about :data:`UPDATE_SECONDS` of work at most); see the protocol."""
+        with self._updating:
+            return self._update()
+
+    def wait(self, timeout: float) -> None:
+        """Block until the file may have changed (event or short poll), at most ``timeout``.
+
+        Only a viewer that follows the file calls ``wait``, so a source opened without
+        ``follow`` starts following here (an unterminated last line already shown stays shown).
+        """
+        if not self.follow:
+            self.follow = self._tail.follow = True
+            self._tail.finished = False
+        if self._waiter is None:
+            self._waiter = ChangeWaiter(self.path, use_events=self.follow)
+        self._waiter.wait(timeout)
+
+    def close(self) -> None:
+        """Stop watching and close every file handle."""
+        if self._waiter is not None:
+            self._waiter.close()
+        self._stop_helper()
+        self._tail.close()
+        self.run._swap(StepColumns(), None, None)
+
+    # ----------------------------------------------------------------- updating
+    def _update(self) -> SourceUpdate:
+        run = self.run
+        before, version = len(run), run.version
+        state = _UpdateState()
+        deadline = time.monotonic() + UPDATE_SECONDS
+        while self._failed is None:
+            budget = FIRST_SLICE_BYTES if self._first else SLICE_BYTES
+            items, self._stash = self._stash or self._tail.read(budget), []
+            for k, item in enumerate(items):
+                if isinstance(item, Reset) and self._old_generation_pending(state, before):
+                    self._stash = items[k:]  # report the old file's last steps first
+                    break
+                self._handle(item, state)
+            self._publish()
+            if self._stash or self._first or self._tail.caught_up or time.monotonic() > deadline:
+                break
+        if self._first:
+            self._maybe_start_helper()
+        self._first = False
+        if self._tail.caught_up or self._failed is not None:
+            self._stop_helper()
+        if self._tail.finished and not self._flushed:
+            self._flush_mapper()
+        if run.version == version and (len(run) != before or state.changed):
+            run._touch()
+        added = len(run) if state.reset else len(run) - before
+        changed = () if state.reset else tuple(sorted(i for i in state.changed if i < before))
+        size = max(self._tail.size, 1)
+        return SourceUpdate(
+            added=added,
+            changed=changed,
+            reset=state.reset,
+            notice=state.notices[0] if state.notices else None,
+            notices=tuple(state.notices[1:]),
+            complete=not self._stash and (self._tail.caught_up or self._failed is not None),
+            progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
+        )
+
+    def _maybe_start_helper(self) -> None:
+        """A big native file with much left to read: decode part of each chunk in a helper."""
+        left = self._tail.size - self._tail.offset
+        native = self._fmt is not None and self._fmt.name == "native"
+        if self.workers > 0 and native and left >= PARALLEL_MIN_BYTES and self._helper is None:
+            try:
+                self._helper = ChunkHelper()
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.warning("no indexing helper process (%s); indexing alone", exc)
+
+    def _stop_helper(self) -> None:
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
+
+    def _old_generation_pending(self, state: _UpdateState, before: int) -> bool:
+        """Before a reset: did this update add or change steps the caller has not seen?"""
+        if not self._flushed:
+            self._flush_mapper()
+        if state.reset:  # a reset earlier in this update: every step now is unseen
+            return len(self.run) > 0
+        return len(self.run) != before or bool(state.changed)
+
+    def _handle(self, item: Lines | LongLine | Reset | Notice, state: _UpdateState) -> None:
+        if isinstance(item, Lines):
+            self._lines(item, state)
+        elif isinstance(item, LongLine):
+            bad = too_long_line(item.offset, item.line, item.length, item.head)
+            self.run._cols.add_problem(Problem(bad.line, bad.offset, bad.message, bad.preview))
+        elif isinstance(item, Reset):
+            if not self._flushed:
+                self._flush_mapper()
+            self._new_generation()
+            state.reset = True
+            state.notices.append(item.notice)
+        else:
+            state.notices.append(item.text)
+
+    def _new_generation(self) -> None:
+        import os
+
+        cols = StepColumns(verify_id=self._verify_id)
+        fd = os.dup(self._tail.fd) if self._tail.fd is not None else None
+        spill = SpillFile() if self._fmt is not None and self._fmt.name != "native" else None
+        self.run._swap(cols, fd, spill)
+        self._mapper = self._fmt.mapper() if self._fmt is not None and self._fmt.mapper else None
+        self._meta = Run()
+        self._flushed = False
+
+    def _publish(self) -> None:
+        spill = self.run._spill
+        if spill is not None:
+            spill.flush()
+
+    # ----------------------------------------------------------------- lines
+    def _lines(self, item: Lines, state: _UpdateState) -> None:
+        if self._fmt is None and not self._detect(item, state):
+            return
+        data = item.data
+        fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
+        if fast and not data.isascii():
+            fast = _valid_utf8(data)
+        helper = self._helper
+        cut = split_point(data) if fast and helper is not None and helper.ready else 0
+        if cut:
+            self._shared_lines(data, cut, item.offset, item.line, state)
+        elif fast:
+            self._fast_lines(data, item.offset, item.line, state)
+        else:
+            self._slow_lines(data, item.offset, item.line, state)
+
+    def _shared_lines(
+        self, data: bytes, cut: int, offset: int, line: int, state: _UpdateState
+    ) -> None:
+        """``data[:cut]`` decoded here while the helper decodes the rest; merged in order."""
+        assert self._helper is not None
+        rest_line = line + data.count(b"\n", 0, cut)
+        rest = data[cut:]
+        sent = self._helper.submit(rest, offset + cut, rest_line)
+        self._fast_lines(data[:cut], offset, line, state)
+        chunk = self._helper.result(sent)
+        cols = self.run._cols
+        if chunk is None or not index_fast.apply_chunk(
+            cols, chunk, rest, offset + cut, state.changed
+        ):
+            self._fast_lines(rest, offset + cut, rest_line, state)
+        if not self._helper.alive:
+            self._helper = None
+
+    def _fast_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """Complete native lines in bulk; a piece the fast path declines is halved, and at
+        :data:`BATCH_LINES` lines or fewer it is indexed line by line (the builder's rules)."""
+        if offset == 0:  # the first line may carry a BOM and is usually the run record
+            cut = data.index(b"\n") + 1
+            self._slow_lines(data[:cut], 0, line, state)
+            data, offset, line = data[cut:], cut, line + 1
+            if not data:
+                return
+        cols = self.run._cols
+        chunk = index_fast.decode_chunk(data, offset, line)
+        if chunk is not None and index_fast.apply_chunk(cols, chunk, data, offset, state.changed):
+            return
+        count = data.count(b"\n")
+        if count <= BATCH_LINES:
+            self._slow_lines(data, offset, line, state)
+            return
+        cut = data.find(b"\n", len(data) // 2, len(data) - 1)
+        if cut < 0:
+            cut = data.rfind(b"\n", 0, len(data) // 2)
+        cut += 1
+        self._fast_lines(data[:cut], offset, line, state)
+        self._fast_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
+
+    def _slow_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """Complete lines, one at a time, through the builder's rules."""
+        lines = data.split(b"\n")
+        lines.pop()  # data ends with a newline: the last piece is empty
+        starts = accumulate(map(add, map(len, lines), repeat(1)), initial=offset)
+        for k, (raw, at) in enumerate(zip(lines, starts, strict=False)):
+            self._slow_line(raw, at, line + k, state)
+
+    def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """One line with the builder's rules: corrupt lines become problems, never errors."""
+        cols = self.run._cols
+        native = self._fmt is not None and self._fmt.name == "native"
+        value = decode_bytes(data, offset, line, exact=not native)
+        if value is None:
+            return
+        if isinstance(value, CorruptLine):
+            cols.add_problem(Problem(line, offset, value.message, value.preview))
+            return
+        if native:
+            self._record(value, offset, len(data), line, state)
+            return
+        assert self._mapper is not None
+        try:
+            records = list(self._mapper.feed(value, offset=offset, line=line))
+        except Exception as exc:  # a bug in one importer must not stop reading the file
+            log.exception(
+                "the %s importer failed on the record at offset %d", self.format_name, offset
+            )
+            cols.add_problem(
+                Problem(line, offset, f"importer failed on this record: {exc}", preview_bytes(data))
+            )
+            return
+        for record in records:
+            self._record(record, offset, len(data), line, state)
+
+    def _record(
+        self, record: Any, offset: int, length: int, line: int | None, state: _UpdateState
+    ) -> None:
+        cols = self.run._cols
+        rtype = record.get("type") if isinstance(record, dict) else None
+        if rtype in ("run", "branch"):
+            self._meta_record(record, offset, line)
+            return
+        ref_offset, ref_length = offset, length
+        spill = self.run._spill
+        if spill is not None:
+            ref_offset, ref_length = spill.append(offset, line or 0, record)
+        before = cols.count
+        index = cols.add_record(
+            record,
+            offset=offset,
+            line=line,
+            ref_offset=ref_offset,
+            ref_length=ref_length,
+            changed=state.changed,
+        )
+        if index is not None and index < before:
+            state.changed.add(index)
+
+    def _meta_record(self, record: dict[str, Any], offset: int, line: int | None) -> None:
+        builder = RunBuilder(self._meta)
+        builder.add(record, offset=offset, line=line)
+        self.run.info, self.run.branch = self._meta.info, self._meta.branch
+        for problem in self._meta.problems:
+            self.run._cols.add_problem(problem)
+        self._meta.problems.clear()
+
+    def _flush_mapper(self) -> None:
+        """The file is finished: records an importer still holds are added now."""
+        self._flushed = True
+        if self._mapper is None or self._fmt is None or self._fmt.name == "native":
+            return
+        state = _UpdateState()
+        try:
+            records = list(self._mapper.finish())
+        except Exception as exc:
+            log.exception("the %s importer failed at the end of the file", self.format_name)
+            self.run._cols.add_problem(Problem(None, None, f"importer failed at the end: {exc}"))
+            return
+        for record in records:
+            self._record(record, self._tail.offset, 0, 0, state)
+        self._publish()
+
+    def _verify_id(self, index: int, span_id: str) -> bool:
+        """Re-read step ``index``'s record: does it really carry ``span_id``? (hash check)."""
+        run, cols = self.run, self.run._cols
+        fd = run._spill.fd if run._spill is not None else run._fd
+        if fd is None:
+            return True
+        if run._spill is not None:
+            run._spill.flush()
+        import orjson
+
+        data = read_line_at(fd, cols.offset[index], cols.length[index])
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return True
+        record = value[2] if isinstance(value, list) else value
+        return not isinstance(record, dict) or record.get("span_id") == span_id
+
+    # ----------------------------------------------------------------- formats
+    def _detect(self, item: Lines, state: _UpdateState) -> bool:
+        """Pick the format from the first lines of a file that did not exist at open."""
+        fmt = detect_from_bytes(self.path, item.data[:HEAD_BYTES])
+        if isinstance(fmt, str) or not fmt.line_oriented:
+            why = fmt if isinstance(fmt, str) else f"{fmt.title} cannot be followed line by line"
+            self._failed = f"{self.path}: {why}"
+            state.notices.append(self._failed)
+            return False
+        self._fmt, self.format_name = fmt, fmt.name
+        self.run.format_name = fmt.name
+        self._new_generation()
+        return True
+
+
+class _UpdateState:
+    """What one update has seen so far."""
+
+    __slots__ = ("changed", "notices", "reset")
+
+    def __init__(self) -> None:
+        self.changed: set[int] = set()
+        self.notices: list[str] = []
+        self.reset = False
+
+
+def detect_from_bytes(path: Path, data: bytes) -> TraceFormat | str:
+    """The format of a file whose first bytes are ``data``, or a message saying what was seen.
+
+    Same rules as :func:`~trace_tui.core.formats.detect_format`, on bytes this reader already
+    holds (so a path that turned into a FIFO is never opened again to sniff it).
+    """
+    import orjson
+
+    body = data[len(BOM) :] if data.startswith(BOM) else data
+    head = Head(path, data)
+    for raw in body.split(b"\n"):
+        if raw.strip():
+            try:
+                head = Head(path, data, orjson.loads(raw), True)
+            except orjson.JSONDecodeError:
+                pass
+            break
+    for fmt in FORMATS:
+        try:
+            if fmt.detect(head):
+                return fmt
+        except FormatError as exc:
+            return str(exc)
+    return describe_unknown(head)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,117 @@
+"""The run view of the indexed reader: a :class:`~trace_tui.core.model.run.RunView` over columns.
+
+:class:`IndexedRun` answers ``len``/``row``/``step`` from the :class:`StepColumns` of the current
+file generation: ``row(i)`` is cheap, ``step(i)`` parses the payload on demand (LRU-cached).
+:class:`~trace_tui.core.index.indexer.IndexedSource` fills it.
+
+Threading: the source appends on one worker thread; ``len``/``row``/``step`` may be called from
+the UI thread at any time. Steps are *published* by bumping the column count after all their
+columns are written, so a reader never sees half a step; a new file generation swaps in a new
+column set under a lock, and ``step`` reads under that lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from trace_tui.core.index.columns import KIND_CODES, STATUS_CODES, StepColumns
+from trace_tui.core.index.store import SpillFile, StepLoader
+from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow, Usage
+
+
+class IndexedRun:
+    """A :class:`~trace_tui.core.model.run.RunView` over the columns of the current file
+    generation."""
+
+    def __init__(self, path: Path, format_name: str) -> None:
+        self.path: str | None = str(path)
+        self.format_name = format_name
+        self.info = RunInfo()
+        self.branch: BranchInfo | None = None
+        self.generation = 0
+        self._cols = StepColumns()
+        self._version = 0
+        self._lock = threading.RLock()
+        self._fd: int | None = None
+        self._spill: SpillFile | None = None
+        self._loader = StepLoader()
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Problems met in the current generation (corrupt lines, records that break rules)."""
+        return self._cols.problems
+
+    @property
+    def version(self) -> int:
+        """Changes whenever steps are added or updated, or the file starts over."""
+        return self._version
+
+    def __len__(self) -> int:
+        return self._cols.count
+
+    def row(self, index: int) -> StepRow:
+        """The light facts of one step, straight from the columns."""
+        return self._cols.row(index)
+
+    def step(self, index: int) -> Step:
+        """The full step with its payload, parsed on demand (``IndexError`` if out of range)."""
+        with self._lock:
+            cols = self._cols
+            if not 0 <= index < cols.count:
+                raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
+            fd = self._spill.fd if self._spill is not None else self._fd
+            assert fd is not None
+            return self._loader.load(cols, index, fd, self._spill is not None, self.generation)
+
+    def index_of(self, span_id: str) -> int:
+        """The index of the step with this span id, or -1."""
+        return self._cols.index_of(span_id)
+
+    def token_totals(self) -> Usage:
+        """Summed usage over llm steps (like :meth:`Run.token_totals`)."""
+        return self._cols.usage_totals()
+
+    def find(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        start: int = 0,
+        backward: bool = False,
+    ) -> int:
+        """The next (or previous) step index from ``start`` with this status/kind, or -1.
+
+        A C-speed search over one-byte columns: "next error" on a million steps is instant.
+        """
+        cols = self._cols
+        column, code = (
+            (cols.status, STATUS_CODES[status]) if status else (cols.kind, KIND_CODES[kind or ""])
+        )
+        needle = bytes((code,))
+        if backward:
+            return column.rfind(needle, 0, max(0, min(start + 1, cols.count)))
+        return column.find(needle, max(0, start), cols.count)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the index of the current generation (an estimate)."""
+        return self._cols.memory_bytes()
+
+    # ----------------------------------------------------------------- for the source
+    def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:
+        """Start a new generation: new columns, new file handles, empty cache."""
+        with self._lock:
+            old_fd, old_spill = self._fd, self._spill
+            self._cols, self._fd, self._spill = cols, fd, spill
+            self.info, self.branch = RunInfo(), None
+            self.generation += 1
+            self._loader.clear()
+            self._version += 1
+        if old_fd is not None:
+            os.close(old_fd)
+        if old_spill is not None:
+            old_spill.close()
+
+    def _touch(self) -> None:
+        self._version += 1

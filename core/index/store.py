@@ -1,0 +1,169 @@
+"""Where an indexed step's records live, and how a full :class:`Step` is rebuilt on demand.
+
+A native trace's records are its own lines, read back with ``os.pread`` at the offsets the
+index kept. A foreign JSON-lines format goes through a stateful mapper (joining a tool call to
+its result, say), so one foreign line cannot always be re-mapped alone: the mapped native
+records are *spilled*, one JSON line each, to an anonymous temporary file and read back from
+there. That costs disk roughly the size of the mapped records and nothing in memory; the trace
+itself is never written to.
+
+:class:`StepLoader` parses a step's start record and its ``span_end`` records through
+:class:`~trace_tui.core.model.builder.RunBuilder` (the one definition of record semantics) and keeps
+recent results in an LRU cache keyed by the record offsets, bounded in entries and bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from trace_tui.core.index.columns import StepColumns
+from trace_tui.core.io.jsonl import MAX_LINE_BYTES, decode_bytes
+from trace_tui.core.model.builder import RunBuilder
+from trace_tui.core.model.run import STEP_KINDS, Run, Step
+
+log = logging.getLogger(__name__)
+
+CACHE_ENTRIES = 512
+CACHE_BYTES = 64 * 1024 * 1024
+_FIRST_READ = 64 * 1024
+
+
+def read_line_at(fd: int, offset: int, length: int | None = None) -> bytes:
+    """The line starting at ``offset`` (without its newline), at most the line cap."""
+    if length is not None:
+        return os.pread(fd, length, offset)
+    data = os.pread(fd, _FIRST_READ, offset)
+    end = data.find(b"\n")
+    if end < 0 and len(data) == _FIRST_READ:
+        data = os.pread(fd, MAX_LINE_BYTES + 1, offset)
+        end = data.find(b"\n")
+    return data if end < 0 else data[:end]
+
+
+class SpillFile:
+    """Mapped native records of a foreign trace, one JSON line each, in a temporary file."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="trace-tui-spill-", buffering=0)
+        self._pending = bytearray()
+        self._size = 0
+
+    @property
+    def fd(self) -> int:
+        """The file descriptor to ``pread`` from (call :meth:`flush` first)."""
+        return self._file.fileno()
+
+    def append(self, offset: int, line: int, record: dict[str, Any]) -> tuple[int, int]:
+        """Store one record with its source offset and line; returns (spill offset, length)."""
+        data = _dumps([offset, line, record])
+        at = self._size + len(self._pending)
+        self._pending += data
+        self._pending += b"\n"
+        return at, len(data)
+
+    def flush(self) -> None:
+        """Write what :meth:`append` buffered (before anyone may read it)."""
+        if self._pending:
+            self._file.write(self._pending)
+            self._size += len(self._pending)
+            self._pending.clear()
+
+    def close(self) -> None:
+        """Delete the spill (it is anonymous: closing removes it)."""
+        self._file.close()
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits, or a mapper that produced a non-JSON value
+        return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+
+
+class StepLoader:
+    """Builds full steps from their records on disk, with an LRU cache."""
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[int, int, int], tuple[Step, int]] = OrderedDict()
+        self._cached_bytes = 0
+
+    def clear(self) -> None:
+        """Forget every cached step (a new file generation started)."""
+        self._cache.clear()
+        self._cached_bytes = 0
+
+    def load(self, cols: StepColumns, index: int, fd: int, spilled: bool, generation: int) -> Step:
+        """The full step at ``index`` (payload parsed now, or taken from the cache)."""
+        key = (generation, cols.offset[index], cols.end_offset[index])
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit[0]
+        step = self._build(cols, index, fd, spilled)
+        size = cols.length[index]
+        self._cache[key] = (step, size)
+        self._cached_bytes += size
+        while len(self._cache) > CACHE_ENTRIES or (
+            self._cached_bytes > CACHE_BYTES and len(self._cache) > 1
+        ):
+            _, (_, old) = self._cache.popitem(last=False)
+            self._cached_bytes -= old
+        return step
+
+    def _build(self, cols: StepColumns, index: int, fd: int, spilled: bool) -> Step:
+        offset, length = cols.offset[index], cols.length[index]
+        start = self._record(fd, offset, length, spilled, cols.line[index])
+        if start is None:
+            return unreadable_step(cols, index, "its record could not be read again")
+        src_offset, src_line, record = start
+        scratch = Run()
+        builder = RunBuilder(scratch)
+        step = builder.add(record, offset=src_offset, line=src_line)
+        if step is None or step.kind != STEP_KINDS[cols.kind[index]]:
+            return unreadable_step(cols, index, "the file changed on disk since it was indexed")
+        for end_offset in cols.end_offsets(index):
+            end = self._record(fd, end_offset, None, spilled, None)
+            if end is not None:
+                builder.add(end[2], offset=end[0], line=end[1])
+        step.index = index
+        return step
+
+    def _record(
+        self, fd: int, offset: int, length: int | None, spilled: bool, line: int | None
+    ) -> tuple[int, int | None, dict[str, Any]] | None:
+        """(source offset, source line, native record) read back from the file or spill."""
+        data = read_line_at(fd, offset, length)
+        if spilled:
+            src_offset, src_line, record = orjson.loads(data)
+            return src_offset, src_line, record
+        value = decode_bytes(data, offset, line or 0, exact=True)
+        if not isinstance(value, dict):
+            log.warning("record at offset %d no longer parses: %s", offset, value)
+            return None
+        return offset, line, value
+
+
+def unreadable_step(cols: StepColumns, index: int, why: str) -> Step:
+    """A stand-in step that says why its payload is missing (never a silent blank)."""
+    log.warning("step %d: %s", index + 1, why)
+    row = cols.row(index)
+    return Step(
+        index=index,
+        span_id=f"(step {index + 1})",
+        parent_id=None,
+        kind=row.kind,
+        name=row.name,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        status=row.status,
+        error=f"payload unavailable: {why}",
+        offset=cols.offset[index],
+        line=cols.line[index],
+    )

@@ -1,0 +1,134 @@
+"""Inspector documents for one step: the payload as foldable JSON, and the raw record.
+
+The payload document shows the step as its native span record (``span_id``, ``kind``,
+``status``, ``attributes`` ...), so the JSON pointer of every line is the pointer a fork edit
+uses (``/attributes/gen_ai.tool.call.result/discount_pct``). The raw document shows the
+original line from the file (or the foreign record an importer built the step from),
+highlighted up to a cap and wrapped to the view's width.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jsonpointer import JsonPointerException, resolve_pointer
+from rich.cells import cell_len, chop_cells
+
+from trace_tui.core.io.raw_record import RawRecord
+from trace_tui.core.model.run import A_TOOL_DEFINITIONS, Step
+from trace_tui.tui.display.highlight import lex_json
+from trace_tui.tui.display.safe_text import display_str, display_value, redact_text
+from trace_tui.tui.documents.json_lines import FoldState, flatten_json
+from trace_tui.tui.documents.lines import DocLine, Piece, line
+
+#: Containers folded until the user opens them (they are long and rarely the question).
+DEFAULT_FOLDED = frozenset({f"/attributes/{A_TOOL_DEFINITIONS}"})
+_CHUNK = 100_000
+
+
+def _iso(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    """The step as a native span record (original values; display code sanitises)."""
+    return {
+        "span_id": step.span_id,
+        "parent_id": step.parent_id,
+        "kind": step.kind,
+        "name": step.name,
+        "status": step.status,
+        "error": step.error,
+        "start_time": _iso(step.start_time),
+        "end_time": _iso(step.end_time),
+        "attributes": step.attributes,
+    }
+
+
+def payload_document(
+    step: Step, state: FoldState, width: int, revealed: Mapping[str, Any] | None = None
+) -> list[DocLine]:
+    """The step's record as foldable JSON lines, secrets masked except at ``revealed``."""
+    return flatten_json(display_value(step_record(step), revealed), state, width=width)
+
+
+def value_at(step: Step, pointer: str) -> Any:
+    """The original value at ``pointer`` in the step's record (KeyError if there is none)."""
+    try:
+        return resolve_pointer(step_record(step), pointer)
+    except JsonPointerException as exc:
+        raise KeyError(pointer) from exc
+
+
+def shown_value_at(step: Step, pointer: str, revealed: Mapping[str, Any] | None = None) -> Any:
+    """The value at ``pointer`` as the payload view shows it: masked unless revealed."""
+    try:
+        return resolve_pointer(display_value(step_record(step), revealed), pointer)
+    except JsonPointerException as exc:
+        raise KeyError(pointer) from exc
+
+
+def copy_text(value: Any) -> str:
+    """What "copy value" puts on the clipboard: strings as they are, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def raw_document(step: Step, record: RawRecord | None, width: int,
+                 error: str | None = None) -> list[DocLine]:
+    """The step's original record: a header line, then the text highlighted and wrapped."""
+    if step.source is not None:
+        header = "original record (imported; shown as JSON)"
+        text = json.dumps(step.source, ensure_ascii=False, indent=2, default=str)
+        cut = False
+    elif record is not None:
+        header = f"line {step.line or '?'} · byte offset {record.offset:,} · as in the file"
+        text, cut = record.text, record.cut
+    else:
+        return [line((display_str(error or "the original record is not available",
+                                  one_line=True), "note"))]
+    text = redact_text(text)
+    safe = "".join(
+        display_str(text[i : i + _CHUNK], redact=False) for i in range(0, len(text), _CHUNK)
+    )
+    out = [line((header, "note"))]
+    out.extend(line(*pieces) for pieces in wrap_pieces(lex_json(safe), max(20, width)))
+    if cut:
+        out.append(line(("… the line goes on; the rest was not read (copy it from the file)",
+                         "note")))
+    return out
+
+
+def wrap_pieces(pieces: list[Piece], width: int) -> list[tuple[Piece, ...]]:
+    """Split styled pieces into lines at newlines and every ``width`` cells."""
+    lines: list[tuple[Piece, ...]] = []
+    current: list[Piece] = []
+    used = 0
+    for text, role in pieces:
+        parts = text.split("\n")
+        for n, part in enumerate(parts):
+            if n:
+                lines.append(tuple(current))
+                current, used = [], 0
+            while part:
+                room = width - used
+                if cell_len(part) <= room:
+                    current.append((part, role))
+                    used += cell_len(part)
+                    break
+                head = chop_cells(part[: room + 64], room)[0] if room > 0 else ""
+                if head:
+                    current.append((head, role))
+                lines.append(tuple(current))
+                current, used = [], 0
+                part = part[len(head):]
+    if current:
+        lines.append(tuple(current))
+    return lines

@@ -1,0 +1,57 @@
+"""Assemble the gauge's :class:`~trace_tui.tui.widgets.gauge.GaugeModel` for a cursor position.
+
+The latest model call at or before the cursor is measured
+(:func:`trace_tui.core.navigation.gauge.breakdown`)
+against its window (step attribute, run record, user overrides, built-in table, in that
+order), compared with the call before it for truncation, and the peaks come from
+:class:`~trace_tui.core.navigation.run_facts.RunFacts`. Only those few steps are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from trace_tui.core.model.context_windows import ContextWindow, ContextWindowTable
+from trace_tui.core.model.run import Run, RunView, Step
+from trace_tui.core.navigation.gauge import breakdown, truncation_notes
+from trace_tui.core.navigation.run_facts import Peak, RunFacts
+from trace_tui.core.navigation.state import context_window_for
+from trace_tui.tui.widgets.gauge import GaugeModel, PeakInfo
+
+
+def window_of(run: RunView, step: Step, table: ContextWindowTable) -> ContextWindow | None:
+    """The context window of ``step``'s model (``None`` when no source knows it)."""
+    # context_window_for only reads run.info, which every RunView has.
+    return context_window_for(cast(Run, run), step, table)
+
+
+def gauge_model(run: RunView, facts: RunFacts, table: ContextWindowTable, index: int,
+                load: Callable[[int], Step]) -> GaugeModel:
+    """The gauge for the cursor on step ``index``; ``load`` fetches (cached) steps."""
+    llm_index = facts.llm_at_or_before(index)
+    if llm_index is None:
+        return GaugeModel(cursor_number=index + 1, breakdown=None)
+    llm = load(llm_index)
+    window = window_of(run, llm, table)
+    previous = facts.llm_before(llm_index)
+    notes = truncation_notes(llm, load(previous) if previous is not None else None)
+    extra: tuple[str, ...] = ()
+    if llm_index != index:
+        extra = (f"(latest model call at or before step {index + 1})",)
+    return GaugeModel(
+        cursor_number=index + 1,
+        breakdown=breakdown(llm, window),
+        notes=tuple(notes),
+        peak_so_far=_peak_info(run, facts.peak_until(index), table, load),
+        run_peak=_peak_info(run, facts.run_peak(), table, load),
+        extra=extra,
+    )
+
+
+def _peak_info(run: RunView, peak: Peak | None, table: ContextWindowTable,
+               load: Callable[[int], Step]) -> PeakInfo | None:
+    if peak is None:
+        return None
+    window = window_of(run, load(peak.index), table)
+    return PeakInfo(peak, peak.input_tokens / window.tokens if window else None)

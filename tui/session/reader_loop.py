@@ -1,0 +1,83 @@
+"""The reader loop run by the screen's worker thread: update, scan, post batched messages.
+
+:func:`pump_source` alternates ``source.update()`` (the index grows by a bounded amount) with
+a bounded scan of new rows into :class:`~trace_tui.core.navigation.run_facts.RunFacts`, and posts
+:class:`~trace_tui.tui.messages.ReaderProgress` at most once per ``interval`` while steps
+pour in, so the UI redraws in batches. Rows appear as soon as the index has them; the facts
+(errors, tool calls, peaks, fold marks) catch up right behind. When everything is read it
+returns, or with ``follow`` waits with ``source.wait`` and goes on. A plain function, so tests
+can drive it without an app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.message import Message
+
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.core.reading.source import TraceSource
+from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
+
+#: Longest a live tail sleeps between checks when nothing is pending.
+FOLLOW_WAIT = 0.25
+#: Rows scanned between two index updates (small first, so the first screen comes fast).
+FIRST_SCAN_CHUNK = 2_000
+SCAN_CHUNK = 20_000
+
+
+def pump_source(
+    source: TraceSource,
+    facts: RunFacts,
+    *,
+    follow: bool,
+    post: Callable[[Message], object],
+    cancelled: Callable[[], bool],
+    interval: float = 0.05,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Read ``source`` into ``facts`` and post progress until done (or cancelled, if following)."""
+    last_post = float("-inf")
+    posted: tuple[int, int, bool] | None = None
+    progress, indexed = 0.0, False
+
+    def state() -> tuple[int, int, bool]:
+        count = len(source.run)
+        return count, facts.count, indexed and facts.count >= count
+
+    def flush(force: bool = False) -> None:
+        nonlocal last_post, posted
+        now_state = state()
+        if now_state == posted and not force:
+            return
+        if force or posted is None or clock() - last_post >= interval:
+            count, scanned, complete = now_state
+            post(ReaderProgress(source.run, count, scanned=scanned, progress=progress,
+                                complete=complete))
+            last_post, posted = clock(), now_state
+
+    while not cancelled():
+        update = source.update()
+        run = source.run
+        progress, indexed = update.progress, update.complete
+        if update.reset:
+            facts.reset()
+            post(ReaderReset(run, update.notice))
+            posted = None
+        if update.changed:
+            facts.refresh(run, update.changed)
+            posted = None
+        for notice in (update.notice, *update.notices):
+            if notice and not update.reset:
+                post(ReaderNotice(notice))
+        facts.scan(run, chunk=FIRST_SCAN_CHUNK if facts.count == 0 else SCAN_CHUNK)
+        flush()
+        caught_up = indexed and facts.count >= len(run)
+        if not caught_up:
+            continue
+        if not follow:
+            flush(force=True)
+            return
+        pending = state() != posted
+        source.wait(max(0.001, interval - (clock() - last_post)) if pending else FOLLOW_WAIT)
