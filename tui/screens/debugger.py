@@ -70,6 +70,9 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         self.complete = False
         self.notice: str | None = None
         self.hide_future = False
+        #: ``G``/End pressed while the file is still being indexed: keep going to the true end
+        #: as steps arrive, until indexing completes or the user moves away.
+        self.chasing_end = False
         self._code_style = code_style
         self._steps: LRUCache[int, Step] = LRUCache(64)
         self._shown: tuple[int, StepRow] | None = None
@@ -127,7 +130,11 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         self.scanned = message.scanned
         self.progress, self.complete = message.progress, message.complete
         before = self.cursor.position
+        chase = self.chasing_end and self.cursor.at_end
         self.cursor.grow(self.count)
+        if chase and self.count:
+            self.cursor.go(self.count - 1)
+        self.chasing_end = chase and not self.complete
         if not self.follow_mode:
             self.cursor.following, self.cursor.unseen = False, 0
             if before < 0 and self.count:
@@ -192,6 +199,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         if not self.count:
             return
         self.cursor.go(index)
+        if not self.cursor.at_end:  # moved away from the end: stop going there
+            self.chasing_end = False
         if not self.follow_mode:
             self.cursor.following = False
         if reveal:
@@ -251,6 +260,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
             busy=self.finding_busy or self.replaying or (
+                f"going to the end · reading {self.progress:.0%}" if self.chasing_end
+                else None) or (
                 f"scanning {self.scanned / self.count:.0%}"
                 if self.complete is False and self.progress >= 1.0 and self.count else None),
             notice=self.notice,
@@ -286,6 +297,10 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
     @on(StepBar.StepChosen)
     def _on_step_chosen(self, message: SpanTree.StepChosen | StepBar.StepChosen) -> None:
         self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
+        if (isinstance(message, SpanTree.StepChosen) and message.to_end and not self.complete
+                and self.filter_query is None):
+            self.chasing_end = True
+            self._update_status()
 
     def on_span_tree_open_inspector(self, message: SpanTree.OpenInspector) -> None:
         """Enter on a row: focus the inspector's document."""
@@ -337,6 +352,9 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
             self.action_follow()
         else:
             self.move_to(self.count - 1)
+            self.chasing_end = not self.complete
+            if self.chasing_end:
+                self._update_status()
 
     def action_follow(self) -> None:
         """Jump to the end and follow new steps again."""

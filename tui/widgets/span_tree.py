@@ -107,11 +107,13 @@ class SpanTree(ScrollView, can_focus=True):
     ]
 
     class StepChosen(Message):
-        """The user asked to move the cursor to step ``index``."""
+        """The user asked to move the cursor to step ``index`` (``to_end``: ``G``/End, the last
+        row; while the trace is still being indexed the screen keeps going to the true end)."""
 
-        def __init__(self, index: int) -> None:
+        def __init__(self, index: int, *, to_end: bool = False) -> None:
             super().__init__()
             self.index = index
+            self.to_end = to_end
 
     class OpenInspector(Message):
         """Enter on a row: focus the inspector."""
@@ -386,8 +388,10 @@ class SpanTree(ScrollView, can_focus=True):
     def action_edge(self, end: int) -> None:
         """Move the cursor to the first or last shown row."""
         rows = len(self.visibility)
-        if rows:
-            self._choose(self.visibility.step_at(rows - 1 if end else 0))
+        if rows and end:
+            self.post_message(self.StepChosen(self.visibility.step_at(rows - 1), to_end=True))
+        elif rows:
+            self._choose(self.visibility.step_at(0))
 
     def action_toggle_fold(self) -> None:
         """Collapse or expand the cursor step's children."""

@@ -1,0 +1,125 @@
+"""``G``/End pressed while a big trace is still being indexed goes on to the true end.
+
+The reader is gated: each ``update`` of the source waits for the test to release it, so the
+file is provably still being indexed when the key is pressed (no timing involved).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import trace_tui.core.index.indexer as indexer
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.reading.source import SourceUpdate
+from trace_tui.tui.app import TraceApp
+from trace_tui.tui.widgets.status import StatusLine
+
+pytestmark = pytest.mark.anyio
+STEPS = 400
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot runs on asyncio."""
+    return "asyncio"
+
+
+class GatedSource:
+    """An indexed source whose every ``update`` waits for one release by the test."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = IndexedSource(path)
+        self.path, self.format_name = self.inner.path, self.inner.format_name
+        self.gate = threading.Semaphore(0)
+        self.closed = False
+
+    @property
+    def run(self) -> Any:
+        return self.inner.run
+
+    def update(self) -> SourceUpdate:
+        while not self.gate.acquire(timeout=0.05):
+            if self.closed:
+                return SourceUpdate(complete=True)
+        return self.inner.update()
+
+    def wait(self, timeout: float) -> None:
+        self.inner.wait(timeout)
+
+    def close(self) -> None:
+        self.closed = True
+        self.inner.close()
+
+
+def _trace(path: Path) -> Path:
+    import json
+
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(json.dumps({"type": "span", "span_id": "root", "kind": "agent",
+                              "name": "agent", "start_time": 0.0}) + "\n")
+        for n in range(1, STEPS):
+            out.write(json.dumps({"type": "span", "span_id": f"s{n}", "parent_id": "root",
+                                  "kind": "tool", "name": f"step-{n}", "start_time": float(n),
+                                  "end_time": n + 0.5, "status": "ok"}) + "\n")
+    return path
+
+
+async def _until(pilot: Any, condition: Any, tries: int = 300) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached")
+
+
+async def test_end_while_indexing_follows_to_the_true_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    source = GatedSource(_trace(tmp_path / "big.jsonl"))
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 0)
+        first = screen.count
+        assert first < STEPS and not screen.complete
+        await pilot.press("G")
+        assert screen.cursor.position == first - 1 and screen.chasing_end
+        assert "going to the end" in str(screen.query_one(StatusLine).render())
+        for _ in range(3):
+            source.gate.release()
+        await _until(pilot, lambda: screen.count > first + 10)
+        assert screen.cursor.position == screen.count - 1  # went on with the index
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete)
+        assert screen.count == STEPS and screen.cursor.position == STEPS - 1
+        assert not screen.chasing_end
+
+
+async def test_moving_away_stops_going_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    source = GatedSource(_trace(tmp_path / "big.jsonl"))
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 0)
+        await pilot.press("G", "k")
+        pinned = screen.cursor.position
+        assert not screen.chasing_end
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete)
+        assert screen.cursor.position == pinned
