@@ -31,7 +31,7 @@ def test_wheel_has_only_trace_tui_at_top_level(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/", 1)[0] for name in names}
     assert top == {"trace_tui", next(t for t in top if t.endswith(".dist-info"))}
-    assert "trace_tui/core/model.py" in names and "trace_tui/tui/__init__.py" in names
+    assert "trace_tui/core/model/run.py" in names and "trace_tui/tui/__init__.py" in names
     assert "trace_tui/themes/__init__.py" in names
     assert "trace_tui/core/schema/trace-v1.schema.json" in names
     assert "trace_tui/sample_traces/discount_over_cap.jsonl" in names
