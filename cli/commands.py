@@ -320,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare two runs or two branches (exit 0 equivalent, 1 different, 2 bad input)",
         description="Align the steps of two runs by what they are and show what changed. "
         "Without --plain/--json, opens the side-by-side screen (prints the plain report when "
-        "output is not a terminal). Ids and timestamps are ignored unless --strict.",
+        "output is not a terminal). Ids, timestamps and trace-tui's own bookkeeping "
+        "(trace_tui.replay.*) are ignored unless --strict.",
         epilog="exit status: 0 the runs are equivalent, 1 they differ, 2 bad input "
         "(like diff(1)); differences in the run records alone do not count.",
     )
@@ -339,9 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="also ignore: a JSON pointer into the step record (globs allowed: "
         "/attributes/gen_ai.usage.*), a field name at any depth (gen_ai.response.id), "
-        "or a group: ids, timestamps, latency, tokens (repeatable)",
+        "or a group: ids, timestamps, latency, tokens, bookkeeping (repeatable)",
     )
-    p.add_argument("--strict", action="store_true", help="compare ids and timestamps too")
+    p.add_argument(
+        "--strict", action="store_true", help="compare ids, timestamps and bookkeeping too"
+    )
     p.add_argument("--theme", metavar="NAME", help="colour theme of the screen")
     redact_arg(p)
     p.set_defaults(handler=cmd_diff)

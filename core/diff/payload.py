@@ -5,7 +5,8 @@ fields: ``kind``, ``name``, ``status``, ``error``, ``span_id``, ``parent_id``, `
 ``end_time``, ``attributes``), so a pointer reads like a branch edit's path:
 ``/attributes/gen_ai.tool.call.result/discount_pct``. Before comparing, the fields a user chose
 to ignore are pruned from both documents (:class:`IgnoreRules`): by default the ids and the
-timestamps, which differ between any two runs.
+timestamps, which differ between any two runs, and trace-tui's own bookkeeping attributes
+(``trace_tui.replay.*`` and the like), which are not the run's data.
 
 Long strings (prompts, answers) also get a word-level diff: a line diff first, then words within
 the lines that changed, so a 50 KB prompt with one edited sentence stays cheap. Lists, lines and
@@ -54,9 +55,19 @@ IGNORE_GROUPS: dict[str, tuple[str, ...]] = {
     "timestamps": ("/start_time", "/end_time", "/started_at"),
     "latency": ("/start_time", "/end_time", "/started_at"),
     "tokens": ("/attributes/gen_ai.usage.*",),
+    # trace-tui's own notes on a record: how replay answered a step (trace_tui.replay.*),
+    # what an importer had to guess (trace_tui.import.*), the masking a branch was saved
+    # with. They are never the user's data, so an unedited fork diffs equal to its parent.
+    "bookkeeping": (
+        "/attributes/trace_tui.replay.*",
+        "/attributes/trace_tui.import.*",
+        "/environment/trace_tui.redaction",
+        "/environment/trace_tui.imported_from",
+    ),
 }
-#: Groups ignored unless ``--strict``: they differ between any two runs of the same agent.
-DEFAULT_IGNORE: tuple[str, ...] = ("ids", "timestamps")
+#: Groups ignored unless ``--strict``: they differ between any two runs of the same agent, or
+#: are trace-tui's own bookkeeping rather than the run's data.
+DEFAULT_IGNORE: tuple[str, ...] = ("ids", "timestamps", "bookkeeping")
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 

@@ -61,6 +61,7 @@ from trace_tui.core.replay.records import (
     result_from_record,
     script_item,
     tools_nest_under_llm,
+    unanswered_in_recording,
 )
 from trace_tui.core.replay.responders import SourceError
 from trace_tui.core.replay.values import (
@@ -74,6 +75,12 @@ from trace_tui.core.replay.values import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def request_of_or_none(work: WorkItem) -> dict[str, Any] | None:
+    """The request attributes the recorded step of ``work`` made, if it replays one."""
+    return request_of(work.recorded).attributes if work.recorded is not None else None
+
 
 RUNNING = "running"
 COMPLETE = "complete"
@@ -269,6 +276,8 @@ class Replay:
             if response is not None:
                 hit = FixtureHit(response, "live", source.label)
         if hit is None:
+            if self._keep_unanswered(work, request.attributes, request_of_or_none(work)):
+                return self._copy_unanswered(work)
             self._wait("model", request, self._model_miss_reason(work, request))
             return None
         return self._emit_llm(work, request, hit)
@@ -286,9 +295,21 @@ class Replay:
             if result is not None:
                 hit = FixtureHit(result, "live", source.label)
         if hit is None:
+            recorded = call_of(work.recorded) if work.recorded is not None else None
+            if self._keep_unanswered(work, call.key, recorded.key if recorded else None):
+                return self._copy_unanswered(work)
             self._wait("tool", call, f"{describe_call(call)} has no recorded result")
             return None
         return self._emit_tool(work, call, hit)
+
+    def _keep_unanswered(self, work: WorkItem, asked: Any, recorded: Any) -> bool:
+        unchanged = self._diverged_at is None and recorded is not None
+        unchanged = unchanged and canonical_json(asked) == canonical_json(recorded)
+        return unanswered_in_recording(self.plan.parent, work.recorded, unchanged)
+
+    def _copy_unanswered(self, work: WorkItem) -> ReplayedStep:
+        record = self._writer.unanswered(work)
+        return ReplayedStep(len(self.records), record, "recorded-unanswered", "recorded")
 
     def _reuse_model(self, request: ModelRequest) -> FixtureHit | None:
         reuse = self.sources.reuse

@@ -114,6 +114,14 @@ def call_of(step: Step, step_number: int = 0) -> ToolCallRequest:
     )
 
 
+def outcome_status(status: Any, error: Any) -> str:
+    """A recorded tool outcome's status: ``error``, or the recorded ``unset`` kept as it was
+    (OpenInference tool spans leave it unset; replay must not turn it into ``ok``), else ``ok``."""
+    if status == "error" or error:
+        return "error"
+    return "unset" if status == "unset" else "ok"
+
+
 def result_of(step: Step) -> ToolResult:
     """The outcome a tool step recorded (result, status, error and extra outputs)."""
     outputs = {
@@ -123,7 +131,7 @@ def result_of(step: Step) -> ToolResult:
     }
     return ToolResult(
         result=step.attributes.get(A_TOOL_RESULT),
-        status="error" if step.status == "error" else "ok",
+        status=outcome_status(step.status, step.error),
         error=step.error,
         outputs=outputs,
     )

@@ -38,7 +38,10 @@ from trace_tui.core.replay.fixtures import (
     A_SOURCE,
     REPLAY_PREFIX,
     FixtureHit,
+    has_response,
+    has_result,
     is_tool_step,
+    outcome_status,
 )
 from trace_tui.core.replay.fork import ForkPlan, iso_time, step_record
 
@@ -116,9 +119,14 @@ class StepWriter:
         """Write a tool call: the call made and the result it got."""
         record = self._base(item, "tool", call.name)
         new: dict[str, Any] = {A_TOOL_NAME: call.name, A_TOOL_ARGUMENTS: call.arguments}
+        had = record.get("attributes", {})
+        if A_TOOL_NAME not in had and call.name == record.get("name"):
+            del new[A_TOOL_NAME]  # the recording named the tool by its span only: keep it so
+        if A_TOOL_ARGUMENTS not in had and call.arguments is None:
+            del new[A_TOOL_ARGUMENTS]
         if call.call_id is not None:
             new[A_TOOL_CALL_ID] = call.call_id
-        if result.result is not None or result.status == "ok":
+        if result.result is not None or result.status != "error":
             new[A_TOOL_RESULT] = result.result
         new.update(result.outputs)
         owned = (A_TOOL_NAME, A_TOOL_ARGUMENTS, A_TOOL_CALL_ID, *TOOL_OUTPUT_ATTRS)
@@ -134,6 +142,21 @@ class StepWriter:
             k: v for k, v in record.get("attributes", {}).items() if not k.startswith(REPLAY_PREFIX)
         }
         attrs.update({A_MATCH: match, A_SOURCE: match})
+        if item.forked:
+            attrs[A_FORKED] = True
+        record["attributes"] = attrs
+        self.records.append(record)
+        return record
+
+    def unanswered(self, item: WorkItem) -> dict[str, Any]:
+        """A recorded call whose answer was never recorded, copied as it stands (still
+        running, or ended without a result), for a branch that has not left the recording:
+        the unedited run replays identical instead of stopping for an answer it never had."""
+        record = copy.deepcopy(item.template)
+        attrs = {
+            k: v for k, v in record.get("attributes", {}).items() if not k.startswith(REPLAY_PREFIX)
+        }
+        attrs.update({A_MATCH: "recorded-unanswered", A_SOURCE: "recorded"})
         if item.forked:
             attrs[A_FORKED] = True
         record["attributes"] = attrs
@@ -253,6 +276,21 @@ class StepWriter:
 
 
 # --------------------------------------------------------------------------- helpers
+def unanswered_in_recording(run: Run, step: Step | None, unchanged: bool) -> bool:
+    """Whether replay may copy ``step`` as recorded although it has no recorded answer.
+
+    Only an unchanged call (same request, same tool and arguments) that the recording itself
+    left unanswered, and only when the run went on past it or it ended: a call still running at
+    the end of a live trace is where a replay stops and asks.
+    """
+    if step is None or not unchanged or A_PENDING in step.attributes:
+        return False
+    answered = has_response(step) if step.kind == "llm" else has_result(step)
+    if answered:
+        return False
+    return step.status != "running" or step.index < len(run) - 1
+
+
 def pick(attrs: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     """A deep copy of the ``keys`` present in ``attrs``."""
     return {k: copy.deepcopy(attrs[k]) for k in keys if k in attrs}
@@ -293,7 +331,7 @@ def result_from_record(record: dict[str, Any]) -> ToolResult:
     error = record.get("error")
     if isinstance(error, dict):
         error = ": ".join(str(error[k]) for k in ("type", "message") if error.get(k)) or None
-    status = "error" if record.get("status") == "error" or error else "ok"
+    status = outcome_status(record.get("status"), error)
     outputs = {k: attrs[k] for k in TOOL_OUTPUT_ATTRS if k in attrs and k != A_TOOL_RESULT}
     return ToolResult(attrs.get(A_TOOL_RESULT), status, error, outputs)
 

@@ -51,7 +51,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from trace_tui.core.model.context_windows import config_dir
 from trace_tui.core.text import redact_patterns as rules
@@ -80,7 +80,7 @@ _CACHE_LIMIT = 20_000
 _SHORT_TEXT = 64
 _T = TypeVar("_T")
 
-_Span = rules.Span
+_Span: TypeAlias = rules.Span
 
 
 class RedactConfigError(ValueError):
