@@ -18,7 +18,6 @@ from pathlib import Path
 
 from textual import events
 from textual.app import App
-from textual.screen import Screen
 from textual.theme import Theme
 
 from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
@@ -68,7 +67,7 @@ class TraceApp(App[int]):
         """Our variables (step-llm, gauge-warn ...) for themes that do not set them."""
         return theme_variable_defaults()
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> DebuggerScreen:
         """The debugger is the main screen."""
         return DebuggerScreen(self.source, follow=self.follow, windows=self.windows,
                               code_style=self.code_style)

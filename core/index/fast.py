@@ -391,9 +391,9 @@ def _link(
 
 
 def _name_codes(cols: StepColumns, names: list[str], base: int) -> list[int]:
-    codes = list(map(cols.name_ids.get, names))
-    if None in codes:
-        for k in compress(range(len(codes)), map(is_, codes, repeat(None))):
+    codes = list(map(cols.name_ids.get, names, repeat(-1)))  # -1: not interned yet
+    if -1 in codes:
+        for k in compress(range(len(codes)), map(eq, codes, repeat(-1))):
             code = cols.intern(names[k])
             if code == MAX_NAMES:
                 cols.loose_names[base + k] = names[k]

@@ -371,7 +371,11 @@ class RunView(Protocol):
     path: str | None
     format_name: str
     branch: BranchInfo | None
-    problems: list[Problem]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Problems met while reading (read-only here: an indexed run computes its list)."""
+        ...
 
     def __len__(self) -> int: ...
 

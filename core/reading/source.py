@@ -51,7 +51,11 @@ class TraceSource(Protocol):
 
     path: Path
     format_name: str
-    run: RunView
+
+    @property
+    def run(self) -> RunView:
+        """The steps read so far (read-only here: each source keeps its own kind of run)."""
+        ...
 
     def update(self) -> SourceUpdate:
         """Read what is new (a bounded amount); safe to call from a worker thread."""

@@ -311,11 +311,11 @@ class Replay:
         record = self._writer.unanswered(work)
         return ReplayedStep(len(self.records), record, "recorded-unanswered", "recorded")
 
-    def _reuse_model(self, request: ModelRequest) -> FixtureHit | None:
+    def _reuse_model(self, request: ModelRequest) -> FixtureHit[ModelResponse] | None:
         reuse = self.sources.reuse
         return reuse.take_model(request) if reuse is not None else None
 
-    def _reuse_tool(self, call: ToolCallRequest) -> FixtureHit | None:
+    def _reuse_tool(self, call: ToolCallRequest) -> FixtureHit[ToolResult] | None:
         reuse = self.sources.reuse
         return reuse.take_tool(call) if reuse is not None else None
 
@@ -372,16 +372,20 @@ class Replay:
                 return
 
     # ----------------------------------------------------------------- writing
-    def _emit_llm(self, work: WorkItem, request: ModelRequest, hit: FixtureHit) -> ReplayedStep:
+    def _emit_llm(
+        self, work: WorkItem, request: ModelRequest, hit: FixtureHit[ModelResponse]
+    ) -> ReplayedStep:
         number = self.next_number
         response = with_call_ids(hit.value, self.plan.key, number)
         record = self._writer.llm(work, request, response, hit)
         self._after_llm(work, request, response, number)
         return ReplayedStep(number, record, hit.match, hit.source)
 
-    def _emit_tool(self, work: WorkItem, call: ToolCallRequest, hit: FixtureHit) -> ReplayedStep:
+    def _emit_tool(
+        self, work: WorkItem, call: ToolCallRequest, hit: FixtureHit[ToolResult]
+    ) -> ReplayedStep:
         number = self.next_number
-        result: ToolResult = hit.value
+        result = hit.value
         record = self._writer.tool(work, call, result, hit)
         self._tools.count(call)
         self._after_tool(work, call, result, number)

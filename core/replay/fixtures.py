@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from trace_tui.core.model.run import (
     A_OUTPUT_MESSAGES,
@@ -55,12 +55,16 @@ SOURCE_FIXTURES = "fixtures"
 #: Sources whose answers are data (not recordings of the parent) and reusable on a re-replay.
 _REUSABLE_SKIP = {SOURCE_FIXTURES, "edited", "recorded", None}
 
+#: What a hit carries: a model response for a model request, a tool result for a tool call.
+AnswerT = TypeVar("AnswerT", ModelResponse, ToolResult)
+
 
 @dataclass(frozen=True, slots=True)
-class FixtureHit:
-    """A recorded answer and how it was found."""
+class FixtureHit(Generic[AnswerT]):
+    """A recorded answer and how it was found (``FixtureHit[ModelResponse]`` answers a model
+    request, ``FixtureHit[ToolResult]`` a tool call)."""
 
-    value: ModelResponse | ToolResult
+    value: AnswerT
     match: str
     source: str
     fixture_step: int | None = None
@@ -151,7 +155,7 @@ class ModelFixtures:
         """Count a request the branch already made (a step before the fork)."""
         self._used[request.key] += 1
 
-    def take(self, request: ModelRequest) -> FixtureHit | None:
+    def take(self, request: ModelRequest) -> FixtureHit[ModelResponse] | None:
         """The next recorded response to this exact request, or ``None``."""
         found = self._by_key.get(request.key, [])
         used = self._used[request.key]
@@ -190,7 +194,7 @@ class ToolFixtures:
         """One more call of this tool in the branch (whatever answered it): the position."""
         self._calls[call.name] += 1
 
-    def take(self, call: ToolCallRequest) -> FixtureHit | None:
+    def take(self, call: ToolCallRequest) -> FixtureHit[ToolResult] | None:
         """The recorded result for this call, or ``None`` (a miss uses nothing up)."""
         found = self._by_key.get(call.key, [])
         used = self._used[call.key]
@@ -206,7 +210,7 @@ class ToolFixtures:
         return None
 
     @staticmethod
-    def _hit(step: Step, match: str) -> FixtureHit:
+    def _hit(step: Step, match: str) -> FixtureHit[ToolResult]:
         return FixtureHit(result_of(step), match, SOURCE_FIXTURES, step.number)
 
 
@@ -233,12 +237,12 @@ class AnswerFixtures:
     def __len__(self) -> int:
         return sum(map(len, self._models.values())) + sum(map(len, self._tools.values()))
 
-    def take_model(self, request: ModelRequest) -> FixtureHit | None:
+    def take_model(self, request: ModelRequest) -> FixtureHit[ModelResponse] | None:
         """An earlier answer to this exact request, or ``None``."""
         step = self._next(self._models, "m" + request.key)
         return None if step is None else self._hit(step, response_of(step))
 
-    def take_tool(self, call: ToolCallRequest) -> FixtureHit | None:
+    def take_tool(self, call: ToolCallRequest) -> FixtureHit[ToolResult] | None:
         """An earlier answer to this exact call, or ``None``."""
         step = self._next(self._tools, "t" + call.key)
         return None if step is None else self._hit(step, result_of(step))
@@ -252,7 +256,7 @@ class AnswerFixtures:
         return found[used]
 
     @staticmethod
-    def _hit(step: Step, value: ModelResponse | ToolResult) -> FixtureHit:
+    def _hit(step: Step, value: AnswerT) -> FixtureHit[AnswerT]:
         attrs = {k: v for k, v in step.attributes.items() if k.startswith(REPLAY_PREFIX)}
         return FixtureHit(
             value,

@@ -98,7 +98,11 @@ class StepWriter:
         return len(self.records) + 1
 
     def llm(
-        self, item: WorkItem, request: ModelRequest, response: ModelResponse, hit: FixtureHit
+        self,
+        item: WorkItem,
+        request: ModelRequest,
+        response: ModelResponse,
+        hit: FixtureHit[ModelResponse],
     ) -> dict[str, Any]:
         """Write a model call: the request sent and the answer it got."""
         record = self._base(item, "llm")
@@ -114,7 +118,7 @@ class StepWriter:
         return self._append(record, "model", hit.source)
 
     def tool(
-        self, item: WorkItem, call: ToolCallRequest, result: ToolResult, hit: FixtureHit
+        self, item: WorkItem, call: ToolCallRequest, result: ToolResult, hit: FixtureHit[ToolResult]
     ) -> dict[str, Any]:
         """Write a tool call: the call made and the result it got."""
         record = self._base(item, "tool", call.name)
@@ -226,7 +230,9 @@ class StepWriter:
         self.records.append(record)
         return record
 
-    def _replay_attributes(self, item: WorkItem, hit: FixtureHit) -> dict[str, Any]:
+    def _replay_attributes(
+        self, item: WorkItem, hit: FixtureHit[ModelResponse] | FixtureHit[ToolResult]
+    ) -> dict[str, Any]:
         if hit.replay_attributes:
             # A reused answer keeps how it was answered; "forked" and the request hash are
             # set again below, in the same order as the first time (byte-identical re-replays).

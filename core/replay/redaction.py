@@ -32,7 +32,9 @@ from trace_tui.core.model.run import A_TOOL_ARGUMENTS, A_TOOL_NAME, Run, Step
 from trace_tui.core.replay.exchange import (
     REQUEST_ATTRS,
     ModelRequest,
+    ModelResponse,
     ToolCallRequest,
+    ToolResult,
     digest,
     parse_arguments,
 )
@@ -93,11 +95,11 @@ class RedactedAnswers(AnswerFixtures):
         self._redactor = redactor
         super().__init__(_masked_questions(branch, redactor), first_index)
 
-    def take_model(self, request: ModelRequest) -> FixtureHit | None:
+    def take_model(self, request: ModelRequest) -> FixtureHit[ModelResponse] | None:
         """An earlier answer to this request (compared masked), or ``None``."""
         return super().take_model(masked_request(request, self._redactor))
 
-    def take_tool(self, call: ToolCallRequest) -> FixtureHit | None:
+    def take_tool(self, call: ToolCallRequest) -> FixtureHit[ToolResult] | None:
         """An earlier answer to this tool call (compared masked), or ``None``."""
         return super().take_tool(masked_call(call, self._redactor))
 

@@ -27,6 +27,7 @@ from trace_tui.tui.display.safe_text import current_redactor, display_str, plain
 from trace_tui.tui.messages import BranchFactsRead, ReplayDone, RunsToCompare
 from trace_tui.tui.screens.answer import AnswerScreen, ManualAnswer
 from trace_tui.tui.screens.branches import BranchesScreen
+from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
 from trace_tui.tui.screens.fork_editor import ForkEditorScreen
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.session.branch_session import (
@@ -40,15 +41,15 @@ from trace_tui.tui.session.branch_session import (
 
 if TYPE_CHECKING:
     from trace_tui.core.replay.fork import ForkPlan
-    from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
 
 BRANCHING_ACTIONS = ("fork", "branches", "diff_parent", "diff_with")
 
 
-class BranchingMixin:
-    """Fork/replay, branch tree and diff actions (mixed into :class:`DebuggerScreen`)."""
+class BranchingMixin(DebuggerScreenBase):
+    """Fork/replay, branch tree and diff actions (mixed into
+    :class:`~trace_tui.tui.screens.debugger.DebuggerScreen`)."""
 
     def init_branching(self) -> None:
         """No branch facts yet, no replay running."""
@@ -59,21 +60,21 @@ class BranchingMixin:
     # ----------------------------------------------------------------- branch facts
     @work(thread=True, exclusive=True, group="branch-facts", exit_on_error=False,
           name="branch facts")
-    def read_branch_facts(self: DebuggerScreen) -> None:
+    def read_branch_facts(self) -> None:
         """Is this file a branch, and how many branches hang below it (reads file heads)."""
         self.post_message(BranchFactsRead(read_branch_facts(Path(self.source.path))))
 
-    def on_screen_resume(self: DebuggerScreen) -> None:
+    def on_screen_resume(self) -> None:
         """Shown (again): re-read the branch facts, a fork may have added a branch."""
         self.read_branch_facts()
 
-    def on_branch_facts_read(self: DebuggerScreen, message: BranchFactsRead) -> None:
+    def on_branch_facts_read(self, message: BranchFactsRead) -> None:
         """Show "branch NAME" or "N branches" and enable ``d`` on a branch."""
         self.branch_facts = message.facts
         self._update_status()
         self.refresh_bindings()
 
-    def check_branching_action(self: DebuggerScreen, action: str) -> bool | None:
+    def check_branching_action(self, action: str) -> bool | None:
         """Fork only a fully read, non-empty run, one replay at a time; ``d`` on a branch."""
         ready = self.complete and self.count > 0 and self.cursor.position >= 0
         if action == "fork":
@@ -86,7 +87,7 @@ class BranchingMixin:
         return True
 
     # ----------------------------------------------------------------- fork
-    def action_fork(self: DebuggerScreen) -> None:
+    def action_fork(self) -> None:
         """Open the step under the cursor as editable JSON; fork and replay on save."""
         if self.check_branching_action("fork") is not True:
             self.notify("wait until the trace is read (and any replay has finished)",
@@ -113,22 +114,22 @@ class BranchingMixin:
         self.app.push_screen(ForkEditorScreen(title, editable_json(step_record(step)),
                                               planner), planned)
 
-    def _replaying(self: DebuggerScreen, text: str | None) -> None:
+    def _replaying(self, text: str | None) -> None:
         self.replaying = text
         self._update_status()
         self.refresh_bindings()
 
     @work(thread=True, group="replay", exit_on_error=False, name="replay")
-    def replay_fork(self: DebuggerScreen, session: ForkSession, plan: ForkPlan) -> None:
+    def replay_fork(self, session: ForkSession, plan: ForkPlan) -> None:
         """Replay with the recorded fixtures and save the branch (blocking, in a thread)."""
         self.post_message(ReplayDone(session.start(plan)))
 
     @work(thread=True, group="replay", exit_on_error=False, name="replay")
-    def resume_fork(self: DebuggerScreen, session: ForkSession, answer: ManualAnswer) -> None:
+    def resume_fork(self, session: ForkSession, answer: ManualAnswer) -> None:
         """Answer the pending step, replay on and save again (blocking, in a thread)."""
         self.post_message(ReplayDone(session.answer(answer.value)))
 
-    def on_replay_done(self: DebuggerScreen, message: ReplayDone) -> None:
+    def on_replay_done(self, message: ReplayDone) -> None:
         """Ask for an answer when the replay stopped for one; otherwise show the branch."""
         outcome, session = message.outcome, self.fork_session
         self._replaying(None)
@@ -153,7 +154,7 @@ class BranchingMixin:
             return
         self.finish_fork(outcome)
 
-    def finish_fork(self: DebuggerScreen, outcome: ForkOutcome) -> None:
+    def finish_fork(self, outcome: ForkOutcome) -> None:
         """Say where the replay got to and show the branch."""
         self.fork_session = None
         line = f"branch {outcome.name}: {outcome.status}"
@@ -164,7 +165,7 @@ class BranchingMixin:
         if outcome.path is not None:
             self.app_open(outcome.path)
 
-    def app_open(self: DebuggerScreen, path: Path) -> None:
+    def app_open(self, path: Path) -> None:
         """Show ``path`` in the debugger in place of this run."""
         from trace_tui.tui.app import TraceApp
 
@@ -172,7 +173,7 @@ class BranchingMixin:
             self.app.open_trace(path)
 
     # ----------------------------------------------------------------- branch tree
-    def action_branches(self: DebuggerScreen) -> None:
+    def action_branches(self) -> None:
         """List the branch tree; Enter shows the chosen run."""
         current = Path(self.source.path)
         root = self.branch_facts.root if self.branch_facts is not None else current
@@ -184,7 +185,7 @@ class BranchingMixin:
         self.app.push_screen(BranchesScreen(root, current), chosen)
 
     # ----------------------------------------------------------------- diff
-    def action_diff_parent(self: DebuggerScreen) -> None:
+    def action_diff_parent(self) -> None:
         """Compare this branch with the run it was forked from."""
         facts = self.branch_facts
         if facts is None or facts.entry is None or facts.entry.parent is None:
@@ -193,7 +194,7 @@ class BranchingMixin:
         parent = facts.entry.parent
         self.read_for_diff(parent, (parent.name, f"branch {facts.label}"), parent_first=True)
 
-    def action_diff_with(self: DebuggerScreen) -> None:
+    def action_diff_with(self) -> None:
         """Ask for a trace path and compare this run with it."""
         def done(text: str | None) -> None:
             if text and text.strip():
@@ -207,7 +208,7 @@ class BranchingMixin:
 
     @work(thread=True, exclusive=True, group="diff-read", exit_on_error=False,
           name="diff reader")
-    def read_for_diff(self: DebuggerScreen, path: Path, labels: tuple[str, str], *,
+    def read_for_diff(self, path: Path, labels: tuple[str, str], *,
                       parent_first: bool) -> None:
         """Read the other run (off the UI thread) and post both runs for the diff screen."""
         try:
@@ -220,7 +221,7 @@ class BranchingMixin:
         left, right = (other, self.run_view) if parent_first else (self.run_view, other)
         self.post_message(RunsToCompare(left, right, labels))
 
-    def on_runs_to_compare(self: DebuggerScreen, message: RunsToCompare) -> None:
+    def on_runs_to_compare(self, message: RunsToCompare) -> None:
         """Push the diff screen; q/Esc comes back here."""
         self.app.push_screen(DiffScreen(message.left, message.right, *message.labels))
 

@@ -15,18 +15,15 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from trace_tui.core.io.raw_record import RawRecord, read_record_line
 from trace_tui.core.model.context_windows import ContextWindowTable
-from trace_tui.core.model.run import BranchInfo, RunView, Step, StepRow
+from trace_tui.core.model.run import BranchInfo, Step
 from trace_tui.core.navigation.context_view import context_at
 from trace_tui.core.navigation.cursor import StepCursor
-from trace_tui.core.navigation.run_facts import RunFacts
 from trace_tui.core.navigation.state import RunState
 from trace_tui.core.reading.source import TraceSource
 from trace_tui.tui.display.safe_text import plain_notice
@@ -49,7 +46,7 @@ from trace_tui.tui.widgets.timeline import StepBar
 log = logging.getLogger(__name__)
 
 
-class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
+class DebuggerScreen(FindingMixin, BranchingMixin):
     """The main screen of ``trace-tui open`` and ``trace-tui tail``."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
@@ -57,26 +54,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
 
     def __init__(self, source: TraceSource, *, follow: bool, windows: ContextWindowTable,
                  code_style: str = "github-dark") -> None:
-        super().__init__()
-        self.source = source
-        self.follow_mode = follow
-        self.windows = windows
-        self.facts = RunFacts()
-        self.run_view: RunView = source.run
-        self.count = 0
-        self.scanned = 0
-        self.cursor = StepCursor(0, follow=follow)
-        self.progress = 0.0
-        self.complete = False
-        self.notice: str | None = None
-        self.hide_future = False
-        #: ``G``/End pressed while the file is still being indexed: keep going to the true end
-        #: as steps arrive, until indexing completes or the user moves away.
-        self.chasing_end = False
-        self._code_style = code_style
-        self._steps: LRUCache[int, Step] = LRUCache(64)
-        self._shown: tuple[int, StepRow] | None = None
-        self._availability: tuple[object, ...] = ()
+        super().__init__(source, follow=follow, windows=windows, code_style=code_style)
         self.init_finding()
         self.init_branching()
 
@@ -175,14 +153,6 @@ class DebuggerScreen(FindingMixin, BranchingMixin, Screen[None]):
         self._update_status()
 
     # ----------------------------------------------------------------- steps
-    def load_step(self, index: int) -> Step:
-        """The full step at ``index`` (small LRU: payloads are parsed on demand)."""
-        step = self._steps.get(index)
-        if step is None:
-            step = self.run_view.step(index)
-            self._steps[index] = step
-        return step
-
     def _context_state(self, index: int) -> RunState:
         llm = self.facts.llm_at_or_before(index)
         tools = self.facts.tools_between(-1 if llm is None else llm, index)

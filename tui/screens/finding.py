@@ -12,18 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from itertools import chain
-from typing import TYPE_CHECKING
 
 from textual.worker import get_current_worker
 
 from trace_tui.core.navigation.step_query import QueryError, StepQuery, iter_matches
 from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.messages import FilterMatches, SearchResult
+from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.widgets.span_tree import SpanTree
-
-if TYPE_CHECKING:
-    from trace_tui.tui.screens.debugger import DebuggerScreen
 
 #: Runs up to this many steps are searched and filtered without a worker.
 SYNC_FIND_LIMIT = 5_000
@@ -31,8 +28,9 @@ QUERY_HINT = ("words match name or payload · kind:tool,llm · is:error · name:
               "· Enter applies, Esc cancels")
 
 
-class FindingMixin:
-    """Search and filter state and actions (mixed into :class:`DebuggerScreen`)."""
+class FindingMixin(DebuggerScreenBase):
+    """Search and filter state and actions (mixed into
+    :class:`~trace_tui.tui.screens.debugger.DebuggerScreen`)."""
 
     def init_finding(self) -> None:
         """Start with no search and no filter."""
@@ -43,13 +41,13 @@ class FindingMixin:
         self._filter_first = True
         self.finding_busy: str | None = None
 
-    def reset_finding(self: DebuggerScreen) -> None:
+    def reset_finding(self) -> None:
         """The run was replaced: re-apply the filter from scratch."""
         if self.filter_query is not None:
             self.apply_filter(self.filter_query)
 
     # ----------------------------------------------------------------- prompts
-    def _parse(self: DebuggerScreen, text: str | None) -> StepQuery | None:
+    def _parse(self, text: str | None) -> StepQuery | None:
         if text is None or not text.strip():
             return None
         try:
@@ -58,7 +56,7 @@ class FindingMixin:
             self.notify(plain_notice(exc), severity="warning", markup=False)
             return None
 
-    def action_search(self: DebuggerScreen) -> None:
+    def action_search(self) -> None:
         """Ask for a query and jump to the next matching step."""
         def done(text: str | None) -> None:
             query = self._parse(text)
@@ -70,12 +68,12 @@ class FindingMixin:
         self.app.push_screen(PromptScreen("Search steps (/)", QUERY_HINT, value=value,
                                           placeholder="e.g. refund   kind:tool is:error"), done)
 
-    def action_search_next(self: DebuggerScreen, direction: int) -> None:
+    def action_search_next(self, direction: int) -> None:
         """Repeat the search forward (1) or backward (-1)."""
         if self.search_query is not None:
             self._search(direction)
 
-    def action_filter(self: DebuggerScreen) -> None:
+    def action_filter(self) -> None:
         """Ask for a query and show only matching steps (and their ancestors)."""
         def done(text: str | None) -> None:
             if text is not None and not text.strip():
@@ -89,7 +87,7 @@ class FindingMixin:
         self.app.push_screen(PromptScreen("Filter steps (&)  — empty clears", QUERY_HINT,
                                           value=value, placeholder="e.g. kind:tool"), done)
 
-    def action_clear_filter(self: DebuggerScreen) -> None:
+    def action_clear_filter(self) -> None:
         """Show every step again."""
         if self.filter_query is None:
             return
@@ -100,7 +98,7 @@ class FindingMixin:
         self._update_status()
         self._update_bindings()
 
-    def check_finding_action(self: DebuggerScreen, action: str) -> bool | None:
+    def check_finding_action(self, action: str) -> bool | None:
         """Grey out repeat-search and clear-filter when there is nothing to repeat or clear."""
         if action == "search_next":
             return True if self.search_query is not None else None
@@ -109,7 +107,7 @@ class FindingMixin:
         return True
 
     # ----------------------------------------------------------------- filter
-    def apply_filter(self: DebuggerScreen, query: StepQuery) -> None:
+    def apply_filter(self, query: StepQuery) -> None:
         """Show only the steps matching ``query`` (and their ancestors)."""
         self.filter_query = query
         self._filter_generation += 1
@@ -124,7 +122,7 @@ class FindingMixin:
         self._update_status()
         self._update_bindings()
 
-    def filter_grew(self: DebuggerScreen, old: int, new: int) -> None:
+    def filter_grew(self, old: int, new: int) -> None:
         """The run grew: filter the new steps too."""
         query = self.filter_query
         if query is None or new <= old:
@@ -135,7 +133,7 @@ class FindingMixin:
         else:
             self._filter_worker(self._filter_generation, query, old, new, exclusive=False)
 
-    def _filter_worker(self: DebuggerScreen, generation: int, query: StepQuery, start: int,
+    def _filter_worker(self, generation: int, query: StepQuery, start: int,
                        end: int, *, exclusive: bool) -> None:
         run = self.run_view
 
@@ -156,11 +154,11 @@ class FindingMixin:
         self.run_worker(work, thread=True, exclusive=exclusive, group="filter",
                         name="step filter", exit_on_error=False)
 
-    def on_filter_matches(self: DebuggerScreen, message: FilterMatches) -> None:
+    def on_filter_matches(self, message: FilterMatches) -> None:
         """Matches arrived from the filter worker."""
         self._take_matches(message)
 
-    def _take_matches(self: DebuggerScreen, message: FilterMatches) -> None:
+    def _take_matches(self, message: FilterMatches) -> None:
         if message.generation != self._filter_generation or self.filter_query is None:
             return
         tree = self.query_one(SpanTree)
@@ -178,7 +176,7 @@ class FindingMixin:
         self._update_status()
 
     # ----------------------------------------------------------------- search
-    def _search(self: DebuggerScreen, direction: int) -> None:
+    def _search(self, direction: int) -> None:
         query = self.search_query
         if query is None or not self.count:
             return
@@ -203,18 +201,18 @@ class FindingMixin:
         self.run_worker(work, thread=True, exclusive=True, group="search", name="step search",
                         exit_on_error=False)
 
-    def on_search_result(self: DebuggerScreen, message: SearchResult) -> None:
+    def on_search_result(self, message: SearchResult) -> None:
         """The search worker finished."""
         if message.generation == self._search_generation:
             self.finding_busy = None
             self._report_search(message.index, message.wrapped)
 
-    def _search_done(self: DebuggerScreen, generation: int, found: int | None, start: int,
+    def _search_done(self, generation: int, found: int | None, start: int,
                      direction: int) -> None:
         wrapped = found is not None and (found - start) * direction < 0
         self._report_search(found, wrapped)
 
-    def _report_search(self: DebuggerScreen, found: int | None, wrapped: bool) -> None:
+    def _report_search(self, found: int | None, wrapped: bool) -> None:
         query = self.search_query
         text = plain_notice(query.text if query else "", 60)
         if found is None:

@@ -74,11 +74,7 @@ class EventMapper:
 
     def _llm(self, index: int, event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
         usage = as_dict(response.get("usage"))
-        details = (
-            usage.get("prompt_tokens_details")
-            if isinstance(usage.get("prompt_tokens_details"), dict)
-            else {}
-        )
+        details = as_dict(usage.get("prompt_tokens_details"))
         choices = [c for c in response.get("choices") or () if isinstance(c, dict)]
         attrs: dict[str, Any] = {
             "gen_ai.operation.name": "chat",

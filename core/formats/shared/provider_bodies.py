@@ -112,11 +112,7 @@ def _anthropic_response(body: dict[str, Any]) -> dict[str, Any]:
 def _chat_response(body: dict[str, Any]) -> dict[str, Any]:
     choices = as_list(body.get("choices"))
     usage = as_dict(body.get("usage"))
-    details = (
-        usage.get("prompt_tokens_details")
-        if isinstance(usage.get("prompt_tokens_details"), dict)
-        else {}
-    )
+    details = as_dict(usage.get("prompt_tokens_details"))
     messages = [
         c.get("message")
         for c in choices
@@ -144,11 +140,7 @@ def _chat_response(body: dict[str, Any]) -> dict[str, Any]:
 
 def _responses_response(body: dict[str, Any]) -> dict[str, Any]:
     usage = as_dict(body.get("usage"))
-    details = (
-        usage.get("input_tokens_details")
-        if isinstance(usage.get("input_tokens_details"), dict)
-        else {}
-    )
+    details = as_dict(usage.get("input_tokens_details"))
     output = as_list(body.get("output"))
     messages = normalize_messages(output)
     calls = any(isinstance(i, dict) and str(i.get("type", "")).endswith("_call") for i in output)
