@@ -20,18 +20,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trace_tui import __version__
+from trace_tui.cli.exit_codes import (
+    EXIT_BUG,
+    EXIT_DIFFERENT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from trace_tui.core.errors import BadInput
 
 if TYPE_CHECKING:
     from trace_tui.core.text.redact import Redactor
 
 log = logging.getLogger("trace_tui")
 
-EXIT_OK = 0
-EXIT_DIFFERENT = 1
-EXIT_USAGE = 2
 
-
-class CommandError(Exception):
+class CommandError(BadInput):
     """A command cannot go on; the message is shown as one line and the exit code is 2."""
 
 
@@ -393,9 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
-    from trace_tui.core.reading.reader import TraceOpenError
+    """Run the command line; returns the process exit code.
 
+    Bad input (any :class:`~trace_tui.core.errors.BadInput`) is one line on stderr, exit 2.
+    Anything else is a bug: its traceback goes to the log file, one line names it, exit 1
+    (with ``--debug`` the traceback is printed too).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -412,22 +419,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args.redactor = load_redactor(enabled=not args.no_redact)
         return int(handler(args))
-    except (TraceOpenError, CommandError, ValueError) as exc:
-        print(f"trace-tui: {_masked_message(args, exc)}", file=sys.stderr)
+    except BadInput as exc:
+        from trace_tui.core.text.sanitize import one_line
+
+        print(f"trace-tui: {one_line(_masked_message(args, exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (| head): not an error of ours.
         sys.stderr.close()
         return EXIT_OK
+    except Exception as exc:  # a bug: traceback to the log, one line to the user
+        return _report_bug(args, exc)
+
+
+def _report_bug(args: argparse.Namespace, exc: Exception) -> int:
+    """Log ``exc`` with its traceback and print one line naming the log file."""
+    import traceback
+
+    from trace_tui.core.io.log_file import record_exception
+    from trace_tui.core.text.sanitize import one_line, sanitize_text
+
+    if args.debug:
+        text = "".join(traceback.format_exception(exc))
+        print(sanitize_text(_masked_text(args, text)), end="", file=sys.stderr)
+    where = record_exception(exc, f"trace-tui {args.command}")
+    kind = type(exc).__name__
+    detail = one_line(_masked_message(args, exc), 200)
+    place = f"the traceback is in {one_line(str(where), 300)}" if where else "no log file"
+    print(
+        f"trace-tui: unexpected error ({kind}: {detail}); this is a bug, {place}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
 
 
 def _masked_message(args: argparse.Namespace, exc: Exception) -> str:
     """An error line with any trace value it quotes masked (built-in rules if none loaded)."""
+    return _masked_text(args, str(exc))
+
+
+def _masked_text(args: argparse.Namespace, text: str) -> str:
     from trace_tui.core.text.redact import Redactor
 
     redactor = getattr(args, "redactor", None)
     if not isinstance(redactor, Redactor):
         redactor = Redactor(enabled=not getattr(args, "no_redact", False))
-    return redactor.text(str(exc))
+    return redactor.text(text)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trace_tui.cli.exit_codes import EXIT_OK, EXIT_STOPPED
 from trace_tui.core.text.sanitize import one_line
 
 if TYPE_CHECKING:  # the handlers import the engine lazily: building the parser stays cheap
@@ -30,9 +31,6 @@ if TYPE_CHECKING:  # the handlers import the engine lazily: building the parser 
     from trace_tui.core.replay.values import Sources
     from trace_tui.core.text.redact import Redactor
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_STOPPED = 3
 
 
 # --------------------------------------------------------------------------- arguments

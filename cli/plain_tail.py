@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TextIO
 
+from trace_tui.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from trace_tui.cli.show_report import KIND_MARK, format_duration
 from trace_tui.core.model.run import Step, StepRow
 from trace_tui.core.reading.source import TraceSource, open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
 from trace_tui.core.text.sanitize import one_line
 
-EXIT_INTERRUPTED = 130
 STATUS_MARK = {"ok": "ok", "error": "ERROR", "unset": "-", "running": "running"}
 #: Longest sleep between two looks at the file.
 WAIT_SECONDS = 0.5
@@ -183,7 +183,7 @@ def tail_plain(
             tail.out.flush()
         except BrokenPipeError:
             pass  # the reader went away (| head); nothing left to tell it
-    return 0
+    return EXIT_OK
 
 
 def _num(value: int | None) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from trace_tui.cli.plain_tail import EXIT_INTERRUPTED, plain_line, tail_plain
+from trace_tui.cli.exit_codes import EXIT_INTERRUPTED
+from trace_tui.cli.plain_tail import plain_line, tail_plain
 from trace_tui.core.reading.reader import TraceOpenError, open_run
 
 

@@ -9,17 +9,13 @@ line (a notification), a developer finds the traceback in the file.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from trace_tui.core.io.log_file import log_path
 
-def log_path() -> Path:
-    """``$XDG_STATE_HOME/trace-tui/trace-tui.log`` (``~/.local/state/...`` by default)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                            "state")
-    return Path(base) / "trace-tui" / "trace-tui.log"
+__all__ = ["log_path", "logging_to_file"]
 
 
 @contextmanager

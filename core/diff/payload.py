@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from trace_tui.core.diff.align import canonical_json, sequence_opcodes
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import Step
 
 #: Strings at least this long (or with a newline) get a word-level diff.
@@ -121,7 +122,7 @@ def escape_token(token: str) -> str:
 def split_pointer(pointer: str) -> tuple[str, ...]:
     """The unescaped tokens of a JSON pointer (``/a~1b/0`` → ``("a/b", "0")``)."""
     if not pointer.startswith("/"):
-        raise ValueError(f"{pointer!r} is not a JSON pointer (it must start with '/')")
+        raise BadValue(f"{pointer!r} is not a JSON pointer (it must start with '/')")
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
 
 
@@ -185,7 +186,7 @@ class IgnoreRules:
         fields: list[str] = []
         for word in words:
             if not word:
-                raise ValueError("--ignore needs a group, a JSON pointer or a field name")
+                raise BadValue("--ignore needs a group, a JSON pointer or a field name")
             if word in IGNORE_GROUPS:
                 for pointer in IGNORE_GROUPS[word]:
                     trie.add(split_pointer(pointer))

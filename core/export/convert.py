@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from trace_tui.core.errors import BadInput
 from trace_tui.core.io.atomic import atomic_writer
 from trace_tui.core.model.run import Problem, Run, Step
 from trace_tui.core.reading.reader import open_run
@@ -39,7 +40,7 @@ _QUOTED = 5
 REDACTION_KEY = "trace_tui.redaction"
 
 
-class ConvertError(Exception):
+class ConvertError(BadInput):
     """The conversion cannot be done; the message is one line for the user."""
 
 

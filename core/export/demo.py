@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.builder import parse_time
 
 MIN_GAP_S = 0.05
@@ -30,7 +31,7 @@ def sample_names() -> list[str]:
 def sample_path(name: str) -> Path:
     """The path of a built-in sample; ``ValueError`` names the choices when unknown."""
     if name not in sample_names():
-        raise ValueError(f"no sample called {name!r}; choose from: {', '.join(sample_names())}")
+        raise BadValue(f"no sample called {name!r}; choose from: {', '.join(sample_names())}")
     return Path(str(resources.files("trace_tui").joinpath("sample_traces", f"{name}.jsonl")))
 
 
@@ -76,7 +77,7 @@ def demo_target(output: str | None, name: str) -> Path:
     if output:
         path = Path(output)
         if path.exists():
-            raise ValueError(f"{path}: already exists; the demo writes a new file")
+            raise BadValue(f"{path}: already exists; the demo writes a new file")
         path.touch()
         return path
     fd, name_ = tempfile.mkstemp(prefix=f"trace-tui-demo-{name}-", suffix=".jsonl")

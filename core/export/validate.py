@@ -1,37 +1,33 @@
 """``trace-tui validate``: check a native trace against the shipped JSON Schema.
 
-The schema (``core/schema/trace-v1.schema.json``) is the contract for other writers; this module
-evaluates the subset of JSON Schema it uses (type, enum, const, required, properties,
-additionalProperties, items, minimum, minLength, pattern, local ``$ref``, allOf/anyOf/oneOf),
-so no validator library is needed. Each record is checked against the definition for its
-``type``, which gives precise messages; the run builder then checks what a schema cannot
-(duplicate span ids, an end without a start).
+The schema (``core/schema/trace-v1.schema.json``) is the contract for other writers; it is
+evaluated by `jsonschema <https://python-jsonschema.readthedocs.io>`_ (Draft 2020-12), not by
+a hand-written subset, so ``validate`` and any other standard validator give the same verdict.
+Each record is checked against the ``$defs`` entry for its ``type`` (the top-level ``oneOf``
+picks exactly that one), which turns the library's errors into precise per-record messages
+(``/kind: "llmx" is not one of "agent", ...``); the run builder then checks what a schema
+cannot (duplicate span ids, an end without a start).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.protocols import Validator
 
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model.builder import RECORD_TYPES, RunBuilder
 from trace_tui.core.model.run import Run
 from trace_tui.core.reading.reader import check_trace_path
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "null": (type(None),),
-}
+#: JSON Schema type names in the order a value is described by (``true`` is a boolean).
+_JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
 
 @cache
@@ -43,88 +39,80 @@ def load_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+@cache
+def trace_validator() -> Validator:
+    """A Draft 2020-12 validator for a whole native record (the schema's root)."""
+    return Draft202012Validator(load_schema())
+
+
+@cache
+def _record_validator(kind: str) -> Validator:
+    """The validator for one record type: its ``$defs`` entry, references resolved at the root."""
+    return trace_validator().evolve(schema=load_schema()["$defs"][kind])
+
+
 def schema_errors(value: Any, schema: dict[str, Any], path: str = "") -> list[str]:
-    """Every way ``value`` breaks ``schema``, as ``"/pointer: message"`` strings."""
-    root = load_schema()
-    return list(_check(value, schema, path or "", root))
+    """Every way ``value`` breaks ``schema`` (a part of the trace schema), as messages.
+
+    Messages are ``"/pointer: what is wrong"``; ``path`` is put in front of every pointer.
+    """
+    validator = trace_validator().evolve(schema=schema)
+    return _messages(validator.iter_errors(value), path)
 
 
-def _check(value: Any, schema: dict[str, Any], path: str, root: dict[str, Any]) -> Iterable[str]:
-    where = path or "/"
-    if "$ref" in schema:
-        yield from _check(value, _resolve(schema["$ref"], root), path, root)
-    if "type" in schema and not _is_type(value, schema["type"]):
-        yield f"{where}: expected {_type_words(schema['type'])}, got {_json_type(value)}"
-        return
-    if "const" in schema and value != schema["const"]:
-        yield f"{where}: must be {json.dumps(schema['const'])}"
-    if "enum" in schema and value not in schema["enum"]:
-        allowed = ", ".join(map(json.dumps, schema["enum"]))
-        yield f"{where}: {json.dumps(value)[:60]} is not one of {allowed}"
-    for sub in schema.get("allOf", ()):
-        yield from _check(value, sub, path, root)
-    for key in ("anyOf", "oneOf"):
-        if key in schema and not any(not list(_check(value, s, path, root)) for s in schema[key]):
-            yield f"{where}: does not match any allowed shape"
-    if isinstance(value, str):
-        yield from _check_string(value, schema, where)
-    if isinstance(value, int | float) and not isinstance(value, bool) and "minimum" in schema:
-        if value < schema["minimum"]:
-            yield f"{where}: must be at least {schema['minimum']}"
-    if isinstance(value, dict):
-        yield from _check_object(value, schema, path, root)
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            yield from _check(item, schema["items"], f"{path}/{i}", root)
+def record_errors(record: Any) -> list[str]:
+    """Schema errors of one native record, checked against the definition for its type."""
+    if not isinstance(record, dict):
+        return [f"/: expected object, got {_json_type(record)}"]
+    kind = record.get("type")
+    if not isinstance(kind, str) or kind not in RECORD_TYPES:
+        return [f"/type: {_quote(kind)} is not one of {', '.join(RECORD_TYPES)}"]
+    return _messages(_record_validator(kind).iter_errors(record), "")
 
 
-def _check_string(value: str, schema: dict[str, Any], where: str) -> Iterable[str]:
-    if len(value) < schema.get("minLength", 0):
-        yield f"{where}: must not be empty"
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        yield f"{where}: {value[:40]!r} is not in the expected form"
+def _messages(errors: Iterable[ValidationError], prefix: str) -> list[str]:
+    """One line per problem, in the order found, without repeats."""
+    seen: dict[str, None] = {}
+    for error in errors:
+        where = prefix + "".join(f"/{_escape(str(p))}" for p in error.absolute_path)
+        for message in _describe(error):
+            seen.setdefault(f"{where or '/'}: {message}", None)
+    return list(seen)
 
 
-def _check_object(
-    value: dict[str, Any], schema: dict[str, Any], path: str, root: dict[str, Any]
-) -> Iterable[str]:
-    for name in schema.get("required", ()):
-        if name not in value:
-            yield f"{path or '/'}: missing required field {name!r}"
-    props = schema.get("properties", {})
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        sub_path = f"{path}/{_escape(key)}"
-        if key in props:
-            yield from _check(item, props[key], sub_path, root)
-        elif extra is False:
-            yield f"{sub_path}: unexpected field"
-        elif isinstance(extra, dict):
-            yield from _check(item, extra, sub_path, root)
-
-
-def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local schema references are supported, not {ref!r}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return dict(node)
-
-
-def _is_type(value: Any, wanted: str | list[str]) -> bool:
-    names = [wanted] if isinstance(wanted, str) else wanted
-    for name in names:
-        if isinstance(value, bool) and name not in ("boolean",):
-            continue
-        if isinstance(value, _TYPES[name]):
-            return True
-    return False
+def _describe(error: ValidationError) -> Iterator[str]:
+    """What a :class:`ValidationError` means, said the way ``validate`` always said it."""
+    keyword = error.validator
+    wanted: Any = error.validator_value
+    value: Any = error.instance
+    if keyword == "type":
+        yield f"expected {_type_words(wanted)}, got {_json_type(value)}"
+    elif keyword == "const":
+        yield f"must be {json.dumps(wanted)}"
+    elif keyword == "enum":
+        yield f"{_quote(value)} is not one of {', '.join(map(json.dumps, wanted))}"
+    elif keyword == "required":
+        for name in wanted:
+            if isinstance(value, dict) and name not in value:
+                yield f"missing required field {name!r}"
+    elif keyword == "minLength":
+        yield "must not be empty" if wanted == 1 else f"must be at least {wanted} characters"
+    elif keyword == "pattern":
+        yield f"{value[:40]!r} is not in the expected form"
+    elif keyword == "minimum":
+        yield f"must be at least {wanted}"
+    elif keyword == "oneOf" and not error.context:
+        yield "matches more than one allowed shape"
+    elif keyword in ("anyOf", "oneOf"):
+        yield "does not match any allowed shape"
+    else:
+        yield error.message[:200]
 
 
 def _json_type(value: Any) -> str:
-    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _is_type(value, name):
+    checker = trace_validator().TYPE_CHECKER
+    for name in _JSON_TYPES:
+        if checker.is_type(value, name):
             return name
     return type(value).__name__
 
@@ -133,18 +121,15 @@ def _type_words(wanted: str | list[str]) -> str:
     return wanted if isinstance(wanted, str) else " or ".join(wanted)
 
 
+def _quote(value: Any) -> str:
+    try:
+        return json.dumps(value)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
+
+
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-def record_errors(record: Any) -> list[str]:
-    """Schema errors of one native record, checked against the definition for its type."""
-    if not isinstance(record, dict):
-        return [f"/: expected object, got {_json_type(record)}"]
-    kind = record.get("type")
-    if kind not in RECORD_TYPES:
-        return [f"/type: {json.dumps(kind)} is not one of {', '.join(RECORD_TYPES)}"]
-    return schema_errors(record, load_schema()["$defs"][kind])
 
 
 def validate_records(records: Iterable[dict[str, Any]]) -> list[str]:

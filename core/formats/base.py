@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from trace_tui.core.errors import BadInput
+
 #: How many leading bytes detection may look at.
 HEAD_BYTES = 64 * 1024
 
@@ -65,5 +67,5 @@ class TraceFormat:
         return self.mapper is not None
 
 
-class FormatError(Exception):
+class FormatError(BadInput):
     """The file is not of a shape any format reads (message says what was seen)."""

@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import (
     STEP_KINDS,
     BranchInfo,
@@ -32,7 +33,7 @@ RECORD_TYPES = ("run", "span", "span_start", "span_end", "branch")
 PROBLEM_RECORD = "problem"
 
 
-class RecordError(ValueError):
+class RecordError(BadValue):
     """A record that breaks the native format (message says how)."""
 
 

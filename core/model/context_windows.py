@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from trace_tui.core.errors import BadValue
+
 log = logging.getLogger(__name__)
 
 #: Context windows (input + output tokens) of widely used models, from the vendors' model
@@ -103,7 +105,7 @@ def parse_overrides(text: str) -> dict[str, int]:
     for item in filter(None, (p.strip() for p in text.split(","))):
         model, sep, tokens = item.partition("=")
         if not sep or not model.strip() or not tokens.strip().isdigit() or int(tokens) <= 0:
-            raise ValueError(f"context window override {item!r} is not MODEL=TOKENS")
+            raise BadValue(f"context window override {item!r} is not MODEL=TOKENS")
         out[model.strip()] = int(tokens)
     return out
 

@@ -12,13 +12,14 @@ import os
 import stat
 from pathlib import Path
 
+from trace_tui.core.errors import BadInput
 from trace_tui.core.formats import FormatError, TraceFormat, detect_format, format_by_name
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Run
 
 
-class TraceOpenError(Exception):
+class TraceOpenError(BadInput):
     """The trace cannot be opened; the message is one line naming the file."""
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.io.atomic import atomic_write_bytes, file_lock, is_temp_name
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model.builder import RecordError, branch_from_record
@@ -55,7 +56,7 @@ _HEAD_RECORDS = 2
 _MAX_DEPTH = 64
 
 
-class BranchError(ValueError):
+class BranchError(BadValue):
     """A branch cannot be saved or opened; the message is one line."""
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import (
     A_FINISH_REASONS,
     A_INPUT_MESSAGES,
@@ -173,7 +174,7 @@ class ModelResponse:
                 return cls({k: v for k, v in value.items() if k in RESPONSE_ATTRS})
             if "content" in value or "tool_calls" in value:
                 return cls.from_message(value)
-        raise ValueError(
+        raise BadValue(
             "a model answer must be text, an assistant message "
             '{"content": ..., "tool_calls": [{"id", "name", "arguments"}]} or response attributes'
         )

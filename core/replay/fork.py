@@ -23,6 +23,7 @@ from typing import Any
 
 from jsonpointer import JsonPointer, JsonPointerException
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import Run, Step
 from trace_tui.core.replay.exchange import RESPONSE_ATTRS, TOOL_OUTPUT_ATTRS, digest
 from trace_tui.core.replay.fixtures import A_PENDING
@@ -36,7 +37,7 @@ OUTPUT_ATTRIBUTES = frozenset(RESPONSE_ATTRS + TOOL_OUTPUT_ATTRS)
 _JSON_START = tuple('{["-0123456789')
 
 
-class ForkError(ValueError):
+class ForkError(BadValue):
     """A fork that cannot be made or replayed; the message is the reason, one line."""
 
 

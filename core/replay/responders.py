@@ -34,6 +34,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from trace_tui.core.errors import BadInput
 from trace_tui.core.replay.exchange import (
     ModelRequest,
     ModelResponse,
@@ -59,7 +60,7 @@ OPENAI_PARAMETERS = {
 }
 
 
-class SourceError(Exception):
+class SourceError(BadInput):
     """A source failed (unreachable endpoint, bad reply, an exception in user code)."""
 
 

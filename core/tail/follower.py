@@ -26,6 +26,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.io.jsonl import MAX_LINE_BYTES, PREVIEW_KEEP
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,9 @@ class TailReader:
             self._said.clear()  # the first read() says "waiting" to whoever is listening
             return
         if not os.path.lexists(self.path):
-            raise ValueError(f"{self.path}: no such file")
+            raise BadValue(f"{self.path}: no such file")
         problem = next((i.text for i in items if isinstance(i, Notice)), "")
-        raise ValueError(problem or f"{self.path}: cannot be read")
+        raise BadValue(problem or f"{self.path}: cannot be read")
 
     def _try_open(self, items: list[TailItem]) -> bool:
         try:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.model.context_windows import config_dir
 from trace_tui.core.text import redact_patterns as rules
 
@@ -83,7 +84,7 @@ _T = TypeVar("_T")
 _Span: TypeAlias = rules.Span
 
 
-class RedactConfigError(ValueError):
+class RedactConfigError(BadValue):
     """The redaction config (file or arguments) is wrong; the message is one line to show."""
 
 
