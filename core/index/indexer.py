@@ -222,6 +222,7 @@ class IndexedSource:
         spill = self.run._spill
         if spill is not None:
             spill.flush()
+        self.run.indexed_bytes = self._tail.offset
 
     # ----------------------------------------------------------------- lines
     def _lines(self, item: Lines, state: _UpdateState) -> None:

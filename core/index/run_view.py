@@ -14,11 +14,25 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from trace_tui.core.index.columns import KIND_CODES, STATUS_CODES, StepColumns
 from trace_tui.core.index.store import SpillFile, StepLoader
 from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow, Usage
+
+
+@dataclass(frozen=True, slots=True)
+class ScanView:
+    """The records of the first ``count`` steps: ``size`` bytes of ``fd`` (the trace, or the
+    spill of mapped records when ``spilled``), for :mod:`trace_tui.core.index.search`."""
+
+    cols: StepColumns
+    count: int
+    fd: int
+    spilled: bool
+    size: int
+    generation: int
 
 
 class IndexedRun:
@@ -37,6 +51,9 @@ class IndexedRun:
         self._fd: int | None = None
         self._spill: SpillFile | None = None
         self._loader = StepLoader()
+        #: How many bytes of the file the search may scan: the end of the last complete line
+        #: indexed (native), or of the spilled records (foreign); set by the source.
+        self.indexed_bytes = 0
 
     @property
     def problems(self) -> list[Problem]:
@@ -98,6 +115,17 @@ class IndexedRun:
         """Bytes held by the index of the current generation (an estimate)."""
         return self._cols.memory_bytes()
 
+    def scan_view(self) -> ScanView | None:
+        """What a byte scan of the records needs, as of now (``None`` before any file)."""
+        with self._lock:
+            spill = self._spill
+            fd = spill.fd if spill is not None else self._fd
+            if fd is None:
+                return None
+            return ScanView(self._cols, self._cols.count, fd, spill is not None,
+                            spill.size if spill is not None else self.indexed_bytes,
+                            self.generation)
+
     # ----------------------------------------------------------------- for the source
     def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:
         """Start a new generation: new columns, new file handles, empty cache."""
@@ -105,6 +133,7 @@ class IndexedRun:
             old_fd, old_spill = self._fd, self._spill
             self._cols, self._fd, self._spill = cols, fd, spill
             self.info, self.branch = RunInfo(), None
+            self.indexed_bytes = 0
             self.generation += 1
             self._loader.clear()
             self._version += 1

@@ -60,6 +60,11 @@ class SpillFile:
         """The file descriptor to ``pread`` from (call :meth:`flush` first)."""
         return self._file.fileno()
 
+    @property
+    def size(self) -> int:
+        """Bytes written so far (what :meth:`flush` has put in the file)."""
+        return self._size
+
     def append(self, offset: int, line: int, record: dict[str, Any]) -> tuple[int, int]:
         """Store one record with its source offset and line; returns (spill offset, length)."""
         data = _dumps([offset, line, record])

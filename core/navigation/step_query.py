@@ -6,9 +6,13 @@
 ``text:refund``    the step's payload (attributes, error) contains the text
 ``refund``         a bare word: in the name *or* the payload
 
-Words are ANDed and case-insensitive; quote to keep spaces (``"order id"``). Name, kind and
-status checks read only the light :class:`~trace_tui.core.model.run.StepRow`; payload checks load
-the step, so they run in a worker over big runs.
+Words are ANDed and case-insensitive (:func:`fold`); quote to keep spaces (``"order id"``).
+A step's *payload text* (:func:`payload_text`) is the decoded text of its attributes (keys,
+string values and integers, as a reader sees them: ``C:\\tmp`` is found by ``c:\tmp``, ``é`` by
+``é`` however the file escaped it) and its error. Name, kind and status checks read only the
+light :class:`~trace_tui.core.model.run.StepRow`; payload checks load the step. Over an indexed
+file, :mod:`trace_tui.core.index.search` finds the candidates by scanning the file's bytes
+first and confirms each with :meth:`StepQuery.matches_step`, so both give the same steps.
 """
 
 from __future__ import annotations
@@ -16,14 +20,33 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-
-import orjson
+from typing import Any
 
 from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import STEP_KINDS, RunView, Step, StepRow
 
 _STATUS_WORDS = {"error": "error", "errors": "error", "failed": "error", "ok": "ok",
                  "running": "running", "unset": "unset"}
+
+
+#: Characters whose ``str.lower()`` is (or holds) an ASCII letter: kept as they are by
+#: :func:`fold`, so a folded ASCII word only ever matches ASCII text (the byte scan relies on it).
+_KEEP_CASE = ("\u0130", "\u212a")  # LATIN CAPITAL I WITH DOT ABOVE, KELVIN SIGN
+
+
+def fold(text: str) -> str:
+    """``text`` for case-insensitive matching: ``str.lower()``, except that the two characters
+    whose lower case is ASCII (``İ``, the Kelvin sign) stay as they are."""
+    if "\u0130" in text or "\u212a" in text:
+        return _fold_keeping(text, 0)
+    return text.lower()
+
+
+def _fold_keeping(text: str, which: int) -> str:
+    if which == len(_KEEP_CASE):
+        return text.lower()
+    keep = _KEEP_CASE[which]
+    return keep.join(_fold_keeping(part, which + 1) for part in text.split(keep))
 
 
 class QueryError(BadValue):
@@ -67,11 +90,11 @@ class StepQuery:
                     raise QueryError(f"unknown status {value!r}; try is:error, is:ok, is:running")
                 statuses.add(status)
             elif sep and field == "name":
-                names.append(value.lower())
+                names.append(fold(value))
             elif sep and field == "text":
-                payload.append(value.lower())
+                payload.append(fold(value))
             else:
-                words.append(token.lower())
+                words.append(fold(token))
         return cls(text, frozenset(kinds), frozenset(statuses), tuple(names), tuple(payload),
                    tuple(words))
 
@@ -91,7 +114,7 @@ class StepQuery:
             return False
         if self.statuses and row.status not in self.statuses:
             return False
-        name = row.name.lower()
+        name = fold(row.name)
         if any(n not in name for n in self.names):
             return False
         if self.payload or any(w not in name and w != row.kind for w in self.words):
@@ -106,19 +129,38 @@ class StepQuery:
         if quick is not None:
             return quick
         haystack = payload_text(step)
-        name = step.name.lower()
+        name = fold(step.name)
         if any(p not in haystack for p in self.payload):
             return False
         return all(w in name or w == step.kind or w in haystack for w in self.words)
 
 
 def payload_text(step: Step) -> str:
-    """Lower-cased searchable text of a step's payload: attributes as JSON, and the error."""
-    try:
-        body = orjson.dumps(step.attributes, default=str).decode("utf-8", errors="replace")
-    except (TypeError, orjson.JSONEncodeError):
-        body = repr(step.attributes)
-    return f"{body}\n{step.error or ''}".lower()
+    """Folded searchable text of a step's payload: every key, string value and integer of its
+    attributes (decoded, one per line; floats, booleans and nulls are not text) and its error."""
+    pieces: list[str] = []
+    _strings(step.attributes, pieces, 0)
+    if step.error:
+        pieces.append(step.error)
+    return fold("\n".join(pieces))
+
+
+def _strings(value: Any, out: list[str], depth: int) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        return
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif depth > 200:  # deeper than any JSON parser here reads; not searched
+        return
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            out.append(str(key))
+            _strings(item, out, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _strings(item, out, depth + 1)
 
 
 def iter_matches(

@@ -5,6 +5,9 @@ spot;
 big ones in a thread worker that posts :class:`~trace_tui.tui.messages.FilterMatches` in
 chunks and :class:`~trace_tui.tui.messages.SearchResult` at the end, tagged with a generation
 so a newer query makes older results moot. A live run's new steps are filtered as they come.
+Over an indexed file the workers scan the file's bytes (:mod:`trace_tui.core.index.search`),
+so a payload search reads the disk once instead of loading every step; a search stops at the
+first block of the file that holds a match.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from itertools import chain
 
 from textual.worker import get_current_worker
 
+from trace_tui.core.index.search import find_matches, find_next
 from trace_tui.core.navigation.step_query import QueryError, StepQuery, iter_matches
 from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.messages import FilterMatches, SearchResult
@@ -141,12 +145,11 @@ class FindingMixin(DebuggerScreenBase):
             worker = get_current_worker()
             chunk: list[int] = []
             last = time.monotonic()
-            index = start
-            for index in iter_matches(run, query, range(start, end),
-                                      lambda: worker.is_cancelled):
-                chunk.append(index)
+            for batch in find_matches(run, query, start, end, lambda: worker.is_cancelled):
+                chunk.extend(batch)
                 if time.monotonic() - last > 0.2:
-                    self.post_message(FilterMatches(generation, chunk, index + 1, done=False))
+                    self.post_message(FilterMatches(generation, chunk, max(chunk) + 1,
+                                                    done=False))
                     chunk, last = [], time.monotonic()
             if not worker.is_cancelled:
                 self.post_message(FilterMatches(generation, chunk, end, done=True))
@@ -193,7 +196,8 @@ class FindingMixin(DebuggerScreenBase):
 
         def work() -> None:
             worker = get_current_worker()
-            found = next(iter_matches(run, query, order, lambda: worker.is_cancelled), None)
+            found = find_next(run, query, order, start, direction, count,
+                              lambda: worker.is_cancelled)
             if not worker.is_cancelled:
                 wrapped = found is not None and (found - start) * direction < 0
                 self.post_message(SearchResult(generation, found, wrapped=wrapped))

@@ -1,0 +1,361 @@
+"""Search and filter at disk speed: scan the records' bytes, confirm on the decoded step.
+
+A query word that must appear in a step's payload (``text:refund``, or a bare word that is
+not in the step's name) appears in the step's record *as JSON*: escaped, in any case, maybe
+with non-ASCII characters written raw or as ``\\uXXXX``. :func:`needle_forms` picks the
+longest piece of the word that every JSON writer writes literally (letters, digits and a few
+symbols, or caseless non-ASCII characters in both their raw and escaped forms), lower-cased.
+The scan (:class:`ByteSearch`) reads the file in blocks of whole lines, lower-cases each block
+(ASCII only, in C) and finds those bytes with ``bytes.find``; a line that holds them is mapped
+to its step through the index's offsets (a step's first record by a bisect, a ``span_end`` by
+its span id), and the step is confirmed with :meth:`StepQuery.matches_step
+<trace_tui.core.navigation.step_query.StepQuery.matches_step>`. Steps that match by name or
+kind alone come from the index's columns. So the byte scan finds exactly the steps a slow
+per-step scan finds (a test checks it on escaped and non-ASCII text); it only skips loading
+the steps that cannot match.
+
+Foreign formats are scanned in the spill of their mapped records (what a step is built from),
+native traces in the file itself. Only the part already indexed is scanned, so search works
+while the index is still being built. Runs that are not indexed (whole-document formats) and
+queries without a usable piece (a lone cased non-ASCII letter, punctuation) take the per-step
+path, :func:`~trace_tui.core.navigation.step_query.iter_matches`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
+
+import orjson
+
+from trace_tui.core.index.columns import KIND_CODES
+from trace_tui.core.index.run_view import IndexedRun, ScanView
+from trace_tui.core.model.run import RunView
+from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
+
+log = logging.getLogger(__name__)
+
+#: Bytes read per block (cut back to the last newline).
+BLOCK_BYTES = 8 * 1024 * 1024
+#: ASCII characters every JSON writer writes as themselves, inside strings and out.
+_PLAIN_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.!#$%()*+;=?@^`|~")
+
+Cancelled = Callable[[], bool]
+
+
+def _plain(char: str) -> bool:
+    """True for a character that can be looked for in the bytes (see :func:`needle_forms`)."""
+    if char.isascii():
+        return char in _PLAIN_ASCII
+    # caseless, printable, never escaped by a JSON writer except into \\uXXXX
+    return (
+        char.isprintable()
+        and char.lower() == char
+        and char.upper() == char
+        and char not in "\u2028\u2029"
+    )
+
+
+def _escaped(char: str) -> str:
+    """``\\uXXXX`` (lower-case hex, as a lower-cased block holds it), surrogates for astral."""
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def needle_forms(term: str) -> tuple[bytes, ...]:
+    """The byte forms to look for in lower-cased JSON for a folded query ``term``.
+
+    The longest run of plain characters of ``term``: as UTF-8 and, when it holds non-ASCII
+    characters, with those written as ``\\uXXXX``. Empty when ``term`` has no plain character.
+    """
+    best, run = "", ""
+    for char in term:
+        if _plain(char):
+            run += char
+            if len(run) > len(best):
+                best = run
+        else:
+            run = ""
+    if not best:
+        return ()
+    raw = best.encode("utf-8")
+    if best.isascii():
+        return (raw,)
+    return raw, "".join(c if c.isascii() else _escaped(c) for c in best).encode("ascii")
+
+
+class ByteSearch:
+    """Finds the steps of an :class:`IndexedRun` that match a query (see module doc)."""
+
+    def __init__(self, run: IndexedRun, query: StepQuery) -> None:
+        self.run = run
+        self.query = query
+        self.driver, self.forms = _driver(query)
+
+    @property
+    def usable(self) -> bool:
+        """True when the bytes can narrow the search (else use the per-step scan)."""
+        return bool(self.forms)
+
+    # ----------------------------------------------------------------- candidates
+    def candidates(
+        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False
+    ) -> Iterator[list[int]]:
+        """Step indices in ``[start, end)`` that may match: first those whose name or kind
+        holds the driving word, then a block of the file at a time.
+
+        Each list is sorted; a step may appear in more than one list (a later ``span_end``).
+        """
+        view = self.run.scan_view()
+        if view is None:
+            return
+        stop = view.count if end is None else min(end, view.count)
+        by_name = self.by_name_or_kind(view, start, stop)
+        if by_name:
+            yield by_name
+        yield from self.byte_candidates(view, start, stop, cancelled)
+
+    def byte_candidates(
+        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False
+    ) -> Iterator[list[int]]:
+        """Steps in ``[start, stop)`` whose records hold the driving bytes, block by block."""
+        if start >= stop:
+            return
+        for block_start, block in _blocks(view, view.cols.offset[start]):
+            if cancelled() or self.run.generation != view.generation:
+                return
+            found = self._block_hits(view, block, block_start, start, stop)
+            if found:
+                yield sorted(found)
+
+    def by_name_or_kind(self, view: ScanView, start: int, stop: int) -> list[int]:
+        """Steps whose name (or kind) holds the driving word: a bare word matches there too."""
+        word = self.driver
+        if word is None or word not in self.query.words or start >= stop:
+            return []
+        cols = view.cols
+        codes = {code for code, name in enumerate(cols.names) if word in fold(name)}
+        found = list(compress(range(start, stop), map(codes.__contains__, cols.name[start:stop])))
+        found += [i for i, name in cols.loose_names.items() if start <= i < stop
+                  and word in fold(name)]
+        if word in KIND_CODES:
+            code, kinds = KIND_CODES[word], cols.kind
+            at = kinds.find(code, start, stop)
+            while at >= 0:
+                found.append(at)
+                at = kinds.find(code, at + 1, stop)
+        return sorted(set(found))
+
+    def _block_hits(
+        self, view: ScanView, block: bytes, base: int, start: int, stop: int
+    ) -> set[int]:
+        lowered = block.lower()
+        found: set[int] = set()
+        for form in self.forms:
+            pos = lowered.find(form)
+            while pos >= 0:
+                line_start = lowered.rfind(b"\n", 0, pos) + 1
+                line_end = lowered.find(b"\n", pos)
+                if line_end < 0:
+                    line_end = len(lowered)
+                index = _step_of(view, base + line_start, block, line_start, line_end)
+                if start <= index < stop:
+                    found.add(index)
+                pos = lowered.find(form, line_end)
+        return found
+
+    # ----------------------------------------------------------------- confirmed
+    def matches(
+        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False
+    ) -> Iterator[list[int]]:
+        """Confirmed matches in ``[start, end)``, a block at a time, each list sorted.
+
+        Every match is yielded once; lists are sorted, not ordered with each other (a
+        ``span_end`` later in the file can confirm an earlier step).
+        """
+        seen: set[int] = set()
+        for batch in self.candidates(start, end, cancelled):
+            fresh = [i for i in batch if i not in seen]
+            seen.update(fresh)
+            confirmed = list(iter_matches(self.run, self.query, fresh, cancelled))
+            if cancelled():
+                return
+            if confirmed:
+                yield confirmed
+
+    def all_matches(self, start: int = 0, end: int | None = None,
+                    cancelled: Cancelled = lambda: False) -> list[int]:
+        """Every confirmed match in ``[start, end)``, sorted."""
+        out: list[int] = []
+        for batch in self.matches(start, end, cancelled):
+            out.extend(batch)
+        return sorted(out)
+
+
+def _driver(query: StepQuery) -> tuple[str | None, tuple[bytes, ...]]:
+    """The term that narrows the scan most: a payload term if there is one, else the word
+    with the longest searchable piece (each must hold somewhere for a step to match)."""
+    best: tuple[str | None, tuple[bytes, ...]] = (None, ())
+    for term in query.payload:
+        forms = needle_forms(term)
+        if forms and len(forms[0]) > len(best[1][0] if best[1] else b""):
+            best = (term, forms)
+    if best[0] is not None:
+        return best
+    for word in query.words:
+        forms = needle_forms(word)
+        if forms and len(forms[0]) > len(best[1][0] if best[1] else b""):
+            best = (word, forms)
+    return best
+
+
+def _blocks(view: ScanView, first: int) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines of the scanned file from ``first`` up to ``view.size``."""
+    at = first
+    while at < view.size:
+        data = os.pread(view.fd, min(BLOCK_BYTES, view.size - at), at)
+        if not data:
+            return
+        if at + len(data) < view.size:
+            cut = data.rfind(b"\n")
+            if cut < 0:  # one line longer than a block: read on to its end
+                more = _rest_of_line(view, at + len(data))
+                data += more
+                cut = len(data) - 1
+            data = data[: cut + 1]
+        yield at, data
+        at += len(data)
+
+
+def _rest_of_line(view: ScanView, at: int) -> bytes:
+    parts: list[bytes] = []
+    while at < view.size:
+        data = os.pread(view.fd, min(BLOCK_BYTES, view.size - at), at)
+        if not data:
+            break
+        cut = data.find(b"\n")
+        if cut >= 0:
+            parts.append(data[: cut + 1])
+            break
+        parts.append(data)
+        at += len(data)
+    return b"".join(parts)
+
+
+def _step_of(view: ScanView, offset: int, block: bytes, line_start: int, line_end: int) -> int:
+    """The step whose record is the line at ``offset`` (its first record or a ``span_end``),
+    or -1 (a run record, a corrupt line, a line not indexed yet)."""
+    cols, count = view.cols, view.count
+    index = bisect_left(cols.offset, offset, 0, count)
+    if index < count and cols.offset[index] == offset:
+        return index
+    try:
+        value = orjson.loads(block[line_start:line_end])
+    except orjson.JSONDecodeError:
+        return -1
+    record = value[2] if view.spilled and isinstance(value, list) and len(value) == 3 else value
+    if not isinstance(record, dict) or record.get("type") != "span_end":
+        return -1
+    span_id = record.get("span_id")
+    if not isinstance(span_id, str):
+        return -1
+    index = cols.index_of(span_id)
+    if 0 <= index < count and offset in cols.end_offsets(index):
+        return index
+    return -1
+
+
+# ----------------------------------------------------------------- for the screen
+def find_matches(
+    run: RunView,
+    query: StepQuery,
+    start: int,
+    end: int,
+    cancelled: Cancelled = lambda: False,
+) -> Iterator[list[int]]:
+    """Matches in ``[start, end)``, in sorted batches (each batch sorted; later batches may
+    hold smaller indices). The byte scan where it helps, else the per-step scan."""
+    if isinstance(run, IndexedRun) and query.needs_payload:
+        search = ByteSearch(run, query)
+        if search.usable:
+            yield from search.matches(start, end, cancelled)
+            return
+    batch: list[int] = []
+    for index in iter_matches(run, query, range(start, end), cancelled):
+        batch.append(index)
+        if len(batch) >= 1000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def find_next(
+    run: RunView,
+    query: StepQuery,
+    order: Iterable[int],
+    start: int,
+    direction: int,
+    count: int,
+    cancelled: Cancelled = lambda: False,
+) -> int | None:
+    """The next match from ``start`` in ``direction`` (wrapping; ``start`` itself last).
+
+    ``order`` is the per-step visiting order the slow path uses. The byte scan looks at the
+    steps after ``start`` first and returns the nearest confirmed one as soon as its part of
+    the file has been read; then the steps before it.
+    """
+    if not (isinstance(run, IndexedRun) and query.needs_payload):
+        return next(iter_matches(run, query, order, cancelled), None)
+    search = ByteSearch(run, query)
+    if not search.usable:
+        return next(iter_matches(run, query, order, cancelled), None)
+    if direction > 0:
+        ahead = _nearest(search, start + 1, count, cancelled, first=True)
+        return ahead if ahead is not None else _nearest(search, 0, start + 1, cancelled,
+                                                       first=True)
+    behind = _nearest(search, 0, start, cancelled, first=False)
+    return behind if behind is not None else _nearest(search, start, count, cancelled,
+                                                     first=False)
+
+
+def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, *,
+             first: bool) -> int | None:
+    """The smallest (``first``) or largest match in ``[lo, hi)``.
+
+    Forward, the scan stops at the first block that confirms a match: the nearest one there,
+    or a nearer step matched by its name. (A step matched only through a ``span_end`` written
+    further on is reached in the order of that record.) Backward reads every candidate.
+    """
+    view = search.run.scan_view()
+    if view is None or lo >= min(hi, view.count):
+        return None
+    hi = min(hi, view.count)
+    query, run = search.query, search.run
+
+    def confirmed(index: int) -> bool:
+        return next(iter_matches(run, query, (index,), cancelled), None) is not None
+
+    names = search.by_name_or_kind(view, lo, hi)
+    if not first:
+        every = set(names)
+        for batch in search.byte_candidates(view, lo, hi, cancelled):
+            every.update(batch)
+        return next((i for i in sorted(every, reverse=True) if confirmed(i)), None)
+    hit: int | None = None
+    for batch in search.byte_candidates(view, lo, hi, cancelled):
+        hit = next((i for i in batch if confirmed(i)), None)
+        if hit is not None:
+            break
+    for index in names:
+        if hit is not None and index >= hit:
+            break
+        if confirmed(index):
+            return index
+    return hit
