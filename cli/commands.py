@@ -79,9 +79,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a native trace against the schema; list every problem with its line."""
-    from trace_tui.core.export.validate import validate_file
+    from trace_tui.core.export.validate import foreign_reason, validate_file
+    from trace_tui.core.text.sanitize import one_line
 
     redactor = redactor_of(args)
+    foreign = foreign_reason(Path(args.file))
+    if foreign is not None:
+        print(one_line(redactor.text(f"{args.file}: {foreign}"), 400), file=sys.stderr)
+        return EXIT_USAGE
     problems = validate_file(Path(args.file))
     for problem in problems:
         print(redactor.text(f"{args.file}:{problem}"), file=sys.stderr)

@@ -9,6 +9,7 @@ short for a table cell can leave half a key behind. ``--no-redact`` passes a dis
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any, TextIO
@@ -17,8 +18,13 @@ from trace_tui.core.model.run import Run, Step
 from trace_tui.core.replay.readiness import Readiness, readiness
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
+from trace_tui.tui.display.glyphs import KIND_SYMBOLS
 
-KIND_MARK = {"agent": "◆", "llm": "●", "tool": "▶", "retrieval": "⌕", "other": "·"}
+#: The same kind marks as the debugger screen (``λ`` for tools...).
+KIND_MARK = dict(KIND_SYMBOLS)
+#: Below this terminal width the table drops its kind column (the mark says it) and cuts the
+#: summary to fit, so no row wraps.
+WIDE_TABLE = 130
 
 
 def format_duration(seconds: float | None) -> str:
@@ -56,21 +62,38 @@ def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None
     run = redacted_run(run, redactor)
     for line in header_lines(run, ready, redactor):
         out.write(line + "\n")
-    out.write(
-        f"{'#':>4}  {'kind':<9} {'name':<34} {'status':<7} "
-        f"{'time':>7} {'in':>7} {'out':>6}  summary\n"
-    )
+    width = _terminal_width(out)
+    narrow = width is not None and width < WIDE_TABLE
+    name_w, time_w, in_w, out_w = (24, 6, 6, 5) if narrow else (34, 7, 7, 6)
+    kind_col = "" if narrow else f"{'kind':<9} "
+    head = (f"{'#':>4}  {kind_col}{'name':<{name_w}} {'status':<7} "
+            f"{'time':>{time_w}} {'in':>{in_w}} {'out':>{out_w}}  ")
+    summary_w = 60 if width is None else max(10, min(60, width - len(head) - 1))
+    out.write(head + "summary\n")
     for step in run.steps:
         depth = run.row(step.index).depth
-        name = one_line("  " * depth + KIND_MARK.get(step.kind, "·") + " " + step.name, 34)
+        name = one_line("  " * depth + KIND_MARK.get(step.kind, KIND_MARK["other"]) + " "
+                        + step.name, name_w)
         usage = step.usage
         tokens_in = str(usage.input_tokens) if usage and usage.input_tokens is not None else "-"
         tokens_out = str(usage.output_tokens) if usage and usage.output_tokens is not None else "-"
+        kind = "" if narrow else f"{step.kind:<9} "
         out.write(
-            f"{step.number:>4}  {step.kind:<9} {name:<34} {step.status:<7} "
-            f"{format_duration(step.duration):>7} {tokens_in:>7} {tokens_out:>6}  "
-            f"{step_summary(step)}\n"
+            f"{step.number:>4}  {kind}{name:<{name_w}} {step.status:<7} "
+            f"{format_duration(step.duration):>{time_w}} {tokens_in:>{in_w}} "
+            f"{tokens_out:>{out_w}}  "
+            f"{step_summary(step, summary_w)}\n"
         )
+
+
+def _terminal_width(out: TextIO) -> int | None:
+    """The terminal's width when ``out`` is one (``None`` for pipes and files: no cutting)."""
+    try:
+        if not out.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size().columns
 
 
 def header_lines(
@@ -91,7 +114,8 @@ def header_lines(
         f"run:       {one_line(mask(run.info.name or run.info.run_id or '-'))}",
         f"steps:     {len(run)} ({len(run.steps_of_kind('llm'))} llm, "
         f"{len(run.steps_of_kind('tool'))} tool, {len(run.steps_of_kind('retrieval'))} retrieval), "
-        f"{len(errors)} error(s)" + (f", first at step {errors[0].number}" if errors else ""),
+        f"{len(errors)} error{'s' * (len(errors) != 1)}"
+        + (f", first at step {errors[0].number}" if errors else ""),
         f"tokens:    {_num(totals.input_tokens)} in, {_num(totals.output_tokens)} out"
         f" ({_num(totals.cache_read_tokens)} cache read)",
         f"replay:    {one_line(mask(ready.summary()))}",

@@ -43,7 +43,7 @@ def test_no_command_prints_help_and_exits_2(capsys) -> None:
 def test_show_prints_a_table_of_steps(capsys) -> None:
     assert main(["show", str(SAMPLES / "discount_over_cap.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "steps:     8 (4 llm, 3 tool, 0 retrieval), 1 error(s), first at step 7" in out
+    assert "steps:     8 (4 llm, 3 tool, 0 retrieval), 1 error, first at step 7" in out
     assert "tokens:    2,066 in, 120 out (1,280 cache read)" in out
     row = next(line for line in out.splitlines() if line.lstrip().startswith("7 "))
     assert "apply_discount" in row and "error" in row and "35% exceeds the business cap" in row

@@ -244,7 +244,7 @@ def _unready_trace(write_trace):
 
 def test_a_fork_that_cannot_replay_is_refused_with_the_reason(write_trace) -> None:
     run = open_run(_unready_trace(write_trace))
-    with pytest.raises(ForkError, match=r"cannot replay from step 2: no tool results .*steps 2"):
+    with pytest.raises(ForkError, match=r"cannot replay from step 2: no tool results .*step 2"):
         plan_fork(run, 2)
     with pytest.raises(ForkError, match="cannot replay from step 1"):
         plan_fork(run, 1)

@@ -206,4 +206,4 @@ def test_plain_line_shape() -> None:
     )
     line = plain_line(row)
     assert line.split()[:4] == ["12", "tool", "ERROR", "250ms"]
-    assert "    ▶ lookup" in line and "out 30" in line
+    assert "    λ lookup" in line and "out 30" in line

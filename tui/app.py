@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.theme import Theme
 
 from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
@@ -66,6 +67,16 @@ class TraceApp(App[int]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Our variables (step-llm, gauge-warn ...) for themes that do not set them."""
         return theme_variable_defaults()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's commands minus the ones we do our own way.
+
+        Its theme picker lists Textual's themes, whose colours lack our variables (our
+        ``theme: …`` commands list ours); its "Keys" panel and "Maximize" differ from ``?``
+        and ``z`` (``view: Keys``, ``view: Zoom pane``).
+        """
+        ours = {"Theme", "Keys", "Maximize", "Minimize"}
+        return [c for c in super().get_system_commands(screen) if c.title not in ours]
 
     def get_default_screen(self) -> DebuggerScreen:
         """The debugger is the main screen."""

@@ -94,7 +94,10 @@ class TraceCommands(Provider):
 
 def _run(screen: Screen[object], action: str) -> Callable[[], Awaitable[None]]:
     async def go() -> None:
-        await screen.run_action(action)
+        if not await screen.app.run_action(action, screen):
+            explain = getattr(screen, "explain_unavailable", None)
+            if explain is not None:
+                explain(action)
 
     return go
 

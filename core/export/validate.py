@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.protocols import Validator
 
+from trace_tui.core.formats.registry import FormatError, detect_format, read_head
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model.builder import RECORD_TYPES, RunBuilder
 from trace_tui.core.model.run import Run
@@ -142,6 +143,28 @@ def validate_records(records: Iterable[dict[str, Any]]) -> list[str]:
         builder.add(record, line=number)
     problems += [f"record {p.line}: {p.message}" for p in run.problems if p.line is not None]
     return problems
+
+
+def foreign_reason(path: Path) -> str | None:
+    """Why the file at ``path`` is no native trace at all (another format, binary data), with
+    what to do instead, as one line.
+
+    ``None`` for a native trace, and for JSON of no known format, whose lines
+    :func:`validate_file` lists one by one (it may be a native trace with a broken head).
+    """
+    check_trace_path(path)
+    try:
+        fmt = detect_format(path)
+    except FormatError:
+        head = read_head(path)
+        if b"\x00" not in head.data[:1024]:
+            return None
+        return ("binary data, not a trace (validate checks native traces; 'trace-tui formats' "
+                "lists what 'trace-tui convert' reads)")
+    if fmt.name == "native":
+        return None
+    return (f"a {fmt.name} trace, not a native one (validate checks native traces); "
+            f"convert it first: trace-tui convert {path} -o OUT.jsonl")
 
 
 def validate_file(path: Path) -> list[str]:

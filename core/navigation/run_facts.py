@@ -52,6 +52,7 @@ class RunFacts:
         self._flags = bytearray()
         self._errors = array("i")
         self._tools = array("i")
+        self._calls = array("i")  # tool and retrieval steps: what t/T jump between
         self._llm = array("i")
         self._llm_input = array("q")  # -1 where usage was not recorded
         self._llm_best = array("i")  # position in _llm of the prefix maximum, -1 if none
@@ -80,6 +81,7 @@ class RunFacts:
         flags = bytearray(_flags_of(r) for r in rows)
         errors = array("i", (r.index for r in rows if r.status == "error"))
         tools = array("i", (r.index for r in rows if r.kind == "tool"))
+        calls = array("i", (r.index for r in rows if r.kind in ("tool", "retrieval")))
         llm_rows = [r for r in rows if r.kind == "llm"]
         with self._lock:
             for p in parents:
@@ -91,6 +93,7 @@ class RunFacts:
             self._flags.extend(flags)
             self._errors.extend(errors)
             self._tools.extend(tools)
+            self._calls.extend(calls)
             for row in llm_rows:
                 self._append_llm(row.index, _tokens(row))
             self.version += 1
@@ -173,12 +176,12 @@ class RunFacts:
         return self._prev(self._errors, before)
 
     def next_tool(self, after: int, limit: int | None = None) -> int | None:
-        """The first tool call after ``after``."""
-        return self._next(self._tools, after, limit)
+        """The first tool or retrieval call after ``after`` (the model calls both as tools)."""
+        return self._next(self._calls, after, limit)
 
     def prev_tool(self, before: int) -> int | None:
-        """The last tool call before ``before``."""
-        return self._prev(self._tools, before)
+        """The last tool or retrieval call before ``before``."""
+        return self._prev(self._calls, before)
 
     def llm_at_or_before(self, index: int) -> int | None:
         """The latest model call at or before ``index``."""

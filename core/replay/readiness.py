@@ -36,7 +36,8 @@ class Gap:
             return self.message
         shown = ", ".join(map(str, self.steps[:limit]))
         more = f" and {len(self.steps) - limit} more" if len(self.steps) > limit else ""
-        return f"{self.message} (steps {shown}{more})"
+        label = "step" if len(self.steps) == 1 else "steps"
+        return f"{self.message} ({label} {shown}{more})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,9 @@ def chat_document(step: Step, width: int, expanded: dict[str, int]) -> list[DocL
     elif step.kind == "retrieval":
         _retrieval(out, step)
     else:
-        out.note(f"a {display_str(step.kind, one_line=True, limit=20)} step has no conversation; "
+        kind = display_str(step.kind, one_line=True, limit=20)
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        out.note(f"{article} {kind} step has no conversation; "
                  "see Payload (p) or Context (x)")
     if step.error:
         out.blank()

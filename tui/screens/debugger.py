@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
@@ -33,6 +33,7 @@ from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
 from trace_tui.tui.screens.branching import BRANCHING_ACTIONS, BranchingMixin
 from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
+from trace_tui.tui.screens.key_reasons import binding_for_key, parse_action, why_not
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.session.gauge_model import gauge_model
 from trace_tui.tui.session.reader_loop import pump_source
@@ -397,6 +398,32 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
     def action_help(self) -> None:
         """Show every key."""
         self.app.push_screen(HelpScreen(key_groups(self.follow_mode)))
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose binding cannot run now says why in the status line (never silence).
+
+        Runs before Textual looks the key up in the bindings; an available binding runs as
+        usual afterwards, an unavailable one is skipped by Textual and explained here.
+        """
+        focused = self.focused
+        tree = isinstance(focused, SpanTree)
+        if focused is not None and not tree and \
+                binding_for_key(event.key, type(focused).BINDINGS) is not None:
+            return  # the inspector (or another pane) has its own use for the key
+        tables = [SpanTree.BINDINGS, SCREEN_BINDINGS] if tree else [SCREEN_BINDINGS]
+        binding = binding_for_key(event.key, *tables)
+        if binding is None:
+            return
+        name, params = parse_action(binding.action)
+        node = focused if tree and binding_for_key(event.key, SpanTree.BINDINGS) is binding \
+            else self
+        if node is not None and not node.check_action(name, params):
+            self.explain_unavailable(binding.action)
+
+    def explain_unavailable(self, action: str) -> None:
+        """Say in the status line why ``action`` (``"error(1)"``...) cannot run now."""
+        name, params = parse_action(action)
+        self.show_notice(why_not(self, name, params), seconds=6)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide follow outside tail mode; grey out moves that cannot happen."""

@@ -48,20 +48,25 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
 
     DEFAULT_CSS = """
     ForkEditorScreen { align: center middle; background: $background 50%; }
-    ForkEditorScreen > Vertical { width: 96%; height: 94%; background: $panel;
+    ForkEditorScreen > Vertical { width: 100%; height: 1fr; background: $panel;
                                   border: round $primary; padding: 0 1; }
-    ForkEditorScreen .fork-title { text-style: bold; height: 1; }
-    ForkEditorScreen .fork-hint { color: $text-muted; height: auto; }
-    ForkEditorScreen TextArea { height: 1fr; }
-    ForkEditorScreen #fork-edits { height: 3; }
-    ForkEditorScreen #fork-error { height: auto; color: $error; text-style: bold; }
+    ForkEditorScreen .fork-title { text-style: bold; height: 1; text-wrap: nowrap;
+                                   text-overflow: ellipsis; }
+    ForkEditorScreen .fork-hint { color: $text-muted; height: 1; text-wrap: nowrap;
+                                  text-overflow: ellipsis; }
+    ForkEditorScreen TextArea { height: 1fr; min-height: 3; border: none; }
+    ForkEditorScreen TextArea:focus { border: none; }
+    ForkEditorScreen #fork-edits { height: auto; max-height: 3; text-wrap: nowrap;
+                                   text-overflow: ellipsis; }
+    ForkEditorScreen #fork-error { height: auto; max-height: 2; color: $error;
+                                   text-style: bold; }
     """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Fork & replay", id="fork.save",
                 tooltip="Check the edits, fork at this step and replay forward"),
         Binding("ctrl+o", "external_editor", "Edit in $EDITOR", id="fork.external_editor",
-                tooltip="Edit the JSON in the program named by $EDITOR (only when it is set)"),
+                tooltip="Edit the JSON in the program named by $EDITOR (when it is set)"),
         Binding("escape", "cancel", "Cancel", id="fork.cancel",
                 tooltip="Close the editor without forking"),
     ]
@@ -79,9 +84,9 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
         """Title, hint, the JSON, the edits, the error line, the keys."""
         with Vertical():
             yield Static(Text(self._title, end=""), classes="fork-title")
-            yield Static(Text("Edit the values you want changed (attributes, status, error, "
-                              "name); ids, kind and times stay. ctrl+s forks and replays, "
-                              "Esc cancels.", end=""), classes="fork-hint")
+            yield Static(Text("Edit values (attributes, status, error, name); ids, kind and "
+                              "times stay. ctrl+s forks and replays, Esc cancels.", end=""),
+                         classes="fork-hint")
             area = TextArea.code_editor(self._shown, tab_behavior="focus", id="fork-text")
             area.cursor_blink = False
             yield area
@@ -134,17 +139,17 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
 
     # ----------------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Save only when the JSON is usable; $EDITOR only when it is set."""
+        """Save is greyed out only while a check runs; a key that cannot act says why."""
         if action == "save":
-            return True if self.problem is None and not self.checking else None
-        if action == "external_editor":
-            return True if os.environ.get("EDITOR") else None
+            return True if not self.checking else None
         return True
 
     def action_save(self) -> None:
         """Check the fork in a worker; dismiss with the plan, or say why not."""
         self._recompute()
         if self.problem is not None:
+            self.notify(display_str(f"fix the JSON first: {self.problem}", one_line=True,
+                                    limit=200), severity="warning", markup=False)
             return
         self.checking = True
         self.show_error(None)
@@ -178,7 +183,8 @@ class ForkEditorScreen(ModalScreen[ForkPlan | None]):
         """Edit the JSON in ``$EDITOR`` (the app is suspended), then show the result here."""
         command = os.environ.get("EDITOR")
         if not command:
-            self.notify("$EDITOR is not set", severity="warning", markup=False)
+            self.show_error("$EDITOR is not set: edit the JSON here (or set EDITOR and "
+                            "start again)")
             return
         fd, name = tempfile.mkstemp(prefix="trace-tui-fork-", suffix=".json")
         path = Path(name)

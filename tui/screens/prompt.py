@@ -23,7 +23,7 @@ class PromptScreen(ModalScreen[str | None]):
                               border-top: solid $primary; padding: 0 1; }
     PromptScreen .prompt-title { text-style: bold; }
     PromptScreen .prompt-hint { color: $text-muted; }
-    PromptScreen Input { border: none; height: 1; padding: 0; background: $surface; }
+    PromptScreen Input { background: $surface; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel",
@@ -40,7 +40,10 @@ class PromptScreen(ModalScreen[str | None]):
         """Title, input, hint."""
         with Vertical():
             yield Static(Text(self._title), classes="prompt-title")
-            field = Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            # compact: one row, no border (a bordered Input squeezed to one row draws only
+            # its borders and the typed text is invisible)
+            field = Input(value=self._value, placeholder=self._placeholder, id="prompt-input",
+                          compact=True)
             field.cursor_blink = False
             yield field
             yield Static(Text(self._hint), classes="prompt-hint")

@@ -102,7 +102,7 @@ class SpanTree(ScrollView, can_focus=True):
                 tooltip="Collapse every step that has children"),
         Binding("plus,equals_sign", "expand_all", "Expand all", show=False,
                 id="tree.expand_all", tooltip="Expand every collapsed step"),
-        Binding("enter", "open", "Inspect", id="tree.open",
+        Binding("enter", "open", "Inspect", show=False, id="tree.open",
                 tooltip="Move focus to the payload inspector"),
     ]
 
@@ -262,6 +262,10 @@ class SpanTree(ScrollView, can_focus=True):
     def _changed(self) -> None:
         self._generation += 1
         self._update_size()
+        rows = len(self.visibility)
+        if rows and self._cursor >= 0 and self.visibility.row_of(self._cursor) is None:
+            # never leave the cursor on a hidden step: the nearest shown one takes it
+            self._choose(self.visibility.step_at(self.visibility.nearest_row(self._cursor)))
         self.scroll_to_cursor()
         self.refresh()
         self.refresh_bindings()

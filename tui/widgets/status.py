@@ -125,6 +125,7 @@ class StatusLine(Widget):
             text.append(f" · branch {display_str(model.branch, one_line=True, limit=30)}",
                         style=s("status--muted"))
         if model.problems:
-            text.append(f" · ⚠ {fmt_count(model.problems)} bad lines",
+            text.append(f" · ⚠ {fmt_count(model.problems)} bad line"
+                        + "s" * (model.problems != 1),
                         style=s("status--pinned"))
         return text
