@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import threading
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from trace_tui.core.index.columns import KIND_CODES, STATUS_CODES, StepColumns
+from trace_tui.core.index.columns import KIND_CODES, NO_TOKENS, STATUS_CODES, StepColumns
 from trace_tui.core.index.store import SpillFile, StepLoader
 from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow, Usage
 
@@ -33,6 +34,19 @@ class ScanView:
     spilled: bool
     size: int
     generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class FactColumns:
+    """Column slices of steps ``start .. start + len(kinds)`` for
+    :class:`~trace_tui.core.navigation.run_facts.RunFacts` (kind and status codes in
+    ``STEP_KINDS``/``STATUSES`` order; input tokens ``-1`` where not recorded)."""
+
+    start: int
+    parents: array[int]
+    kinds: bytes
+    status: bytes
+    input_tokens: array[int]
 
 
 class IndexedRun:
@@ -115,6 +129,16 @@ class IndexedRun:
         """Bytes held by the index of the current generation (an estimate)."""
         return self._cols.memory_bytes()
 
+    def fact_columns(self, start: int, end: int) -> FactColumns:
+        """The columns :class:`RunFacts` reads, for steps ``[start, end)`` (C-speed slices)."""
+        cols = self._cols
+        end = min(end, cols.count)
+        tokens = cols.tokens[0][start:end]
+        if NO_TOKENS in tokens or min(tokens, default=0) < 0:
+            tokens = array("q", (_recorded(cols.tokens_of(i, 0)) for i in range(start, end)))
+        return FactColumns(start, cols.parent[start:end], bytes(cols.kind[start:end]),
+                           bytes(cols.status[start:end]), tokens)
+
     def scan_view(self) -> ScanView | None:
         """What a byte scan of the records needs, as of now (``None`` before any file)."""
         with self._lock:
@@ -144,3 +168,8 @@ class IndexedRun:
 
     def _touch(self) -> None:
         self._version += 1
+
+
+def _recorded(tokens: int | None) -> int:
+    """-1 for "not recorded" (or a negative count, which the facts ignore as well)."""
+    return tokens if tokens is not None and 0 <= tokens < 2**63 else -1

@@ -18,6 +18,7 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from trace_tui.core.model.run import RunView, StepRow
 
@@ -76,6 +77,9 @@ class RunFacts:
         end = min(len(run) if upto is None else upto, start + chunk)
         if end <= start:
             return 0
+        columns = getattr(run, "fact_columns", None)
+        if columns is not None:
+            return self._scan_columns(columns(start, end), chunk_end=end)
         rows = [run.row(i) for i in range(start, end)]
         parents = array("i", (r.parent_index for r in rows))
         flags = bytearray(_flags_of(r) for r in rows)
@@ -87,7 +91,7 @@ class RunFacts:
             for p in parents:
                 if 0 <= p < len(self._flags):
                     self._flags[p] |= _HAS_CHILDREN
-                elif p >= start:
+                elif start <= p < end:
                     flags[p - start] |= _HAS_CHILDREN
             self._parents.extend(parents)
             self._flags.extend(flags)
@@ -98,6 +102,38 @@ class RunFacts:
                 self._append_llm(row.index, _tokens(row))
             self.version += 1
         return end - start
+
+    def _scan_columns(self, cols: Any, chunk_end: int) -> int:
+        """:meth:`scan` straight from an index's columns (``IndexedRun.fact_columns``): the
+        same facts in C-level passes, so they are ready as soon as the index is."""
+        start, kinds, status = cols.start, cols.kinds, cols.status
+        count = len(kinds)
+        if start + count != chunk_end or start != self.count:
+            raise ValueError("fact columns do not line up with the scanned steps")
+        bits = status.translate(_STATUS_BITS)
+        flags = bytearray((int.from_bytes(kinds, "little") | int.from_bytes(bits, "little"))
+                          .to_bytes(count, "little"))
+        errors = _positions(status, _ERROR_STATUS, start)
+        tools = _positions(kinds, _TOOL_KIND, start)
+        llm = _positions(kinds, _LLM_KIND, start)
+        inputs = cols.input_tokens
+        parents = cols.parents
+        with self._lock:
+            known = len(self._flags)
+            for p in set(parents):
+                if 0 <= p < known:
+                    self._flags[p] |= _HAS_CHILDREN
+                elif start <= p < start + count:
+                    flags[p - start] |= _HAS_CHILDREN
+            self._parents.extend(parents)
+            self._flags.extend(flags)
+            self._errors.extend(errors)
+            self._tools.extend(tools)
+            for index in llm:
+                tokens = inputs[index - start]
+                self._append_llm(index, tokens if tokens >= 0 else -1)
+            self.version += 1
+        return count
 
     def refresh(self, run: RunView, indices: Iterable[int]) -> None:
         """Re-read rows that changed in place (a span's end arrived with status and usage)."""
@@ -250,6 +286,23 @@ class RunFacts:
                     out[bucket] = max(self._llm_input[lo:hi])
                 lo = hi
         return out
+
+
+_STATUS_BITS = bytes(
+    _ERROR if code == 1 else _RUNNING if code == 3 else 0 for code in range(256)
+)  # status codes in STATUSES order: ok, error, unset, running
+_ERROR_STATUS, _TOOL_KIND, _LLM_KIND = 1, KIND_CODES["tool"], KIND_CODES["llm"]
+
+
+def _positions(column: bytes, code: int, base: int) -> array[int]:
+    """``base + i`` for every ``i`` where ``column[i] == code`` (a ``find`` loop, in C)."""
+    out = array("i")
+    find, append = column.find, out.append
+    at = find(code)
+    while at >= 0:
+        append(base + at)
+        at = find(code, at + 1)
+    return out
 
 
 def _flags_of(row: StepRow) -> int:

@@ -1,0 +1,85 @@
+"""Per-step facts read straight from the index's columns equal the facts read row by row.
+
+:meth:`RunFacts.scan` takes ``IndexedRun.fact_columns`` when the run has it (C-level passes,
+ready when the index is); the row-by-row path is the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support import SAMPLES
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.model.run import StepRow
+from trace_tui.core.navigation.run_facts import RunFacts
+
+FOREIGN = Path(__file__).parent / "data" / "foreign"
+FILES = [
+    *sorted(SAMPLES.glob("*.jsonl")),
+    FOREIGN / "claude-code" / "claude-code-2.1.328_orders.jsonl",
+    FOREIGN / "codex" / "codex-0.169.0_orders.jsonl",
+    FOREIGN / "otlp" / "otel-spec_file-exporter_example_traces.jsonl",
+    FOREIGN / "otel-genai" / "otel-genai-orders.jsonl",
+    FOREIGN / "openinference" / "openinference-orders.jsonl",
+]
+
+
+class RowsOnly:
+    """The run seen only through ``len`` and ``row`` (the reference path)."""
+
+    def __init__(self, run: object) -> None:
+        self.run = run
+
+    def __len__(self) -> int:
+        return len(self.run)  # type: ignore[arg-type]
+
+    def row(self, index: int) -> StepRow:
+        return self.run.row(index)  # type: ignore[attr-defined,no-any-return]
+
+
+def _state(facts: RunFacts) -> tuple[object, ...]:
+    return (facts.parents().tolist(), bytes(facts._flags), facts._errors.tolist(),
+            facts._tools.tolist(), facts._llm.tolist(), facts._llm_input.tolist(),
+            facts._llm_best.tolist())
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("chunk", [1, 3, 50_000])
+def test_facts_from_columns_equal_facts_from_rows(path: Path, chunk: int) -> None:
+    source = IndexedSource(path)
+    try:
+        while not source.update().complete:
+            pass
+        fast, slow = RunFacts(), RunFacts()
+        while fast.scan(source.run, chunk=chunk):
+            pass
+        while slow.scan(RowsOnly(source.run), chunk=chunk):  # type: ignore[arg-type]
+            pass
+        assert fast.count == slow.count == len(source.run)
+        assert _state(fast) == _state(slow)
+    finally:
+        source.close()
+
+
+def test_facts_from_columns_on_running_errors_big_counts_and_late_parents(
+    write_trace: object,
+) -> None:
+    usage = "gen_ai.usage.input_tokens"
+    records = [
+        {"type": "span", "span_id": "c1", "parent_id": "p", "kind": "tool", "name": "early"},
+        {"type": "span_start", "span_id": "p", "kind": "agent", "name": "late parent"},
+        {"type": "span", "span_id": "l1", "parent_id": "p", "kind": "llm", "name": "m",
+         "attributes": {usage: 3_000_000_000}},
+        {"type": "span", "span_id": "l2", "parent_id": "p", "kind": "llm", "name": "m",
+         "attributes": {usage: 12}},
+        {"type": "span", "span_id": "l3", "parent_id": "p", "kind": "llm", "name": "m"},
+        {"type": "span", "span_id": "t1", "parent_id": "l2", "kind": "tool", "name": "t",
+         "status": "error", "error": "boom"},
+        {"type": "span_start", "span_id": "r", "parent_id": "p", "kind": "retrieval",
+         "name": "still running"},
+    ]
+    path = write_trace(records)  # type: ignore[operator]
+    test_facts_from_columns_equal_facts_from_rows(path, 50_000)
+    test_facts_from_columns_equal_facts_from_rows(path, 2)
