@@ -205,7 +205,8 @@ def test_plan_finds_steps_by_number_or_span_id() -> None:
 
 
 def _unready_trace(write_trace):
-    """llm 2 asks for a tool whose result was never recorded (tool step 3 has none)."""
+    """llm 2 asks for a tool whose result was never recorded (tool step 3 has none), and the
+    run goes on to another model call (a call the run ended on would need no result)."""
     llm = {
         "type": "span",
         "span_id": "l1",
@@ -239,7 +240,7 @@ def _unready_trace(write_trace):
         "name": "t",
         "attributes": {"gen_ai.tool.name": "t", "gen_ai.tool.call.id": "c1"},
     }
-    return write_trace([first, llm, tool])
+    return write_trace([first, llm, tool, {**first, "span_id": "l2"}])
 
 
 def test_a_fork_that_cannot_replay_is_refused_with_the_reason(write_trace) -> None:

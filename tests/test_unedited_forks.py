@@ -1,7 +1,8 @@
 """An unedited fork of any supported trace, at any step, replays identical and diffs equal.
 
-Over every native sample and every foreign trace kept in ``tests/data/foreign`` (the copies of
-``../shared/samples`` and the handmade ones): a fork with no edits either is refused with a
+Over every native sample, every foreign trace kept in ``tests/data/foreign`` (the copies of
+``../shared/samples`` and the handmade ones) and the framework traces in ``tests/data/frameworks``:
+a fork with no edits either is refused with a
 reason that says what the format did not record, or replays to completion with the same steps
 (:func:`~trace_tui.core.replay.records.normalised_steps`) and ``diff`` calls the branch equal
 to its parent: trace-tui's own ``trace_tui.replay.*`` bookkeeping is not a difference unless
@@ -23,21 +24,13 @@ from trace_tui.core.replay.branches import save_branch
 from trace_tui.core.replay.engine import COMPLETE, Replay, normalised_steps
 from trace_tui.core.replay.fork import ForkError, plan_fork
 
-ALL_FILES = [*SAMPLE_FILES, *FOREIGN_FILES]
+FRAMEWORK_FILES = sorted((FOREIGN.parent / "frameworks").glob("*.jsonl"))
+ALL_FILES = [*SAMPLE_FILES, *FOREIGN_FILES, *FRAMEWORK_FILES]
 #: Why a fork may be refused: what the format itself did not record.
 LEGITIMATE_REFUSALS = (
     "no model calls in the run",
     "no message content (model inputs or outputs were not recorded)",
 )
-#: Traces whose tool results are only linked by the next request (issue 12, point 11): still
-#: refused until results are joined to calls by what the trace records.
-JOIN_PENDING = {
-    "otlp-genai-variants.jsonl",
-    "langfuse_framework-trace_claude-agent-2025-12-22.trace.json",
-    "langfuse_framework-trace_openai-agents-2025-09-30.trace.json",
-    "langfuse_framework-trace_pydantic-ai-tools-2025-12-04.trace.json",
-    "openhands_basic_trajectory.json",
-}
 
 
 def _name(path: Path) -> str:
@@ -49,8 +42,6 @@ def test_unedited_fork_at_every_step_replays_identical_and_diffs_equal(trace: Pa
     run = open_run(trace)
     expected = normalised_steps(run)
     refusals = LEGITIMATE_REFUSALS
-    if trace.name in JOIN_PENDING:
-        refusals += ("no tool results for some tool calls",)
     forked = 0
     for number in range(1, len(run) + 1):
         try:
@@ -68,11 +59,7 @@ def test_unedited_fork_at_every_step_replays_identical_and_diffs_equal(trace: Pa
         diff = diff_runs(run, branch)
         assert diff.equivalent, (number, [r for r in diff.rows if r.status != "same"][:2])
         forked += 1
-    assert (
-        forked
-        or trace.parent.name in ("assay", "mcp-inspector", "otlp")
-        or (trace.name in JOIN_PENDING)
-    ), "never forked"
+    assert forked or trace.parent.name in ("assay", "mcp-inspector", "otlp"), "never forked"
 
 
 def test_strict_counts_the_replay_bookkeeping_again() -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import A_OUTPUT_MESSAGES, Run, Step
+from trace_tui.core.model.tool_join import call_ids_of_tool_steps
 from trace_tui.core.replay.exchange import (
     REQUEST_ATTRS,
     RESPONSE_ATTRS,
@@ -77,11 +78,6 @@ from trace_tui.core.replay.values import (
 log = logging.getLogger(__name__)
 
 
-def request_of_or_none(work: WorkItem) -> dict[str, Any] | None:
-    """The request attributes the recorded step of ``work`` made, if it replays one."""
-    return request_of(work.recorded).attributes if work.recorded is not None else None
-
-
 RUNNING = "running"
 COMPLETE = "complete"
 NEEDS_MODEL = "needs_model_response"
@@ -121,6 +117,13 @@ class Replay:
         self._diverged_at: int | None = None
         self._dropped_llm = 0
         self._nested_tools = tools_nest_under_llm(parent)
+        self._joined = call_ids_of_tool_steps(parent)
+
+    def _call_of(self, step: Step) -> ToolCallRequest:
+        """The recorded call of a tool step, with the call id the join found if it has none."""
+        call = call_of(step)
+        joined = self._joined.get(step.index) if call.call_id is None else None
+        return call if joined is None else replace(call, call_id=joined)
 
     # ----------------------------------------------------------------- reading
     @property
@@ -254,6 +257,8 @@ class Replay:
         if is_tool_step(recorded):
             work.kind = "tool"
             work.call = call_from_record(plan.edited, self.next_number)
+            if work.call.call_id is None:
+                work.call = replace(work.call, call_id=self._call_of(recorded).call_id)
             self._propagate_call_edit(recorded, work.call)
             if not plan.outputs_edited:
                 return self._do_tool(work)
@@ -276,7 +281,8 @@ class Replay:
             if response is not None:
                 hit = FixtureHit(response, "live", source.label)
         if hit is None:
-            if self._keep_unanswered(work, request.attributes, request_of_or_none(work)):
+            recorded = request_of(work.recorded).attributes if work.recorded else None
+            if self._keep_unanswered(work, request.attributes, recorded):
                 return self._copy_unanswered(work)
             self._wait("model", request, self._model_miss_reason(work, request))
             return None
@@ -295,8 +301,8 @@ class Replay:
             if result is not None:
                 hit = FixtureHit(result, "live", source.label)
         if hit is None:
-            recorded = call_of(work.recorded) if work.recorded is not None else None
-            if self._keep_unanswered(work, call.key, recorded.key if recorded else None):
+            recorded_call = self._call_of(work.recorded) if work.recorded else None
+            if self._keep_unanswered(work, call.key, recorded_call.key if recorded_call else None):
                 return self._copy_unanswered(work)
             self._wait("tool", call, f"{describe_call(call)} has no recorded result")
             return None
@@ -335,7 +341,7 @@ class Replay:
     def _call_for(self, work: WorkItem) -> ToolCallRequest:
         if work.call is None:
             assert work.recorded is not None
-            recorded = call_of(work.recorded)
+            recorded = self._call_of(work.recorded)
             branch = self._calls.get(recorded.call_id or "")
             work.call = recorded
             if branch is not None:
@@ -348,7 +354,7 @@ class Replay:
 
     def _propagate_call_edit(self, recorded: Step, call: ToolCallRequest) -> None:
         """Arguments edited at a tool step: later requests show the model asking for them."""
-        before = call_of(recorded)
+        before = self._call_of(recorded)
         if canonical_json([before.name, before.arguments]) == canonical_json(
             [call.name, call.arguments]
         ):
@@ -407,8 +413,14 @@ class Replay:
             self._subst.assistant_changed(recorded_msgs, response.messages, number, label)
             recorded_calls = ModelResponse({A_OUTPUT_MESSAGES: recorded_msgs}).tool_calls
             if [c.get("name") for c in recorded_calls] == [c.get("name") for c in calls]:
+                # only calls the branch changed: an unchanged one keeps the tool step's own
+                # recording (some formats record the tool's input in another shape)
                 self._calls.update(
-                    {str(r.get("id")): b for r, b in zip(recorded_calls, calls, strict=True)}
+                    {
+                        str(r.get("id")): b
+                        for r, b in zip(recorded_calls, calls, strict=True)
+                        if canonical_json(r) != canonical_json(b)
+                    }
                 )
                 return
             self._diverged_at = number
@@ -423,7 +435,7 @@ class Replay:
         if self._diverged_at is not None:
             self._turn_tools.append(self._subst.fmt.tool_message(call.call_id, call.name, result))
             return
-        recorded = call_of(work.recorded) if work.recorded is not None else None
+        recorded = self._call_of(work.recorded) if work.recorded is not None else None
         if recorded is not None and recorded.call_id and work.recorded is not None:
             self._subst.tool_changed(
                 recorded.call_id,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trace_tui.core.model.run import A_INPUT_MESSAGES, A_OUTPUT_MESSAGES, A_TOOL_RESULT, Run
+from trace_tui.core.model.run import A_INPUT_MESSAGES, A_OUTPUT_MESSAGES, Run
+from trace_tui.core.model.tool_join import unanswered_calls
 
 #: The facts replay needs, by key, with the sentence shown when one is missing.
 NEEDS: dict[str, str] = {
@@ -86,10 +87,21 @@ def readiness(run: Run) -> Readiness:
     if no_content:
         blocking.append(Gap("message_content", NEEDS["message_content"], no_content))
     called = [(s, call) for s in llm for call in s.output_tool_calls]
-    answered = {
-        t.tool_call_id for t in run.steps if t.tool_call_id and A_TOOL_RESULT in t.attributes
-    }
-    missing = tuple(sorted({s.number for s, call in called if call.id not in answered}))
+    # results joined to calls by id, by the next request's tool message, or by order within
+    # the parent (:mod:`~trace_tui.core.model.tool_join`): the same join replay uses
+    # A call the run ended on (no later model call in its turn, like a final-answer tool)
+    # needs no result: no recorded request is built from it.
+    live = {s.index for s in llm}
+    last_llm: dict[str | None, int] = {s.parent_id: s.index for s in llm}
+    missing = tuple(
+        sorted(
+            {
+                j.llm + 1
+                for j in unanswered_calls(run)
+                if j.llm in live and last_llm[run.steps[j.llm].parent_id] > j.llm
+            }
+        )
+    )
     if missing:
         blocking.append(Gap("tool_results", NEEDS["tool_results"], missing))
     if called and not any(s.tool_definitions for s in llm):

@@ -128,7 +128,8 @@ class StepWriter:
             del new[A_TOOL_NAME]  # the recording named the tool by its span only: keep it so
         if A_TOOL_ARGUMENTS not in had and call.arguments is None:
             del new[A_TOOL_ARGUMENTS]
-        if call.call_id is not None:
+        joined_only = item.recorded is not None and A_TOOL_CALL_ID not in had
+        if call.call_id is not None and not joined_only:
             new[A_TOOL_CALL_ID] = call.call_id
         if result.result is not None or result.status != "error":
             new[A_TOOL_RESULT] = result.result

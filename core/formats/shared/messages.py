@@ -77,7 +77,17 @@ def _part(part: Any) -> Any:
 
 
 def text_of(value: Any) -> str | None:
-    """Plain text of content (parts joined by newlines), for system prompts and names."""
+    """Plain text of content (parts joined by newlines), for system prompts and names.
+
+    A string holding a JSON list of parts (pydantic-ai writes ``gen_ai.system_instructions``
+    as ``'[{"type":"text","content":...}]'``) is read as those parts, not shown as JSON.
+    """
+    if isinstance(value, str) and value.lstrip().startswith("[{"):
+        decoded = maybe_json(value)
+        if isinstance(decoded, list) and all(
+            isinstance(p, dict) and isinstance(p.get("type"), str) for p in decoded
+        ):
+            value = decoded
     content = content_of(maybe_json(value)) if not isinstance(value, str) else value
     if content is None or isinstance(content, str):
         return content

@@ -208,7 +208,13 @@ def _openinference(attrs: dict[str, Any], kind: str, out: dict[str, Any]) -> Non
         if "input.value" in attrs:
             out.setdefault("gen_ai.tool.call.arguments", json_or_text(attrs["input.value"]))
         if "output.value" in attrs:
-            out.setdefault("gen_ai.tool.call.result", json_or_text(attrs["output.value"]))
+            result = json_or_text(attrs["output.value"])
+            message = _tool_message(result)
+            if message is not None:  # LangChain/LangGraph: a serialised ToolMessage
+                result = json_or_text(message.get("content"))
+                if message.get("tool_call_id") is not None:
+                    out.setdefault("gen_ai.tool.call.id", str(message["tool_call_id"]))
+            out.setdefault("gen_ai.tool.call.result", result)
     elif kind == "retrieval":
         if "input.value" in attrs:
             out.setdefault("gen_ai.retrieval.query.text", str(attrs["input.value"]))
@@ -219,6 +225,16 @@ def _openinference(attrs: dict[str, Any], kind: str, out: dict[str, Any]) -> Non
         ]
     elif kind == "agent" and "agent.name" in attrs:
         out.setdefault("gen_ai.agent.name", attrs["agent.name"])
+
+
+def _tool_message(value: Any) -> dict[str, Any] | None:
+    """The message inside a serialised LangChain ``ToolMessage`` (``{"type": "tool", "data":
+    {"content": ..., "tool_call_id": ...}}``, or the flat ``{"type": "tool", "content": ...}``)."""
+    if not isinstance(value, dict) or value.get("type") != "tool":
+        return None
+    data = value.get("data")
+    message: dict[str, Any] = data if isinstance(data, dict) else value
+    return message if "content" in message else None
 
 
 def _oi_llm(attrs: dict[str, Any], out: dict[str, Any]) -> None:
