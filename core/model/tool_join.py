@@ -37,7 +37,7 @@ class ToolJoin:
     joined the tool step (``id``, ``order``) or ``next-request`` when only a request did.
     """
 
-    call_id: str
+    call_id: str | None
     name: str
     llm: int
     tool: int | None
@@ -78,7 +78,8 @@ def join_tool_calls(run: Run) -> list[ToolJoin]:
     for n, (llm, call) in enumerate(calls):
         tool = by_id.get(call.id) if call.id else None
         how = BY_ID if tool is not None else None
-        request = next((i for i in in_request.get(call.id, ()) if i > llm.index), None)
+        later = in_request.get(call.id, []) if call.id else []
+        request = next((i for i in later if i > llm.index), None)
         joins.append(ToolJoin(call.id, call.name, llm.index, tool, request, how))
         if tool is None:
             waiting[(llm.parent_id, call.name)].append(n)
