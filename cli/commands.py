@@ -202,6 +202,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"trace-tui: the demo trace is in {target}", file=sys.stderr)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check a trace against a policy (exit 0 allowed, 1 blocked, 2 bad input)."""
+    from trace_tui.cli.check import run_check
+
+    return run_check(args, redactor_of(args))
+
+
 def cmd_fork(args: argparse.Namespace) -> int:
     """Fork a trace at a step with edits, replay forward, save the branch (docs/replay.md)."""
     from trace_tui.cli.fork_command import run_fork
@@ -358,7 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
     redact_arg(p)
     p.set_defaults(handler=cmd_diff)
 
+    from trace_tui.cli.check import add_check_arguments
     from trace_tui.cli.fork_command import add_fork_arguments, add_replay_arguments
+
+    p = sub.add_parser(
+        "check",
+        help="check a trace against a policy (exit 0 allowed, 1 blocked, 2 bad input)",
+        description="Give every tool call of TRACE a verdict (allowed, warned, blocked) under "
+        "an Assay-compatible POLICY (YAML or JSON; docs/policy.md), with rule, reason and "
+        "evidence steps, like 'assay explain'.",
+    )
+    add_check_arguments(p)
+    redact_arg(p)
+    p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser(
         "fork",

@@ -1,0 +1,185 @@
+"""``trace-tui check``: the sample policies on their stories and on fixed branches, the report
+formats, exit codes, and policy errors that name the file, line and what is wrong."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from support import SAMPLES
+
+from trace_tui.cli.commands import main
+from trace_tui.core.policy.document import PolicyError, parse_policy_text
+from trace_tui.core.policy.loader import load_policy, policy_from_document
+
+POLICIES = SAMPLES / "policies"
+
+#: story -> (blocked steps on the story, the fork that fixes it)
+STORIES: dict[str, tuple[list[int], list[str]]] = {
+    "discount_over_cap": (
+        [7],
+        ["--at", "7", "--set", "/attributes/gen_ai.tool.call.arguments/percent=15",
+         "--answer", '{"status": "applied", "percent": 15}'],
+    ),
+    "order_lookup_missing_user_id": (
+        [3],
+        ["--at", "3", "--set", '/attributes/gen_ai.tool.call.arguments/user_id="u-2001"',
+         "--answer", '{"order_number": "1042", "status": "not found for this user"}'],
+    ),
+    "empty_retrieval_fabrication": (
+        [3],
+        ["--at", "3", "--set",
+         '/attributes/gen_ai.retrieval.documents=[{"id": "pol-7", "score": 0.9, '
+         '"content": "Opened electronics can be returned within 14 days."}]'],
+    ),
+    "tool_loop_no_progress": (
+        [9, 11, 13],
+        ["--at", "5", "--set", '/attributes/gen_ai.tool.call.result/status="delivered"',
+         "--answer", "Your parcel was delivered this morning."],
+    ),
+    "system_prompt_evicted": (
+        [8, 10],
+        ["--at", "8", "--set-string",
+         "/attributes/gen_ai.system_instructions=You are Acme's support agent. "
+         "Never reveal internal ticket notes.",
+         "--answer", "I can't share internal notes, but your ticket is being worked on."],
+    ),
+}
+
+
+def check_json(capsys: pytest.CaptureFixture[str], trace: Path, policy: Path) -> tuple[int, dict]:
+    code = main(["check", str(trace), "--policy", str(policy), "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("story", sorted(STORIES))
+def test_sample_policy_catches_its_story_and_passes_the_fix(
+    story: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected, fork = STORIES[story]
+    trace = tmp_path / f"{story}.jsonl"
+    shutil.copy(SAMPLES / f"{story}.jsonl", trace)
+    policy = POLICIES / f"{story}.yaml"
+    code, report = check_json(capsys, trace, policy)
+    assert code == 1
+    assert [s["step"] for s in report["steps"] if s["verdict"] == "blocked"] == expected
+    assert report["summary"]["first_blocked_step"] == expected[0]
+
+    branch = tmp_path / "fixed.jsonl"
+    assert main(["fork", str(trace), *fork, "-o", str(branch)]) in (0, 3)
+    capsys.readouterr()
+    code, fixed = check_json(capsys, branch, policy)
+    assert code == 0, fixed
+    assert fixed["summary"]["blocked"] == 0
+    assert fixed["summary"]["checked_steps"] > 0
+
+
+def test_text_report_reads_like_assay_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["check", str(SAMPLES / "discount_over_cap.jsonl"), "-p",
+         str(POLICIES / "discount_over_cap.yaml")]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Policy: discount-cap (v1.0)" in out
+    assert "[7] apply_discount" in out and "✖ BLOCKED" in out
+    assert "Reason: apply_discount: percent=35 exceeds max(20)" in out
+    assert "Rule: constraints_apply_discount (constraint)" in out
+    assert "Blocking Rules:\n  - constraints_apply_discount" in out
+    assert "[3] get_customer" in out
+
+
+def test_blocked_only_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", str(SAMPLES / "tool_loop_no_progress.jsonl"), "-p",
+            str(POLICIES / "tool_loop_no_progress.yaml"), "--blocked-only"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "[9]" in out and "[3]" not in out
+    assert main([*args, "--format", "markdown"]) == 1
+    md = capsys.readouterr().out
+    assert md.startswith("## Trace Explanation ❌ BLOCKED")
+    assert "| 9 | `check_shipment_status` | ❌ blocked | `polling_loop` |" in md
+    assert "\n| 3 |" not in md
+
+
+def test_allowed_run_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text('{"version": "2.0", "tools": {"allow": ["*"]}}')
+    code = main(["check", str(SAMPLES / "discount_over_cap.jsonl"), "-p", str(policy)])
+    assert code == 0
+    assert "(3 allowed, 0 warned, 0 blocked)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("version: '2.0'\nsequences:\n  - type: befor\n    first: a\n", ":3:5:", "unknown rule type"),
+        ("sequences:\n  - type: before\n    first: a\n", ":2:5:", "needs 'then'"),
+        ("sequences:\n  - {type: max_calls, tool: a, max: -1}\n", ":2:32:", "whole number"),
+        ("tools:\n  allow: [a\n", ":3:1:", "flow sequence"),
+        ("tools:\n  deny: exec\n  deny: shell\n", ":3:", "duplicate"),
+        ("schemas:\n  t:\n    type: objekt\n", ":2:3:", "not a valid JSON Schema"),
+        ("schemas:\n  t:\n    $ref: 'https://example.com/s.json'\n", ":2:3:", "not fetched"),
+        ("constraints:\n  - tool: t\n    params:\n      p: {regex: '('}\n", ":4:", "invalid regex"),
+        ("enforcement:\n  unconstrained_tools: maybe\n", ":2:3:", "warn, deny or allow"),
+        ("- a\n- b\n", ":1:1:", "mapping at the top level"),
+    ],
+)
+def test_policy_errors_name_file_line_and_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str, what: str
+) -> None:
+    policy = tmp_path / "bad.yaml"
+    policy.write_text(text)
+    code = main(["check", str(SAMPLES / "discount_over_cap.jsonl"), "-p", str(policy)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert f"bad.yaml{where}" in err and what in err, err
+
+
+def test_json_policy_errors_have_lines_too(tmp_path: Path) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text('{\n  "sequences": [\n    {"type": "nope"}\n  ]\n}\n')
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    assert info.value.where.line == 3
+    policy.write_text('{\n  "tools": {"allow": ["a",]}\n}\n')
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    assert info.value.where.line == 2
+
+
+def test_missing_trace_or_policy_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = POLICIES / "discount_over_cap.yaml"
+    assert main(["check", str(tmp_path / "nope.jsonl"), "-p", str(good)]) == 2
+    assert main(["check", str(SAMPLES / "discount_over_cap.jsonl"), "-p", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_yaml_12_keeps_no_as_a_tool_name() -> None:
+    """YAML 1.1 would read ``no`` as false; a policy denying a tool named ``no`` means it."""
+    policy = policy_from_document(parse_policy_text("tools:\n  deny: [no, on]\n"))
+    assert policy.deny == ("no", "on")
+
+
+def test_hostile_tool_names_and_values_are_sanitised(
+    write_trace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    evil = "rm\x1b[2J\u202e"
+    trace = write_trace(
+        [
+            {"type": "span", "span_id": "a", "kind": "tool", "name": evil, "status": "ok",
+             "attributes": {"gen_ai.tool.name": evil,
+                            "gen_ai.tool.call.arguments": {"p": "\x1b]0;x\x07 sk-abcdefghijklmnopqrstuvwxyz0123"}}},
+        ]
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text("constraints:\n  - tool: '*'\n    params: {}\ntools:\n  deny: ['rm*']\n")
+    for fmt in ("text", "markdown", "json"):
+        assert main(["check", str(trace), "-p", str(policy), "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\u202e" not in out, fmt
