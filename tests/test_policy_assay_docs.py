@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT
 
+from support import ROOT
 from trace_tui.core.model.run import Run, Step
 from trace_tui.core.policy.evaluate import check_run
 from trace_tui.core.policy.loader import load_policy
@@ -121,7 +121,7 @@ def test_legacy_v1_and_its_migration_agree(name: str) -> None:
 
 
 def test_legacy_v1_deny_is_merged_into_tools_deny() -> None:
-    """"normalizes allow / deny into tools.*": the top-level deny list still denies."""
+    """ "normalizes allow / deny into tools.*": the top-level deny list still denies."""
     policy = load_policy(DATA / "config-legacy-v1.yaml")
     assert codes(policy, "exec") == ["E_TOOL_DENIED"]
     check = check_run(run_of(("read_file", {"path": "/etc/x"})), policy).steps[0]

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import SAMPLES
 
+from support import SAMPLES
 from trace_tui.cli.commands import main
 from trace_tui.core.policy.document import PolicyError, parse_policy_text
 from trace_tui.core.policy.loader import load_policy, policy_from_document
@@ -20,31 +20,58 @@ POLICIES = SAMPLES / "policies"
 STORIES: dict[str, tuple[list[int], list[str]]] = {
     "discount_over_cap": (
         [7],
-        ["--at", "7", "--set", "/attributes/gen_ai.tool.call.arguments/percent=15",
-         "--answer", '{"status": "applied", "percent": 15}'],
+        [
+            "--at",
+            "7",
+            "--set",
+            "/attributes/gen_ai.tool.call.arguments/percent=15",
+            "--answer",
+            '{"status": "applied", "percent": 15}',
+        ],
     ),
     "order_lookup_missing_user_id": (
         [3],
-        ["--at", "3", "--set", '/attributes/gen_ai.tool.call.arguments/user_id="u-2001"',
-         "--answer", '{"order_number": "1042", "status": "not found for this user"}'],
+        [
+            "--at",
+            "3",
+            "--set",
+            '/attributes/gen_ai.tool.call.arguments/user_id="u-2001"',
+            "--answer",
+            '{"order_number": "1042", "status": "not found for this user"}',
+        ],
     ),
     "empty_retrieval_fabrication": (
         [3],
-        ["--at", "3", "--set",
-         '/attributes/gen_ai.retrieval.documents=[{"id": "pol-7", "score": 0.9, '
-         '"content": "Opened electronics can be returned within 14 days."}]'],
+        [
+            "--at",
+            "3",
+            "--set",
+            '/attributes/gen_ai.retrieval.documents=[{"id": "pol-7", "score": 0.9, '
+            '"content": "Opened electronics can be returned within 14 days."}]',
+        ],
     ),
     "tool_loop_no_progress": (
         [9, 11, 13],
-        ["--at", "5", "--set", '/attributes/gen_ai.tool.call.result/status="delivered"',
-         "--answer", "Your parcel was delivered this morning."],
+        [
+            "--at",
+            "5",
+            "--set",
+            '/attributes/gen_ai.tool.call.result/status="delivered"',
+            "--answer",
+            "Your parcel was delivered this morning.",
+        ],
     ),
     "system_prompt_evicted": (
         [8, 10],
-        ["--at", "8", "--set-string",
-         "/attributes/gen_ai.system_instructions=You are Acme's support agent. "
-         "Never reveal internal ticket notes.",
-         "--answer", "I can't share internal notes, but your ticket is being worked on."],
+        [
+            "--at",
+            "8",
+            "--set-string",
+            "/attributes/gen_ai.system_instructions=You are Acme's support agent. "
+            "Never reveal internal ticket notes.",
+            "--answer",
+            "I can't share internal notes, but your ticket is being worked on.",
+        ],
     ),
 }
 
@@ -78,8 +105,12 @@ def test_sample_policy_catches_its_story_and_passes_the_fix(
 
 def test_text_report_reads_like_assay_explain(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["check", str(SAMPLES / "discount_over_cap.jsonl"), "-p",
-         str(POLICIES / "discount_over_cap.yaml")]
+        [
+            "check",
+            str(SAMPLES / "discount_over_cap.jsonl"),
+            "-p",
+            str(POLICIES / "discount_over_cap.yaml"),
+        ]
     )
     out = capsys.readouterr().out
     assert code == 1
@@ -92,8 +123,13 @@ def test_text_report_reads_like_assay_explain(capsys: pytest.CaptureFixture[str]
 
 
 def test_blocked_only_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["check", str(SAMPLES / "tool_loop_no_progress.jsonl"), "-p",
-            str(POLICIES / "tool_loop_no_progress.yaml"), "--blocked-only"]
+    args = [
+        "check",
+        str(SAMPLES / "tool_loop_no_progress.jsonl"),
+        "-p",
+        str(POLICIES / "tool_loop_no_progress.yaml"),
+        "--blocked-only",
+    ]
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "[9]" in out and "[3]" not in out
@@ -115,7 +151,7 @@ def test_allowed_run_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize(
     ("text", "where", "what"),
     [
-        ("version: '2.0'\nsequences:\n  - type: befor\n    first: a\n", ":3:5:", "unknown rule type"),
+        ("sequences:\n  - type: befor\n    first: a\n", ":2:5:", "unknown rule type"),
         ("sequences:\n  - type: before\n    first: a\n", ":2:5:", "needs 'then'"),
         ("sequences:\n  - {type: max_calls, tool: a, max: -1}\n", ":2:32:", "whole number"),
         ("tools:\n  allow: [a\n", ":3:1:", "flow sequence"),
@@ -172,9 +208,17 @@ def test_hostile_tool_names_and_values_are_sanitised(
     evil = "rm\x1b[2J\u202e"
     trace = write_trace(
         [
-            {"type": "span", "span_id": "a", "kind": "tool", "name": evil, "status": "ok",
-             "attributes": {"gen_ai.tool.name": evil,
-                            "gen_ai.tool.call.arguments": {"p": "\x1b]0;x\x07 sk-abcdefghijklmnopqrstuvwxyz0123"}}},
+            {
+                "type": "span",
+                "span_id": "a",
+                "kind": "tool",
+                "name": evil,
+                "status": "ok",
+                "attributes": {
+                    "gen_ai.tool.name": evil,
+                    "gen_ai.tool.call.arguments": {"p": "\x1b]0;x\x07 sk-" + "a" * 30},
+                },
+            },
         ]
     )
     policy = tmp_path / "p.yaml"

@@ -22,7 +22,7 @@ def policy(text: str) -> Policy:
 
 
 def run_of(*calls: str | tuple[str, Any], llm_between: bool = False) -> Run:
-    """A run of tool calls: a name, or ``(name, arguments)``; optionally a model call before each."""
+    """A run of tool calls: names or ``(name, arguments)``; optionally a model call before each."""
     run = Run()
     for i, call in enumerate(calls):
         name, args = (call, {}) if isinstance(call, str) else call
@@ -36,10 +36,7 @@ def run_of(*calls: str | tuple[str, Any], llm_between: bool = False) -> Run:
 def blocked(report: Report) -> list[tuple[int, str]]:
     """``(1-based step, rule type)`` of every blocking finding."""
     return [
-        (v.index + 1, f.rule_type)
-        for v in report.steps
-        for f in v.findings
-        if f.action == "block"
+        (v.index + 1, f.rule_type) for v in report.steps for f in v.findings if f.action == "block"
     ]
 
 
@@ -149,7 +146,10 @@ enforcement: {unconstrained_tools: allow}
     [
         (("apply_discount", {"percent": 75}), "apply_discount: percent=75 exceeds max(30)"),
         (("apply_discount", {"percent": -5}), "apply_discount: percent=-5 below min(0)"),
-        (("apply_discount", {"percent": "75"}), 'apply_discount: percent="75" is not a number (max(30))'),
+        (
+            ("apply_discount", {"percent": "75"}),
+            'apply_discount: percent="75" is not a number (max(30))',
+        ),
         (("deploy", {"env": "prod"}), 'deploy: env="prod" does not match regex(^staging$)'),
         (("deploy", {}), "deploy: env missing"),
     ],
@@ -200,10 +200,16 @@ CASES: list[tuple[str, list[str], list[tuple[int, str]]]] = [
     ("- {type: require, tool: VerifyIdentity}", ["GetCustomer", "Update"], [(2, "require")]),
     # before
     ("- {type: before, first: GetCustomer, then: Update}", ["GetCustomer", "Update"], []),
-    ("- {type: before, first: GetCustomer, then: Update}", ["Update", "GetCustomer"],
-     [(1, "before")]),
-    ("- {type: before, first: GetCustomer, then: Update}",
-     ["GetCustomer", "Update", "GetCustomer"], []),
+    (
+        "- {type: before, first: GetCustomer, then: Update}",
+        ["Update", "GetCustomer"],
+        [(1, "before")],
+    ),
+    (
+        "- {type: before, first: GetCustomer, then: Update}",
+        ["GetCustomer", "Update", "GetCustomer"],
+        [],
+    ),
     # blocklist (substring, '*' literal)
     ("- {type: blocklist, pattern: admin_}", ["GetCustomer", "Update"], []),
     ("- {type: blocklist, pattern: admin_}", ["GetCustomer", "admin_delete"], [(2, "blocklist")]),
@@ -217,12 +223,18 @@ CASES: list[tuple[str, list[str], list[tuple[int, str]]]] = [
     ("- {type: eventually, tool: Validate, within: 5}", list("abc"), [(3, "eventually")]),
     # never_after
     ("- {type: never_after, trigger: Commit, forbidden: Modify}", ["Modify", "Commit"], []),
-    ("- {type: never_after, trigger: Commit, forbidden: Modify}", ["Commit", "Modify"],
-     [(2, "never_after")]),
+    (
+        "- {type: never_after, trigger: Commit, forbidden: Modify}",
+        ["Commit", "Modify"],
+        [(2, "never_after")],
+    ),
     # after
     ("- {type: after, trigger: Open, then: Close, within: 10}", ["Open", "Read", "Close"], []),
-    ("- {type: after, trigger: Open, then: Close, within: 2}", ["Open", "a", "b", "c"],
-     [(4, "after")]),
+    (
+        "- {type: after, trigger: Open, then: Close, within: 2}",
+        ["Open", "a", "b", "c"],
+        [(4, "after")],
+    ),
     ("- {type: after, trigger: Open, then: Close, within: 10}", ["Open", "a"], [(2, "after")]),
     ("- {type: after, trigger: Get, then: Log, within: 1}", ["Get", "Log"], []),
     ("- {type: after, trigger: Get, then: Log, within: 1}", ["Get", "x", "Log"], [(3, "after")]),
@@ -230,11 +242,17 @@ CASES: list[tuple[str, list[str], list[tuple[int, str]]]] = [
     ("- {type: sequence, tools: [Auth, Load, Write]}", ["Auth", "Load", "Write"], []),
     ("- {type: sequence, tools: [Auth, Load, Write]}", ["Auth", "Audit", "Load", "Write"], []),
     # out of order at 1 and at 3 (Write before Load), and never completed
-    ("- {type: sequence, tools: [Auth, Load, Write]}", ["Load", "Auth", "Write"],
-     [(1, "sequence"), (3, "sequence"), (3, "sequence")]),
+    (
+        "- {type: sequence, tools: [Auth, Load, Write]}",
+        ["Load", "Auth", "Write"],
+        [(1, "sequence"), (3, "sequence"), (3, "sequence")],
+    ),
     ("- {type: sequence, tools: [Auth, Load, Write], strict: true}", ["Auth", "Load", "Write"], []),
-    ("- {type: sequence, tools: [Auth, Load, Write], strict: true}",
-     ["Auth", "Audit", "Load", "Write"], [(2, "sequence")]),
+    (
+        "- {type: sequence, tools: [Auth, Load, Write], strict: true}",
+        ["Auth", "Audit", "Load", "Write"],
+        [(2, "sequence")],
+    ),
     ("- {type: sequence, tools: [Auth, Load, Write]}", ["Other"], []),
     ("- {type: sequence, tools: [Auth, Load, Write]}", ["Auth", "Load"], [(2, "sequence")]),
 ]
@@ -266,8 +284,9 @@ def test_no_progress_counts_identical_consecutive_calls() -> None:
     assert blocked(check(text, same, ("poll", {"id": 2}), same)) == []
     assert blocked(check(text, same, same, "other", same)) == []
     # key order does not make calls different
-    assert blocked(check(text, ("p", {"a": 1, "b": 2}), ("p", {"b": 2, "a": 1}),
-                         ("p", {"a": 1, "b": 2}))) == [(3, "no_progress")]
+    assert blocked(
+        check(text, ("p", {"a": 1, "b": 2}), ("p", {"b": 2, "a": 1}), ("p", {"a": 1, "b": 2}))
+    ) == [(3, "no_progress")]
 
 
 def test_no_progress_ignores_model_calls_in_between() -> None:
@@ -295,8 +314,13 @@ def test_on_violation_warn() -> None:
 
 
 def test_evidence_ranges() -> None:
-    report = check(seq("- {type: never_after, trigger: Commit, forbidden: Modify}"),
-                   "x", "Commit", "y", "Modify")
+    report = check(
+        seq("- {type: never_after, trigger: Commit, forbidden: Modify}"),
+        "x",
+        "Commit",
+        "y",
+        "Modify",
+    )
     finding = report.steps[3].findings[0]
     assert (finding.first + 1, finding.last + 1) == (2, 4)
 
