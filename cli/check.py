@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from trace_tui.cli.exit_codes import EXIT_BLOCKED, EXIT_OK
 from trace_tui.core.model.run import RunView
 from trace_tui.core.policy.evaluate import PolicyEvaluator
 from trace_tui.core.policy.loader import load_policy
@@ -22,8 +23,6 @@ from trace_tui.core.policy.model import BLOCKED, WARNED, Policy, Report, StepVer
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
 
-EXIT_ALLOWED = 0
-EXIT_BLOCKED = 1
 ICONS = {"allowed": "✔", "warned": "⚠", "blocked": "✖"}
 LINE_LIMIT = 300
 
@@ -64,7 +63,7 @@ def run_check(args: argparse.Namespace, redactor: Redactor) -> int:
         write_markdown(report, policy, args.file, out, redactor, args.blocked_only)
     else:
         write_text(report, policy, args.file, out, redactor, args.blocked_only)
-    return EXIT_BLOCKED if report.blocked else EXIT_ALLOWED
+    return EXIT_BLOCKED if report.blocked else EXIT_OK
 
 
 def check_file(path: str, policy: Policy, format_name: str | None = None) -> Report:

@@ -11,6 +11,8 @@ from __future__ import annotations
 EXIT_OK = 0
 #: ``diff``: the runs differ.
 EXIT_DIFFERENT = 1
+#: ``check``: at least one step is blocked by the policy.
+EXIT_BLOCKED = 1
 #: An unexpected error, i.e. a bug in trace-tui; the traceback is in the log file.
 EXIT_BUG = 1
 #: Bad input (missing file, unknown format, bad argument): one line on stderr.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trace_tui.core.errors import BadValue
 from trace_tui.core.policy.model import Where
 from trace_tui.core.text.sanitize import one_line
 
@@ -27,7 +28,7 @@ MAX_POLICY_BYTES = 16 * 1024 * 1024
 PathKey = tuple[str | int, ...]
 
 
-class PolicyError(ValueError):
+class PolicyError(BadValue):
     """A policy file cannot be used; ``str()`` is one line: ``FILE:LINE:COL: what is wrong``."""
 
     def __init__(self, where: Where, message: str) -> None:
