@@ -73,7 +73,10 @@ def add_fork_arguments(p: argparse.ArgumentParser) -> None:
         "--branches-dir", metavar="DIR", help="branches folder (default: .trace-tui/ beside TRACE)"
     )
     where.add_argument(
-        "--force", action="store_true", help="replace another branch of the same name"
+        "--force",
+        action="store_true",
+        help="replace a branch already saved under that name (without it: with the default "
+        "name a new name NAME-2... is chosen; with --name or -o the fork is refused)",
     )
     p.add_argument("--list", action="store_true", help="list the branches of TRACE and exit")
     add_source_arguments(p)
@@ -89,6 +92,9 @@ def add_replay_arguments(p: argparse.ArgumentParser) -> None:
         "--fresh",
         action="store_true",
         help="ignore answers the branch already got (manual or live) and ask again",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with -o: replace another branch saved there"
     )
     add_source_arguments(p)
 
@@ -206,6 +212,7 @@ def run_fork(args: argparse.Namespace) -> int:
             branches_dir=args.branches_dir,
             force=args.force,
             redactor=redactor,
+            new_name_if_taken=args.name is None and args.output is None,
         )
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
@@ -225,7 +232,14 @@ def run_replay(args: argparse.Namespace) -> int:
     _run_with_answers(replay, args.answer)
     output = Path(args.output) if args.output else loaded.path
     try:
-        path = save_branch(replay, loaded.parent_path, output=output, redactor=redactor)
+        path = save_branch(
+            replay,
+            loaded.parent_path,
+            output=output,
+            redactor=redactor,
+            own=loaded.path,
+            force=args.force,
+        )
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
     return _report(replay, path, args.json, redactor)

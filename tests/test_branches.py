@@ -90,7 +90,7 @@ def test_save_interrupted_before_rename_keeps_the_old_branch(
     old = path.read_bytes()
     monkeypatch.setattr(atomic.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(5, "EIO")))
     with pytest.raises(OSError, match="EIO"):
-        save_branch(_replay(trace, name="cap"), trace)
+        save_branch(_replay(trace, name="cap", edits=[]), trace, force=True)
     assert path.read_bytes() == old
     assert [p.name for p in path.parent.iterdir() if atomic.is_temp_name(p.name)] == []
 

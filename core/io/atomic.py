@@ -7,11 +7,14 @@ atomic), is flushed and ``fsync``-ed, is renamed over the target with :func:`os.
 then the directory itself is ``fsync``-ed so the rename survives a power cut.
 
 If anything fails before the rename, the temporary file is removed and the old file is
-untouched. If the process is killed before the rename, the old file is untouched and a stray
-``.NAME.*.tmp`` file may remain; readers of a directory (the branch list) ignore those.
+untouched. If the process is killed before the rename (``kill -9``, a power cut), the old file
+is untouched and a stray ``.NAME.*.tmp`` file may remain; readers of a directory (the branch
+list) ignore those, and the next writer holding the folder's lock removes them
+(:func:`remove_stale_temps`).
 
 :func:`file_lock` serialises writers across processes with ``fcntl.flock`` on a lock file
-(Unix); where ``fcntl`` does not exist, a warning is logged and no lock is taken.
+(Unix); where ``fcntl`` does not exist, a warning is logged and no lock is taken. A lock file
+that is a symbolic link is never followed (``O_NOFOLLOW``): :class:`UnsafePathError`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,9 +42,42 @@ except ImportError:  # pragma: no cover - Windows
     _fcntl = None  # type: ignore[assignment]
 
 
+class UnsafePathError(OSError):
+    """A path we were about to write through is a symbolic link or not a regular file."""
+
+
 def is_temp_name(name: str) -> bool:
     """True for the name of a temporary file an atomic write may have left behind."""
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def remove_stale_temps(directory: str | os.PathLike[str], target_suffix: str) -> int:
+    """Remove temporary files a killed writer left in ``directory``; returns how many.
+
+    Only our own temporary names for targets ending in ``target_suffix`` are touched
+    (``.NAME.jsonl.XXXXXXXX.tmp``, as :func:`atomic_writer` makes them). Call it only while
+    holding the directory's :func:`file_lock`: every writer of such files there writes under
+    that lock, so a temporary file seen then belongs to a writer that died. Symbolic links and
+    anything that is not a regular file are left alone.
+    """
+    pattern = re.compile(
+        rf"^{re.escape(TEMP_PREFIX)}.+{re.escape(target_suffix)}\.[A-Za-z0-9_]{{8}}"
+        rf"{re.escape(TEMP_SUFFIX)}$"
+    )
+    removed = 0
+    try:
+        names = os.listdir(directory)
+    except OSError as exc:
+        log.debug("cannot list %s for stale temporary files: %s", directory, exc)
+        return 0
+    for name in names:
+        path = Path(directory) / name
+        if not pattern.match(name) or not stat.S_ISREG(path.lstat().st_mode):
+            continue
+        _remove_quietly(path)
+        log.info("removed %s, left by an interrupted save", path)
+        removed += 1
+    return removed
 
 
 def fsync_directory(directory: str | os.PathLike[str]) -> None:
@@ -134,7 +171,14 @@ def file_lock(
         log.warning("file locking is not available on this platform; %s is not locked", lock_path)
         yield
         return
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        if lock_path.is_symlink():
+            raise UnsafePathError(
+                exc.errno, "the lock file is a symbolic link; refusing to follow it", str(lock_path)
+            ) from exc
+        raise
     try:
         try:
             _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)

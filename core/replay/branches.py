@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from trace_tui.core.errors import BadValue
-from trace_tui.core.io.atomic import atomic_write_bytes, file_lock, is_temp_name
+from trace_tui.core.io.atomic import (
+    atomic_write_bytes,
+    file_lock,
+    is_temp_name,
+    remove_stale_temps,
+)
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.model.builder import RecordError, branch_from_record
 from trace_tui.core.model.run import Run
@@ -102,7 +107,7 @@ def branch_path(
     folder = branches_dir_for(trace_path, branches_dir)
     stem = safe_name(f"{safe_name(Path(trace_path).stem, limit=60)}--{safe_name(name)}")
     path = folder / f"{stem}{BRANCH_SUFFIX}"
-    if path.resolve().parent != folder.resolve() or path.name != f"{stem}{BRANCH_SUFFIX}":
+    if path.parent.resolve() != folder.resolve() or path.name != f"{stem}{BRANCH_SUFFIX}":
         raise BranchError(f"branch name {name[:40]!r} does not make a safe file name")
     return path
 
@@ -263,32 +268,93 @@ def save_branch(
     force: bool = False,
     on_lock_wait: Callable[[], None] | None = None,
     redactor: Redactor | None = None,
+    own: str | os.PathLike[str] | None = None,
+    new_name_if_taken: bool = False,
 ) -> Path:
     """Write the replay's branch file atomically, under the folder's lock; returns its path.
 
-    The default place is :func:`branch_path`; ``output`` overrides it. An existing file is
-    replaced only when it is the same fork (same parent, step and edits), or with ``force``
-    when it is another branch; a file that is not a branch, or the parent itself, never is.
-    The records are :func:`branch_records`: secrets masked unless ``redactor`` is disabled.
+    The default place is :func:`branch_path`; ``output`` overrides it. A branch is user work
+    (answers typed by hand, live answers), so an existing file is never replaced silently:
+
+    * a file with exactly the bytes we would write is left alone (same fork, same answers);
+    * ``own`` is the file this save is updating (the screen's branch, ``replay BRANCH``):
+      it is replaced;
+    * ``force`` replaces another branch;
+    * ``new_name_if_taken`` saves under the first free ``NAME-2``, ``NAME-3``... instead;
+    * otherwise :class:`BranchExistsError` names the branch already there.
+
+    A file that is not a branch, a symbolic link, something that is not a regular file, or
+    the parent itself is never replaced. The records are :func:`branch_records`: secrets
+    masked unless ``redactor`` is disabled.
     """
     trace = Path(trace_path)
     target = (
         Path(output) if output is not None else branch_path(trace, replay.plan.name, branches_dir)
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    parent_path = os.path.relpath(trace.resolve(), target.parent.resolve())
-    records = branch_records(replay, parent_path, redactor)
-    with file_lock(target.parent / LOCK_NAME, on_wait=on_lock_wait):
-        _check_target(target, trace, replay.plan, force, matching_redactor(redactor))
-        atomic_write_bytes(target, serialise(records))
-    return target
+    folder = target.parent
+    _check_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_folder(folder)
+    parent_path = os.path.relpath(trace.resolve(), folder.resolve())
+    data = serialise(branch_records(replay, parent_path, redactor))
+    mask = matching_redactor(redactor)
+    with file_lock(folder / LOCK_NAME, on_wait=on_lock_wait):
+        remove_stale_temps(folder, BRANCH_SUFFIX)  # left by a killed save (we hold the lock)
+        candidates = _candidates(target) if new_name_if_taken and not force else [target]
+        for candidate in candidates:
+            try:
+                verdict = _check_target(candidate, trace, replay.plan, data, mask, own, force)
+            except BranchExistsError:
+                if not new_name_if_taken or force:
+                    raise
+                continue
+            if verdict == _SAME:
+                return candidate
+            atomic_write_bytes(candidate, data)
+            return candidate
+        raise BranchExistsError(f"{target}: no free name left beside it; pass --name")
+
+
+_WRITE, _SAME = "write", "same"
+_MAX_RENAMES = 1000
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a branches folder (or its lock file) that is a symbolic link: never followed."""
+    if folder.name == BRANCHES_DIRNAME and folder.is_symlink():
+        raise BranchError(
+            f"{folder}: is a symbolic link; trace-tui does not follow it (remove it or "
+            "pass --branches-dir)"
+        )
+    lock = folder / LOCK_NAME
+    if lock.is_symlink():
+        raise BranchError(f"{lock}: the lock file is a symbolic link; refusing to follow it")
+
+
+def _candidates(target: Path) -> Iterator[Path]:
+    yield target
+    suffix = BRANCH_SUFFIX if target.name.endswith(BRANCH_SUFFIX) else target.suffix
+    stem = target.name[: len(target.name) - len(suffix)]
+    for number in range(2, _MAX_RENAMES):
+        yield target.with_name(f"{stem}-{number}{suffix}")
 
 
 def _check_target(
-    target: Path, trace: Path, plan: ForkPlan, force: bool, redactor: Redactor
-) -> None:
-    if not target.exists():
-        return
+    target: Path,
+    trace: Path,
+    plan: ForkPlan,
+    data: bytes,
+    redactor: Redactor,
+    own: str | os.PathLike[str] | None,
+    force: bool,
+) -> str:
+    """``_WRITE`` (free, ours, or forced) or ``_SAME`` (already these bytes); a file that
+    holds another branch raises :class:`BranchExistsError` (the caller may try a new name);
+    anything we never replace raises :class:`BranchError`."""
+    if not os.path.lexists(target):
+        return _WRITE
+    if target.is_symlink():
+        raise BranchError(f"{target}: is a symbolic link; refusing to replace it")
     if target.resolve() == trace.resolve() or os.path.samefile(target, trace):
         raise BranchError(f"{target}: refusing to write over the trace being forked")
     if not target.is_file():
@@ -298,6 +364,12 @@ def _check_target(
         raise BranchError(
             f"{target}: exists and is not a trace-tui branch; refusing to overwrite it"
         )
+    if own is not None and os.path.lexists(own) and os.path.samefile(target, own):
+        return _WRITE
+    if target.read_bytes() == data:
+        return _SAME
+    if force:
+        return _WRITE
     same = (
         entry.parent == trace.resolve()
         and entry.fork_step == plan.fork_step
@@ -305,11 +377,12 @@ def _check_target(
         and canonical_json(masked_edits(entry.edits, redactor))
         == canonical_json(masked_edits(plan.edits, redactor))
     )
-    if not same and not force:
-        raise BranchExistsError(
-            f"{target}: another branch (step {entry.fork_step}, {len(entry.edits)} edit(s)) "
-            "has this name; choose another --name or pass --force"
-        )
+    what = "the same fork with other answers" if same else "another branch"
+    raise BranchExistsError(
+        f"{target}: {what} is saved here (step {entry.fork_step}, {len(entry.edits)} "
+        f"edit(s), {entry.status or 'no status'}); choose another --name or pass --force "
+        "to replace it"
+    )
 
 
 # --------------------------------------------------------------------------- re-opening

@@ -189,7 +189,16 @@ class ForkSession:
     def _save(self, warnings: tuple[str, ...]) -> ForkOutcome:
         replay = self._current()
         try:
-            self.path = save_branch(replay, self.trace_path, redactor=self.redactor)
+            # never over another branch (answers typed by hand are user work): the first
+            # save takes a free name, later saves update this session's own file
+            self.path = save_branch(
+                replay,
+                self.trace_path,
+                output=self.path,
+                redactor=self.redactor,
+                own=self.path,
+                new_name_if_taken=True,
+            )
         except (OSError, ValueError) as exc:  # BranchError is a ValueError
             log.exception("saving the branch failed")
             return self._outcome(warnings, error=f"cannot save the branch: {exc}")
