@@ -20,16 +20,14 @@ its raw parent. The writers pass every line through the redactor once more on th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, TextIO
-
-import orjson
 
 from trace_tui.cli.show_report import redacted_run
 from trace_tui.core.diff.compare import SAME, Delta, DiffOptions, DiffRow, RunDiff, diff_runs
 from trace_tui.core.diff.payload import FieldChange, TextPiece
 from trace_tui.core.diff.summary import short_json
+from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Run
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
@@ -251,11 +249,7 @@ def write_json(
     if redactor is not None:
         report = redactor.value(report)
         report["redaction"] = redactor.export_metadata()
-    try:
-        text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except TypeError:
-        text = json.dumps(report, indent=2, ensure_ascii=False, default=repr)
-    out.write(text + "\n")
+    out.write(dumps(report, indent=2, default=repr) + "\n")
 
 
 def _side_json(diff: RunDiff, name: str, *, left: bool) -> dict[str, Any]:

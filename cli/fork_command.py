@@ -16,12 +16,12 @@ Secrets: the replay runs on the original values, but the branch file, the report
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trace_tui.cli.exit_codes import EXIT_OK, EXIT_STOPPED
+from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.text.sanitize import one_line
 
 if TYPE_CHECKING:  # the handlers import the engine lazily: building the parser stays cheap
@@ -285,7 +285,7 @@ def _report(replay: Replay, path: Path, as_json: bool, redactor: Redactor) -> in
     code = EXIT_OK if replay.status == COMPLETE else EXIT_STOPPED
     if as_json:
         report = summary(replay, path, redactor)
-        print(json.dumps(report, indent=2))  # ASCII: safe on any terminal
+        print(dumps(report, indent=2, ensure_ascii=True))  # ASCII: safe on any terminal
         return code
     mask = redactor.text
     plan = replay.plan

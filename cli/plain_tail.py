@@ -12,7 +12,6 @@ steps are skipped unless ``--from-start``. Ctrl-C ends it with exit code 130, qu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 
 from trace_tui.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from trace_tui.cli.show_report import KIND_MARK, format_duration
+from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Step, StepRow
 from trace_tui.core.reading.source import TraceSource, open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
@@ -103,7 +103,7 @@ class PlainTail:
         run = self.source.run
         if self.as_json:
             record = step_record(run.step(index), ended=ended)
-            line = json.dumps(self.redactor.value(record), ensure_ascii=True, default=str)
+            line = dumps(self.redactor.value(record), ensure_ascii=True)
         else:
             # mask the name before plain_line cuts it: half a key is no longer recognisable
             row = run.row(index)

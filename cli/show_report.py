@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any, TextIO
 
+from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Run, Step
 from trace_tui.core.replay.readiness import Readiness, readiness
 from trace_tui.core.text.redact import Redactor
@@ -235,7 +236,7 @@ def step_to_json(run: Run, step: Step) -> dict[str, Any]:
 
 def print_json(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
     """Write :func:`run_to_json` as indented JSON (ASCII-escaped: safe on any terminal)."""
-    json.dump(run_to_json(run, redactor), out, indent=2, ensure_ascii=True, default=str)
+    out.write(dumps(run_to_json(run, redactor), indent=2, ensure_ascii=True))
     out.write("\n")
 
 

@@ -24,10 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from trace_tui.core.errors import BadInput
 from trace_tui.core.io.atomic import atomic_writer
+from trace_tui.core.io.standard_json import dumps_line
 from trace_tui.core.model.run import Problem, Run, Step
 from trace_tui.core.reading.reader import open_run
 from trace_tui.core.text.redact import Redactor
@@ -91,7 +90,7 @@ def convert_file(
     try:
         with atomic_writer(output_path) as stream:
             for record in records:
-                line = orjson.dumps(record) + b"\n"
+                line = dumps_line(record)
                 stream.write(line)
                 written += len(line)
     except OSError as exc:

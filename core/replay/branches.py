@@ -19,7 +19,6 @@ values. Re-opening a redacted branch to replay it again still finds the answers 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -36,6 +35,7 @@ from trace_tui.core.io.atomic import (
     remove_stale_temps,
 )
 from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
+from trace_tui.core.io.standard_json import dumps_line
 from trace_tui.core.model.builder import RecordError, branch_from_record
 from trace_tui.core.model.run import Run
 from trace_tui.core.reading.reader import open_run
@@ -245,8 +245,9 @@ def find_root(path: str | os.PathLike[str]) -> Path:
 
 # --------------------------------------------------------------------------- saving
 def serialise(records: list[dict[str, Any]]) -> bytes:
-    """Records as JSON lines (UTF-8, one record per line, stable key order)."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    """Records as JSON lines (UTF-8, one record per line, stable key order), standard JSON
+    (non-finite numbers as ``"NaN"``/``"Infinity"``; :mod:`trace_tui.core.io.standard_json`)."""
+    return b"".join(dumps_line(r) for r in records)
 
 
 def branch_records(

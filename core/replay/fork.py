@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from typing import Any
 from jsonpointer import JsonPointer, JsonPointerException
 
 from trace_tui.core.errors import BadValue
+from trace_tui.core.io.standard_json import non_finite_name
 from trace_tui.core.model.run import Run, Step
 from trace_tui.core.replay.exchange import RESPONSE_ATTRS, TOOL_OUTPUT_ATTRS, digest
 from trace_tui.core.replay.fixtures import A_PENDING
@@ -249,6 +251,17 @@ def outputs_edited(edits: Sequence[dict[str, Any]]) -> bool:
 
 
 # --------------------------------------------------------------------------- CLI edits
+def non_finite_name_of(token: str) -> str:
+    """``NaN``/``Infinity``/``-Infinity`` typed on the command line: kept as that name, a
+    string, the way every file we write spells a non-finite number (JSON has none)."""
+    return token
+
+
+def _finite_float(token: str) -> float | str:
+    value = float(token)
+    return value if math.isfinite(value) else non_finite_name(value)
+
+
 def parse_cli_value(raw: str) -> Any:
     """A ``--set`` value: JSON, or plain text when it does not look like JSON at all.
 
@@ -257,7 +270,7 @@ def parse_cli_value(raw: str) -> Any:
     error, so a typo never silently becomes a string (use ``--set-string`` for such text).
     """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=non_finite_name_of, parse_float=_finite_float)
     except ValueError:
         stripped = raw.strip()
         if stripped.startswith(_JSON_START):
