@@ -212,33 +212,80 @@ def test_model_resets_on_truncation_with_notice(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------- rotation and deletion
+class Clock:
+    """A clock the test moves by hand (the drain's quiet period without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_rotation_drains_old_file_then_follows_new(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(record(0) + b"\n")
-    reader = TailReader(path)
+    clock = Clock()
+    reader = TailReader(path, clock=clock)
     reader.open_now()
     assert lines_of(drain(reader)) == [record(0)]
     append(path, record(1) + b"\n" + record(2))  # the last line never gets its newline
     path.rename(tmp_path / "t.jsonl.1")
     path.write_bytes(record(10) + b"\n")
     items = drain(reader)
+    clock.now += reader.drain_quiet
+    items += drain(reader)
     kinds = [type(i).__name__ for i in items]
     assert lines_of(items) == [record(1), record(2), record(10)]
     reset = next(i for i in items if isinstance(i, Reset))
-    assert reset.reason == "rotated" and kinds == ["Lines", "Lines", "Reset", "Lines"]
+    assert reset.reason == "rotated" and kinds == ["Lines", "Notice", "Lines", "Reset", "Lines"]
+    assert "cut mid-write" in items[1].text  # the cut line is reported, not silently corrupt
     append(path, record(11) + b"\n")
     assert lines_of(drain(reader)) == [record(11)]
+
+
+def test_rotation_keeps_reading_a_writer_still_appending_to_the_old_file(
+    tmp_path: Path,
+) -> None:
+    """Issue 13, item 2: lines the writer appends to the renamed file after the move are
+    read (the old file is drained until it has been quiet), then the new file follows."""
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(record(0) + b"\n")
+    clock = Clock()
+    reader = TailReader(path, clock=clock)
+    reader.open_now()
+    drain(reader)
+    with open(path, "ab") as writer:  # the agent keeps its file open across the rename
+        path.rename(tmp_path / "t.jsonl.1")
+        path.write_bytes(record(10) + b"\n")
+        got = drain(reader)
+        for n in (1, 2, 3):
+            clock.now += reader.drain_quiet / 2  # never quiet for the whole period
+            writer.write(record(n)[:10])
+            writer.flush()
+            got += drain(reader)
+            writer.write(record(n)[10:] + b"\n")
+            writer.flush()
+            got += drain(reader)
+    assert not any(isinstance(i, Reset) for i in got)
+    clock.now += reader.drain_quiet
+    got += drain(reader)
+    assert lines_of(got) == [record(1), record(2), record(3), record(10)]
+    assert not any(isinstance(i, Notice) and "cut" in i.text for i in got)
 
 
 def test_deletion_waits_then_follows_recreated_file(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(record(0) + b"\n")
-    reader = TailReader(path)
+    clock = Clock()
+    reader = TailReader(path, clock=clock)
     reader.open_now()
     drain(reader)
     append(path, record(1) + b"\n")
     path.unlink()
     items = drain(reader)
+    clock.now += reader.drain_quiet
+    items += drain(reader)
     assert lines_of(items) == [record(1)]
     assert any(isinstance(i, Notice) and "deleted" in i.text for i in items)
     assert drain(reader) == []  # said once
@@ -354,7 +401,7 @@ def test_chaos_twenty_thousand_steps_with_truncation_and_rotation(tmp_path: Path
     rng = random.Random(2026)
     path = tmp_path / "live.jsonl"
     path.write_bytes(b"")
-    source = IndexedSource(path, NATIVE, follow=True)
+    source = IndexedSource(path, NATIVE, follow=True, drain_quiet=0)
     written: list[list[str]] = [[]]
     seen: list[list[str]] = [[]]
     pending = b""

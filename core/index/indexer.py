@@ -80,6 +80,7 @@ class IndexedSource:
         *,
         follow: bool = False,
         workers: int | None = None,
+        drain_quiet: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.follow = follow
@@ -88,6 +89,8 @@ class IndexedSource:
         self._fmt = fmt
         self.format_name = fmt.name if fmt is not None else "unknown"
         self._tail = TailReader(self.path, follow=follow)
+        if drain_quiet is not None:  # how long a rotated-away file must be quiet (tests: 0)
+            self._tail.drain_quiet = drain_quiet
         try:
             self._tail.open_now()
         except ValueError as exc:

@@ -120,8 +120,9 @@ def open_source(
 ) -> TraceSource:
     """The right :class:`TraceSource` for ``path`` (raises :class:`TraceOpenError`).
 
-    With ``follow`` a path that does not exist yet, or is still empty, is waited for: the
-    format is detected when its first line arrives.
+    With ``follow`` a path that does not exist yet, is still empty, or holds only the start of
+    its first line (an agent that has just started writing) is waited for: the format is
+    detected when its first complete line arrives.
     """
     from trace_tui.core.formats import FormatError, format_by_name
     from trace_tui.core.index.indexer import IndexedSource
@@ -139,12 +140,26 @@ def open_source(
     return SnapshotSource(path, fmt.name)
 
 
+#: A first line still being written is waited for up to this size; a longer one is detected.
+FIRST_LINE_WAIT_BYTES = 1024 * 1024
+
+
 def _not_there_yet(path: Path) -> bool:
-    """True for a path that does not exist or is an empty regular file (a trace to come)."""
+    """True for a path that does not exist, or a regular file without a complete line yet
+    (empty, or only part of a first line of at most :data:`FIRST_LINE_WAIT_BYTES`)."""
     try:
         info = path.stat()
     except FileNotFoundError:
         return True
     except OSError:
         return False
-    return info.st_size == 0 and stat.S_ISREG(info.st_mode)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > FIRST_LINE_WAIT_BYTES:
+        return False
+    if info.st_size == 0:
+        return True
+    try:
+        with open(path, "rb") as stream:  # a regular file: never blocks
+            head = stream.read(FIRST_LINE_WAIT_BYTES)
+    except OSError:
+        return False
+    return b"\n" not in head

@@ -13,7 +13,12 @@ A partial last line (a writer mid-write) is held back and handed out once its ne
 only when the file is finished (not following, or a rotated-away file fully drained) is an
 unterminated last line handed out as a line. Truncation is noticed when the size drops below
 the committed offset *or* when the first bytes, or the bytes just before the offset, change.
-Rotation (the path names a new inode) and deletion drain the old file first. Directories,
+Rotation (the path names a new inode) and deletion drain the old file first, *until it has
+been quiet* for :data:`DRAIN_QUIET_SECONDS` (a writer that still holds the renamed file keeps
+appending to it for a while, as ``tail -F``, Filebeat and the OpenTelemetry filelog receiver
+know): only then does the reader switch to the new file. A last line the old file never
+finished (cut mid-write at rotation) is handed out as it is and reported with a
+:class:`Notice`, so the corrupt record it makes is explained. Directories,
 FIFOs, sockets and devices are refused without ever blocking on them (``O_NONBLOCK``).
 The reader never writes to the file.
 """
@@ -23,6 +28,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +42,8 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 1024
 MARK_BYTES = 64
 _SKIP_BLOCK = 1024 * 1024
+#: A rotated-away or deleted file is read until it has not grown for this long.
+DRAIN_QUIET_SECONDS = 1.0
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -108,10 +117,20 @@ class TailReader:
     to the end of what the file holds now.
     """
 
-    def __init__(self, path: Path, *, follow: bool = True, max_line: int = MAX_LINE_BYTES) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        follow: bool = True,
+        max_line: int = MAX_LINE_BYTES,
+        drain_quiet: float = DRAIN_QUIET_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
         self.follow = follow
         self.max_line = max_line
+        self.drain_quiet = drain_quiet
+        self.clock = clock
         self.fd: int | None = None
         self.generation = 0
         self.offset = 0
@@ -125,6 +144,9 @@ class TailReader:
         self._mark = b""
         self._skip: _Skip | None = None
         self._draining: str | None = None
+        self._quiet_since: float | None = None
+        self._quiet_size = -1
+        self._drained = False
         self._said: set[str] = set()
 
     # ----------------------------------------------------------------- opening
@@ -180,6 +202,9 @@ class TailReader:
         self._head = self._mark = b""
         self._skip = None
         self._draining = None
+        self._quiet_since = None
+        self._quiet_size = -1
+        self._drained = False
         self._said.clear()
         self.finished = False
 
@@ -208,10 +233,19 @@ class TailReader:
             return items
         self._check_file(items)
         self._read_data(items, min(budget, self.max_line))
-        if self.caught_up and self._draining:
+        if self.caught_up and self._draining and self._quiet_now():
+            self._drained = True  # no more bytes will come: a cut last line is final now
+            self._read_data(items, min(budget, self.max_line))
             self.close()  # the old file is drained; follow whatever the path names now
             self.caught_up = not self._try_open(items)
         return items
+
+    def _quiet_now(self) -> bool:
+        """True once the file being drained has not grown for :attr:`drain_quiet` seconds."""
+        now = self.clock()
+        if self._quiet_since is None or self.size != self._quiet_size:
+            self._quiet_since, self._quiet_size = now, self.size
+        return now - self._quiet_since >= self.drain_quiet
 
     def _check_file(self, items: list[TailItem]) -> None:
         """Notice truncation, rewriting, rotation and deletion before reading."""
@@ -257,7 +291,7 @@ class TailReader:
     @property
     def _final(self) -> bool:
         """True when no more bytes will come: an unterminated last line is complete."""
-        return not self.follow or self._draining is not None
+        return not self.follow or self._drained
 
     def _read_data(self, items: list[TailItem], budget: int) -> None:
         assert self.fd is not None
@@ -307,6 +341,14 @@ class TailReader:
             self._continue_skip(items, 0)
             return
         if data and self._final:
+            if self._draining:
+                items.append(
+                    Notice(
+                        f"{self.path.name}: the {self._draining} file ended in a line cut "
+                        f"mid-write ({len(data)} bytes at offset {self.offset}, line "
+                        f"{self.lines + 1}); it is read as it is"
+                    )
+                )
             self._commit(items, data + b"\n")
             self.offset -= 1  # that newline was ours, not the file's
             self._remember(b"")
