@@ -165,36 +165,84 @@ def chat_stream(
     for i, (cid, name, args) in enumerate(tool_calls):
         text = json.dumps(args)
         fn = {"name": name, "arguments": ""}
-        events.append((None, chunk({"tool_calls": [
-            {"index": i, "id": cid, "type": "function", "function": fn}]})))
+        events.append(
+            (
+                None,
+                chunk(
+                    {"tool_calls": [{"index": i, "id": cid, "type": "function", "function": fn}]}
+                ),
+            )
+        )
         for part in (text[: len(text) // 2], text[len(text) // 2 :]):
-            events.append((None, chunk({"tool_calls": [
-                {"index": i, "function": {"arguments": part}}]})))
+            events.append(
+                (None, chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
+            )
     events.append((None, chunk({}, "tool_calls" if tool_calls else "stop")))
-    events.append((None, {**base, "choices": [],
-                          "usage": {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49}}))
+    events.append(
+        (
+            None,
+            {
+                **base,
+                "choices": [],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49},
+            },
+        )
+    )
     return sse_reply(events, done=True)
 
 
 # --------------------------------------------------------------------------- OpenAI Responses
-def responses_object(text: str | None = None, call: tuple[str, str, dict[str, Any]] | None = None,
-                     rid: str = "resp_1") -> dict[str, Any]:
+def responses_object(
+    text: str | None = None,
+    call: tuple[str, str, dict[str, Any]] | None = None,
+    rid: str = "resp_1",
+) -> dict[str, Any]:
     output: list[dict[str, Any]] = []
     if call:
         cid, name, args = call
-        output.append({"type": "function_call", "id": "fc_1", "call_id": cid, "name": name,
-                       "arguments": json.dumps(args), "status": "completed"})
+        output.append(
+            {
+                "type": "function_call",
+                "id": "fc_1",
+                "call_id": cid,
+                "name": name,
+                "arguments": json.dumps(args),
+                "status": "completed",
+            }
+        )
     if text is not None:
-        output.append({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-                       "content": [{"type": "output_text", "text": text, "annotations": []}]})
+        output.append(
+            {
+                "type": "message",
+                "id": "msg_1",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        )
     return {
-        "id": rid, "object": "response", "created_at": 1795384124, "status": "completed",
-        "model": "gpt-4.1-2025-04-14", "output": output, "parallel_tool_calls": True,
-        "tool_choice": "auto", "tools": [], "error": None, "incomplete_details": None,
-        "instructions": None, "metadata": {}, "temperature": 1.0, "top_p": 1.0,
-        "usage": {"input_tokens": 30, "output_tokens": 5, "total_tokens": 35,
-                  "input_tokens_details": {"cached_tokens": 0},
-                  "output_tokens_details": {"reasoning_tokens": 0}},
+        "id": rid,
+        "object": "response",
+        "created_at": 1795384124,
+        "status": "completed",
+        "model": "gpt-4.1-2025-04-14",
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "usage": {
+            "input_tokens": 30,
+            "output_tokens": 5,
+            "total_tokens": 35,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
     }
 
 
@@ -205,27 +253,63 @@ def responses_stream(text: str, rid: str = "resp_s1") -> Reply:
     empty_item = {**item, "status": "in_progress", "content": []}
     part = {"type": "output_text", "text": "", "annotations": []}
     events: list[tuple[str | None, Any]] = [
-        ("response.created", {"type": "response.created", "sequence_number": 0, "response": created}),
-        ("response.output_item.added", {"type": "response.output_item.added", "sequence_number": 1,
-                                        "output_index": 0, "item": empty_item}),
-        ("response.content_part.added", {"type": "response.content_part.added", "sequence_number": 2,
-                                         "item_id": "msg_1", "output_index": 0, "content_index": 0,
-                                         "part": part}),
+        (
+            "response.created",
+            {"type": "response.created", "sequence_number": 0, "response": created},
+        ),
+        (
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "sequence_number": 1,
+                "output_index": 0,
+                "item": empty_item,
+            },
+        ),
+        (
+            "response.content_part.added",
+            {
+                "type": "response.content_part.added",
+                "sequence_number": 2,
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "part": part,
+            },
+        ),
     ]
     n = 3
     for piece in text.split(" "):
-        events.append(("response.output_text.delta", {
-            "type": "response.output_text.delta", "sequence_number": n, "item_id": "msg_1",
-            "output_index": 0, "content_index": 0, "delta": piece + " ", "logprobs": []}))
+        events.append(
+            (
+                "response.output_text.delta",
+                {
+                    "type": "response.output_text.delta",
+                    "sequence_number": n,
+                    "item_id": "msg_1",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": piece + " ",
+                    "logprobs": [],
+                },
+            )
+        )
         n += 1
-    events.append(("response.completed", {"type": "response.completed", "sequence_number": n,
-                                          "response": final}))
+    events.append(
+        (
+            "response.completed",
+            {"type": "response.completed", "sequence_number": n, "response": final},
+        )
+    )
     return sse_reply(events)
 
 
 # --------------------------------------------------------------------------- Anthropic
-def anthropic_message(text: str | None = None, tool: tuple[str, str, dict[str, Any]] | None = None,
-                      mid: str = "msg_01") -> dict[str, Any]:
+def anthropic_message(
+    text: str | None = None,
+    tool: tuple[str, str, dict[str, Any]] | None = None,
+    mid: str = "msg_01",
+) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if text is not None:
         content.append({"type": "text", "text": text})
@@ -233,41 +317,88 @@ def anthropic_message(text: str | None = None, tool: tuple[str, str, dict[str, A
         tid, name, args = tool
         content.append({"type": "tool_use", "id": tid, "name": name, "input": args})
     return {
-        "id": mid, "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-        "content": content, "stop_reason": "tool_use" if tool else "end_turn",
+        "id": mid,
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": content,
+        "stop_reason": "tool_use" if tool else "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 300, "output_tokens": 25, "cache_read_input_tokens": 10,
-                  "cache_creation_input_tokens": 0},
+        "usage": {
+            "input_tokens": 300,
+            "output_tokens": 25,
+            "cache_read_input_tokens": 10,
+            "cache_creation_input_tokens": 0,
+        },
     }
 
 
-def anthropic_stream(text: str, tool: tuple[str, str, dict[str, Any]] | None = None,
-                     mid: str = "msg_s1") -> Reply:
-    start = {**anthropic_message(mid=mid), "content": [], "stop_reason": None,
-             "usage": {"input_tokens": 120, "output_tokens": 1}}
+def anthropic_stream(
+    text: str, tool: tuple[str, str, dict[str, Any]] | None = None, mid: str = "msg_s1"
+) -> Reply:
+    start = {
+        **anthropic_message(mid=mid),
+        "content": [],
+        "stop_reason": None,
+        "usage": {"input_tokens": 120, "output_tokens": 1},
+    }
     events: list[tuple[str | None, Any]] = [
         ("message_start", {"type": "message_start", "message": start}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
     ]
     for piece in text.split(" "):
-        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                               "delta": {"type": "text_delta", "text": piece + " "}}))
+        events.append(
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": piece + " "},
+                },
+            )
+        )
     events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
     if tool:
         tid, name, args = tool
-        events.append(("content_block_start", {"type": "content_block_start", "index": 1,
-                                               "content_block": {"type": "tool_use", "id": tid,
-                                                                 "name": name, "input": {}}}))
+        events.append(
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 1,
+                    "content_block": {"type": "tool_use", "id": tid, "name": name, "input": {}},
+                },
+            )
+        )
         raw = json.dumps(args)
         for part in (raw[:5], raw[5:]):
-            events.append(("content_block_delta", {"type": "content_block_delta", "index": 1,
-                                                   "delta": {"type": "input_json_delta",
-                                                             "partial_json": part}}))
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 1,
+                        "delta": {"type": "input_json_delta", "partial_json": part},
+                    },
+                )
+            )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": 1}))
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": "tool_use" if tool else "end_turn",
-                                               "stop_sequence": None},
-                                     "usage": {"output_tokens": 15}}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use" if tool else "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 15},
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return sse_reply(events)

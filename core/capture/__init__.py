@@ -27,14 +27,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trace_tui.core.capture.matching import NORMALISERS, ReplayMiss
 from trace_tui.core.capture.recorder import Recorder
+from trace_tui.core.capture.replayer import Answer, ReplayedToolError, Replayer
 from trace_tui.core.capture.session import Session, SpanHandle, ToolCall, active_session
 from trace_tui.core.capture.tools import retriever, tool
 from trace_tui.core.capture.transport import async_http_client, http_client
 from trace_tui.core.capture.writer import CaptureWarning
+from trace_tui.core.model.run import Run
 
 __all__ = [
+    "NORMALISERS",
+    "Answer",
     "CaptureWarning",
+    "ReplayMiss",
+    "ReplayedToolError",
+    "Replayer",
     "Recorder",
     "Session",
     "SpanHandle",
@@ -43,6 +51,7 @@ __all__ = [
     "async_http_client",
     "http_client",
     "record",
+    "replay",
     "retriever",
     "tool",
 ]
@@ -51,3 +60,8 @@ __all__ = [
 def record(path: str | Path, *, agent: str, version: str | None = None, **options: Any) -> Recorder:
     """Start recording a run to ``path`` (a new file); use as ``with record(...) as run:``."""
     return Recorder(path, agent=agent, version=version, **options)
+
+
+def replay(source: str | Path | Run, **options: Any) -> Replayer:
+    """Answer the agent's calls from a recorded trace; use as ``with replay(path) as rep:``."""
+    return Replayer(source, **options)

@@ -71,7 +71,10 @@ class Recorder(Session):
             "agent_version": version,
             **(environment or {}),
             REDACTION_KEY: self.redactor.export_metadata(),
-            CAPTURE_KEY: {"writer": f"trace-tui {__version__}", "python": platform.python_version()},
+            CAPTURE_KEY: {
+                "writer": f"trace-tui {__version__}",
+                "python": platform.python_version(),
+            },
         }
         record = {
             "type": "run",
@@ -83,7 +86,10 @@ class Recorder(Session):
             "environment": {k: v for k, v in env.items() if v is not None},
         }
         self.path = Path(path)
-        self.log = RunLog(TraceWriter(self.path, self.redactor), {k: v for k, v in record.items() if v is not None})
+        self.log = RunLog(
+            TraceWriter(self.path, self.redactor),
+            {k: v for k, v in record.items() if v is not None},
+        )
 
     @property
     def run_id(self) -> str:

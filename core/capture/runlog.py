@@ -175,7 +175,9 @@ class RunLog:
                 if call.get("id"):
                     name = str(call.get("name") or "")
                     self._waiting.append(
-                        _WaitingCall(str(call["id"]), name, arguments_key(name, call.get("arguments")))
+                        _WaitingCall(
+                            str(call["id"]), name, arguments_key(name, call.get("arguments"))
+                        )
                     )
 
     def claim_call(self, name: str, arguments: Any) -> str | None:

@@ -208,8 +208,10 @@ class Session:
 def _error_of(exc: BaseException) -> dict[str, str]:
     """The native error object for an exception: qualified type name and message."""
     kind = type(exc)
-    qualified = kind.__qualname__ if kind.__module__ == "builtins" else (
-        f"{kind.__module__}.{kind.__qualname__}"
+    qualified = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else (f"{kind.__module__}.{kind.__qualname__}")
     )
     return {"type": qualified, "message": str(exc)}
 
