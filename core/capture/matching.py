@@ -86,12 +86,12 @@ def _strings(value: Any, rewrite: Callable[[str], str]) -> Any:
 
 def normalise_timestamps(attrs: dict[str, Any]) -> dict[str, Any]:
     """ISO 8601 dates and date-times → ``<timestamp>``."""
-    return _strings(attrs, lambda s: _TIMESTAMP.sub("<timestamp>", s) if "-" in s else s)  # type: ignore[no-any-return]
+    return _strings(attrs, lambda s: _TIMESTAMP.sub("<timestamp>", s) if "-" in s else s)
 
 
 def normalise_uuids(attrs: dict[str, Any]) -> dict[str, Any]:
     """UUIDs → ``<uuid>``."""
-    return _strings(attrs, lambda s: _UUID.sub("<uuid>", s) if "-" in s else s)  # type: ignore[no-any-return]
+    return _strings(attrs, lambda s: _UUID.sub("<uuid>", s) if "-" in s else s)
 
 
 def normalise_tool_call_ids(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def normalise_tool_call_ids(attrs: dict[str, Any]) -> dict[str, Any]:
             return out
         return value
 
-    return walk(attrs)  # type: ignore[no-any-return]
+    return walk(attrs)
 
 
 NORMALISERS: dict[str, Normaliser] = {
@@ -169,7 +169,7 @@ class RequestMatcher:
         out = self._redactor.value(attrs)
         for normalise in self._normalisers:
             out = normalise(out)
-        return out  # type: ignore[no-any-return]
+        return out
 
     def take(self, attrs: dict[str, Any]) -> ModelHit | None:
         """The next recorded answer to this request, or ``None``."""

@@ -170,9 +170,10 @@ class Recorder(Session):
                 elapsed = round((time.perf_counter() - started) * 1000, 3)
                 body = decode_body(mod, status, headers, raw)
                 attrs, failure, source = response_fields(call, status, body, elapsed)
+                problem: Any = failure
                 if error is not None and failure is None:
-                    failure = error_of(error)
-                log.end(span, attrs, error=failure, source=source)
+                    problem = error_of(error)
+                log.end(span, attrs, error=problem, source=source)
                 log.offer_calls(output_tool_calls(attrs))
             except Exception as exc:  # noqa: BLE001 - capture never breaks the agent
                 log.guard_failed(exc)

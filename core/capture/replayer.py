@@ -130,6 +130,22 @@ class Replayer(Session):
         self._tool_calls = 0
         self.gate = CompletionGate()
         self.gate.know(self.models.steps)
+        self._tool_edits: list[tuple[str, Any, ToolResult]] = []
+
+    def edit_tool(
+        self, name: str, result: Any, *, arguments: Any = None, error: str | None = None
+    ) -> None:
+        """Answer calls of tool ``name`` (with ``arguments``, or any) with ``result`` instead.
+
+        The in-code twin of ``trace-tui fork --set /attributes/gen_ai.tool.call.result=...``:
+        the agent gets the edited result (``match`` ``edited``); the next model request that
+        carries it no longer matches the recording, so replay raises there unless a
+        ``responder`` answers. ``error`` makes the tool fail with that ``"Type: message"``.
+        """
+        outcome = ToolResult(result, "error" if error else "ok", error)
+        self._tool_edits.append(
+            (name, None if arguments is None else json_data(arguments), outcome)
+        )
 
     # ------------------------------------------------------------------ model calls
     def sync_exchange(self, request: Any, send: Callable[[Any], Any]) -> Any:
@@ -222,12 +238,27 @@ class Replayer(Session):
     def _tool(self, name: str, arguments: Any, *, live: bool) -> ToolResult | None:
         live_args = json_data(to_json_value(arguments))
         request = masked_call(ToolCallRequest(name, live_args), self.redactor)
+        edited = next(
+            (
+                outcome
+                for tool, args, outcome in self._tool_edits
+                if tool == name and (args is None or args == live_args)
+            ),
+            None,
+        )
         with self._lock:
             self._tool_calls += 1
             position = self._tool_calls
-            hit = self.tools.take(request)
+            if edited is not None:
+                self.tools.consume(request)
+                hit = None
+            else:
+                hit = self.tools.take(request)
             self.tools.count(request)
         label = f"tool call #{position} ({name})"
+        if edited is not None:
+            self._note(Answer(label, None, "edited"))
+            return edited
         if hit is not None:
             self._note(Answer(label, hit.fixture_step, hit.match))
             return cast(ToolResult, hit.value)

@@ -119,7 +119,7 @@ def stream_classes(mod: ModuleType) -> tuple[type[Any], type[Any]]:
 def transport_classes(mod: ModuleType) -> tuple[type[Any], type[Any]]:
     """Capture transports (sync, async) subclassing ``mod``'s base transports."""
 
-    class CaptureTransport(mod.BaseTransport):  # type: ignore[name-defined,misc]
+    class CaptureTransport(mod.BaseTransport):  # type: ignore[name-defined]
         """Sync transport: model calls go through the session, the rest straight on."""
 
         def __init__(self, inner: Any = None, session: Session | None = None) -> None:
@@ -135,7 +135,7 @@ def transport_classes(mod: ModuleType) -> tuple[type[Any], type[Any]]:
         def close(self) -> None:
             self.inner.close()
 
-    class AsyncCaptureTransport(mod.AsyncBaseTransport):  # type: ignore[name-defined,misc]
+    class AsyncCaptureTransport(mod.AsyncBaseTransport):  # type: ignore[name-defined]
         """Asyncio transport: model calls go through the session, the rest straight on."""
 
         def __init__(self, inner: Any = None, session: Session | None = None) -> None:
