@@ -42,6 +42,7 @@ class PlainTail:
         self.as_json = as_json
         self.redactor = redactor
         self.printed = 0
+        self.problems_shown = 0
         self.running: set[int] = set()
 
     def skip_existing(self, stop: threading.Event) -> None:
@@ -52,10 +53,15 @@ class PlainTail:
             if update.complete:
                 break
         self.printed = len(self.source.run)
+        self.problems_shown = len(self.source.run.problems)  # said as a count below
         self.running = {
             i for i in range(self.printed) if self.source.run.row(i).status == "running"
         }
-        self.err.write(f"trace-tui: following {self.source.path} ({self.printed} steps so far)\n")
+        problems = f", {self.problems_shown} problem(s)" if self.problems_shown else ""
+        self.err.write(
+            f"trace-tui: following {one_line(str(self.source.path))} "
+            f"({self.printed} steps so far{problems})\n"
+        )
         self.err.flush()
 
     def pump(self, stop: threading.Event) -> None:
@@ -72,9 +78,10 @@ class PlainTail:
         """One update: print what changed; True when the source has caught up."""
         update = self.source.update()
         if update.reset:
-            self.printed, self.running = 0, set()
+            self.printed, self.running, self.problems_shown = 0, set(), 0
         self.notices(update.notice, *update.notices)
         self.print_new()
+        self.print_problems()
         return update.complete
 
     def notices(self, *notices: str | None) -> None:
@@ -83,6 +90,17 @@ class PlainTail:
             if notice:
                 self.err.write(f"trace-tui: {one_line(notice)}\n")
                 self.err.flush()
+
+    def print_problems(self) -> None:
+        """Every record that was skipped, repaired or broke a rule: one notice on stderr each
+        (corrupt and over-long lines, invalid UTF-8, unknown kinds, orphan or late ends)."""
+        problems = self.source.run.problems
+        for problem in problems[self.problems_shown :]:
+            where = ""
+            if problem.line and "line" not in problem.message:
+                where = f"line {problem.line}: "
+            self.notices(self.redactor.text(f"{where}{problem.message}"))
+        self.problems_shown = len(problems)
 
     def print_new(self) -> None:
         """Print steps that appeared, and running steps that have ended, since last time."""

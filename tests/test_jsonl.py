@@ -19,6 +19,7 @@ from trace_tui.core.io.jsonl import (
     BOM,
     MAX_LINE_BYTES,
     CorruptLine,
+    RepairedRecord,
     decode_bytes,
     iter_raw_lines,
 )
@@ -28,14 +29,11 @@ GOOD_B = b'{"type": "span", "span_id": "b", "kind": "tool", "name": "after"}'
 
 CORRUPT_LINES = {
     "nul run": b"\x00" * 64,
-    "nul run then record": b"\x00\x00\x00" + GOOD_A.replace(b'"a"', b'"x"'),
     "torn record": b'{"type": "span", "span_id": "t", "ki',
     "spliced records": b'{"type": "span", "span_id": "s1", "kind": "tool"{"type": "span"}',
     "two records on one line": GOOD_A.replace(b'"a"', b'"y"') * 2,
-    "invalid utf-8": b'{"type": "span", "span_id": "u", "kind": "tool", "name": "\xff\xfe"}',
-    "invalid utf-8 in payload": (
-        b'{"type": "span", "span_id": "u", "kind": "tool", "attributes": {"x": "\xc3("}}'
-    ),
+    "invalid utf-8, torn": b'{"type": "span", "span_id": "u", "kind": "tool", "name": "\xff\xfe',
+    "nul run then a torn record": b"\x00\x00\x00" + GOOD_A[:20],
     "json array": b"[1, 2, 3]",
     "json string": b'"just a string"',
     "json number": b"42",
@@ -48,6 +46,33 @@ CORRUPT_LINES = {
     ),
     "lone surrogate escape": b'{"type": "span", "span_id": "s", "kind": "tool", "name": "\\ud800"}',
 }
+
+
+#: Damaged lines that still hold one whole record: kept, and reported (issue 13, item 4).
+REPAIRED_LINES = {
+    "nul run then record": (b"\x00\x00\x00" + GOOD_A.replace(b'"a"', b'"x"'), "NUL"),
+    "invalid utf-8": (
+        b'{"type": "span", "span_id": "x", "kind": "tool", "name": "\xff\xfe"}', "UTF-8"
+    ),
+    "invalid utf-8 in payload": (
+        b'{"type": "span", "span_id": "x", "kind": "tool", "attributes": {"x": "\xc3("}}',
+        "UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPAIRED_LINES))
+def test_damaged_line_with_a_whole_record_is_kept_and_reported(tmp_path: Path, name: str) -> None:
+    bad, words = REPAIRED_LINES[name]
+    value = decode_bytes(bad, 9, 2)
+    assert isinstance(value, RepairedRecord) and words in value.repair
+    assert value["span_id"] == "x"
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(GOOD_A + b"\n" + bad + b"\n" + GOOD_B + b"\n")
+    run = _index(path)
+    assert [run.step(i).span_id for i in range(len(run))] == ["a", "x", "b"]
+    assert len(run.problems) == 1 and words in run.problems[0].message
+    assert run.problems[0].line == 2
 
 
 @pytest.mark.parametrize("name", sorted(CORRUPT_LINES))
@@ -77,7 +102,7 @@ def test_reasons_name_the_fault() -> None:
         name: decode_bytes(line, 0 if name != "x" else 1, 1) for name, line in CORRUPT_LINES.items()
     }
     assert "NUL" in reasons["nul run"].reason  # type: ignore[union-attr]
-    assert "UTF-8" in reasons["invalid utf-8"].reason  # type: ignore[union-attr]
+    assert "UTF-8" in reasons["invalid utf-8, torn"].reason  # type: ignore[union-attr]
     assert "NaN" in reasons["NaN"].reason  # type: ignore[union-attr]
     assert "cut short" in reasons["torn record"].reason  # type: ignore[union-attr]
     assert "nested too deeply" in reasons["100k nested brackets"].reason  # type: ignore[union-attr]

@@ -22,7 +22,13 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.protocols import Validator
 
 from trace_tui.core.formats.registry import FormatError, detect_format, read_head
-from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
+from trace_tui.core.io.jsonl import (
+    CorruptLine,
+    RepairedRecord,
+    decode_line,
+    iter_raw_lines,
+    repaired_message,
+)
 from trace_tui.core.model.builder import RECORD_TYPES, RunBuilder
 from trace_tui.core.model.run import Run
 from trace_tui.core.reading.reader import check_trace_path
@@ -183,6 +189,8 @@ def validate_file(path: Path) -> list[str]:
             if isinstance(value, CorruptLine):
                 problems.append(f"{raw.line}: {value.message}")
                 continue
+            if isinstance(value, RepairedRecord):  # readable, but the line itself is damaged
+                problems.append(f"{raw.line}: {repaired_message(raw.offset, raw.line, value)}")
             errors = record_errors(value)
             problems += [f"{raw.line}: {e}" for e in errors]
             if not errors:

@@ -416,6 +416,7 @@ def _scatter_ends(cols: StepColumns, ends: EndRecords, changed: set[int]) -> boo
         -1 in idx
         or len(set(idx)) != len(idx)
         or set(map(cols.end_offset.__getitem__, idx)) != {-1}
+        or set(map(cols.status.__getitem__, idx)) != {STATUS_CODES["running"]}
         or not all(map(lt, map(cols.line.__getitem__, idx), ends.lines))
     ):
         return False
@@ -464,6 +465,9 @@ def _merge_ends(
             raw = data[offset - base : offset - base + ends.lengths[k]]
             cols.add_problem(_unknown_end(span_id, raw, offset, line))
             continue
+        if cols.status[index] != STATUS_CODES["running"]:  # a late end: applied, and said
+            raw = data[offset - base : offset - base + ends.lengths[k]]
+            cols.add_problem(_late_end(span_id, raw, offset, line))
         previous = cols.end_offset[index]
         if previous >= 0:
             cols.extra_ends.setdefault(index, []).append(previous)
@@ -479,6 +483,16 @@ def _merge_ends(
                 cols._set_tokens(index, column, token_value(values[k]))
         if index < cols.count:
             changed.add(index)
+
+
+def _late_end(span_id: Any, data: bytes, offset: int, line: int) -> Problem:
+    """The builder's problem for a ``span_end`` of a step that had already ended."""
+    return Problem(
+        line,
+        offset,
+        f"span_end for span {span_id!r}, which had already ended; applied over it",
+        record_preview(orjson.loads(data)),
+    )
 
 
 def _unknown_end(span_id: Any, data: bytes, offset: int, line: int) -> Problem:

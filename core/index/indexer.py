@@ -42,7 +42,15 @@ from trace_tui.core.index.workers import (
     default_workers,
     split_point,
 )
-from trace_tui.core.io.jsonl import BOM, CorruptLine, decode_bytes, preview_bytes, too_long_line
+from trace_tui.core.io.jsonl import (
+    BOM,
+    CorruptLine,
+    RepairedRecord,
+    decode_bytes,
+    preview_bytes,
+    repaired_message,
+    too_long_line,
+)
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Problem, Run
 from trace_tui.core.reading.reader import TraceOpenError
@@ -304,6 +312,8 @@ class IndexedSource:
         if isinstance(value, CorruptLine):
             cols.add_problem(Problem(line, offset, value.message, value.preview))
             return
+        if isinstance(value, RepairedRecord):
+            cols.add_problem(Problem(line, offset, repaired_message(offset, line, value)))
         if native:
             self._record(value, offset, len(data), line, state)
             return

@@ -6,6 +6,9 @@ lines and a UTF-8 byte-order mark are tolerated. A line that is not a JSON objec
 
 What counts as corrupt, and why:
 
+* A damaged line that still holds one whole record is *kept* as a :class:`RepairedRecord`
+  saying what was done: invalid UTF-8 is decoded with U+FFFD and flagged, and a record
+  written after a NUL run on the same line is read from after the run.
 * NUL runs (preallocated or torn blocks), torn or spliced records, invalid UTF-8, control
   characters inside strings, ``NaN``/``Infinity`` (not JSON), nesting deeper than the parser's
   limit (orjson stops at 1024 levels, so 100,000 brackets cost nothing), and valid JSON that is
@@ -48,6 +51,21 @@ class RawLine:
     line: int
     data: bytes
     too_long: bool = False
+
+
+class RepairedRecord(dict[str, Any]):
+    """A record read from a damaged line, kept; ``repair`` says what was done (one line).
+
+    Invalid UTF-8 is decoded with U+FFFD in place of the bad bytes; a record written after a
+    run of NUL bytes (a torn or preallocated block) on the same line is read from after the
+    run. Readers keep the record and report ``repair`` as a problem, so nothing is silent.
+    """
+
+    __slots__ = ("repair",)
+
+    def __init__(self, value: dict[str, Any], repair: str) -> None:
+        super().__init__(value)
+        self.repair = repair
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +128,11 @@ def iter_raw_lines(
         yield RawLine(line_start, line_no + 1, bytes(pending), too_long)
 
 
+def repaired_message(offset: int, line: int | None, record: RepairedRecord) -> str:
+    """The one-line problem for a record kept from a damaged line."""
+    return f"damaged record at offset {offset} (line {line}) kept: {record.repair}"
+
+
 def too_long_line(offset: int, line: int, length: int, head: bytes) -> CorruptLine:
     """The problem entry for a line longer than :data:`MAX_LINE_BYTES` (skipped)."""
     return CorruptLine(
@@ -152,6 +175,9 @@ def decode_bytes(
     except orjson.JSONDecodeError as exc:
         value = _stdlib_fallback(data, exc)
         if value is None:
+            repaired = _repair(data, exc)
+            if repaired is not None:
+                return repaired
             return CorruptLine(offset, line, _reason(data, exc), preview_bytes(data))
     else:
         if exact and len(data) >= 20 and _TWENTY_DIGITS in data.translate(_DIGIT_TABLE):
@@ -161,6 +187,31 @@ def decode_bytes(
             offset, line, f"JSON {_json_kind(value)}, not an object", preview_bytes(data)
         )
     return value
+
+
+def _repair(data: bytes, exc: Exception) -> RepairedRecord | None:
+    """A damaged line that still holds one whole record: read it, say what was done."""
+    if b"\x00" in data:
+        rest = data[data.rindex(b"\x00") + 1 :]
+        value = decode_bytes(rest, 1, 0) if rest.strip() else None
+        if isinstance(value, dict):
+            skipped = len(data) - len(rest)
+            note = f"{skipped} bytes before the record skipped (NUL bytes: a torn write?)"
+            if isinstance(value, RepairedRecord):
+                note = f"{note}; {value.repair}"
+            return RepairedRecord(value, note)
+        return None
+    if "UTF-8" not in str(exc) and "utf-8" not in str(exc):
+        return None
+    text = data.decode("utf-8", errors="replace")
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    return RepairedRecord(value, f"invalid UTF-8: {bad} bad byte sequence(s) shown as U+FFFD")
 
 
 def _stdlib_fallback(data: bytes, exc: Exception | None) -> Any:

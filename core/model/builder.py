@@ -87,7 +87,7 @@ class RunBuilder:
         if kind == "span" or kind == "span_start":
             return self._start(record, offset, line, complete=kind == "span")
         if kind == "span_end":
-            return self._end(record)
+            return self._end(record, offset, line)
         if kind == "run":
             self._run_info(record)
             return None
@@ -143,11 +143,18 @@ class RunBuilder:
             step.status = "error"
         return self.run.add_step(step)
 
-    def _end(self, rec: dict[str, Any]) -> Step:
+    def _end(self, rec: dict[str, Any], offset: int | None, line: int | None) -> Step:
         span_id = rec.get("span_id")
         step = self.run.step_by_id(span_id) if isinstance(span_id, str) else None
         if step is None:
             raise RecordError(f"span_end for unknown span_id {span_id!r}")
+        if step.status != "running":  # a late end: applied, but never silently
+            self.problem(
+                f"span_end for span {span_id!r}, which had already ended; applied over it",
+                offset=offset,
+                line=line,
+                preview=_preview(rec),
+            )
         attributes = rec.get("attributes") or {}
         if not isinstance(attributes, dict):
             raise RecordError(f"span_end {span_id!r}: attributes must be an object")

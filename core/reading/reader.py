@@ -14,7 +14,13 @@ from pathlib import Path
 
 from trace_tui.core.errors import BadInput
 from trace_tui.core.formats import FormatError, TraceFormat, detect_format, format_by_name
-from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
+from trace_tui.core.io.jsonl import (
+    CorruptLine,
+    RepairedRecord,
+    decode_line,
+    iter_raw_lines,
+    repaired_message,
+)
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Run
 
@@ -89,6 +95,10 @@ def _read_lines(path: Path, fmt: TraceFormat, builder: RunBuilder) -> None:
                     value.message, offset=value.offset, line=value.line, preview=value.preview
                 )
                 continue
+            if isinstance(value, RepairedRecord):
+                builder.problem(
+                    repaired_message(raw.offset, raw.line, value), offset=raw.offset, line=raw.line
+                )
             for record in mapper.feed(value, offset=raw.offset, line=raw.line):
                 builder.add(record, offset=raw.offset, line=raw.line)
     for record in mapper.finish():
