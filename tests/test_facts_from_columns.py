@@ -41,7 +41,8 @@ class RowsOnly:
 
 def _state(facts: RunFacts) -> tuple[object, ...]:
     return (facts.parents().tolist(), bytes(facts._flags), facts._errors.tolist(),
-            facts._tools.tolist(), facts._llm.tolist(), facts._llm_input.tolist(),
+            facts._tools.tolist(), facts._calls.tolist(), facts._llm.tolist(),
+            facts._llm_input.tolist(),
             facts._llm_best.tolist())
 
 

@@ -115,6 +115,7 @@ class RunFacts:
                           .to_bytes(count, "little"))
         errors = _positions(status, _ERROR_STATUS, start)
         tools = _positions(kinds, _TOOL_KIND, start)
+        calls = array("i", sorted(tools + _positions(kinds, _RETRIEVAL_KIND, start)))
         llm = _positions(kinds, _LLM_KIND, start)
         inputs = cols.input_tokens
         parents = cols.parents
@@ -129,6 +130,7 @@ class RunFacts:
             self._flags.extend(flags)
             self._errors.extend(errors)
             self._tools.extend(tools)
+            self._calls.extend(calls)
             for index in llm:
                 tokens = inputs[index - start]
                 self._append_llm(index, tokens if tokens >= 0 else -1)
@@ -292,6 +294,7 @@ _STATUS_BITS = bytes(
     _ERROR if code == 1 else _RUNNING if code == 3 else 0 for code in range(256)
 )  # status codes in STATUSES order: ok, error, unset, running
 _ERROR_STATUS, _TOOL_KIND, _LLM_KIND = 1, KIND_CODES["tool"], KIND_CODES["llm"]
+_RETRIEVAL_KIND = KIND_CODES["retrieval"]
 
 
 def _positions(column: bytes, code: int, base: int) -> array[int]:
