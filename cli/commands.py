@@ -284,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="context-window size for a model the built-in table lacks (repeatable)",
         )
         p.add_argument("--theme", metavar="NAME", help="colour theme (dark, light, high-contrast)")
+        p.add_argument("--policy", metavar="POLICY", help="mark each step's policy verdict "
+                       "(blocked, warned) from an Assay-compatible policy (docs/policy.md)")
         redact_arg(p)
 
     p = sub.add_parser("open", help="open a finished trace in the debugger screen")

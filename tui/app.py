@@ -22,6 +22,8 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.policy.loader import load_policy
+from trace_tui.core.policy.model import Policy
 from trace_tui.core.reading.reader import TraceOpenError
 from trace_tui.core.reading.source import TraceSource, open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
@@ -51,8 +53,10 @@ class TraceApp(App[int]):
     BINDINGS = APP_BINDINGS
 
     def __init__(self, source: TraceSource, *, follow: bool = False,
-                 windows: ContextWindowTable | None = None, theme: str | None = None) -> None:
+                 windows: ContextWindowTable | None = None, theme: str | None = None,
+                 policy: Policy | None = None) -> None:
         super().__init__()
+        self.policy = policy
         for item in load_themes():
             self.register_theme(item.theme)
         self.source = source
@@ -81,7 +85,7 @@ class TraceApp(App[int]):
     def get_default_screen(self) -> DebuggerScreen:
         """The debugger is the main screen."""
         return DebuggerScreen(self.source, follow=self.follow, windows=self.windows,
-                              code_style=self.code_style)
+                              code_style=self.code_style, policy=self.policy)
 
     @property
     def code_style(self) -> str:
@@ -123,7 +127,7 @@ class TraceApp(App[int]):
             return
         self._retire(source)
         screen = DebuggerScreen(source, follow=False, windows=self.windows,
-                                code_style=self.code_style)
+                                code_style=self.code_style, policy=self.policy)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
@@ -191,18 +195,22 @@ def build_app(
     context_windows: Sequence[str] | Mapping[str, int] | None = None,
     theme: str | None = None,
     redactor: Redactor | None = None,
+    policy: str | os.PathLike[str] | Policy | None = None,
 ) -> TraceApp:
     """The debugger app for the trace at ``path`` (not yet running).
 
     ``follow`` tails a live file; ``format_name`` skips detection; ``context_windows`` adds
     window sizes (``["MODEL=TOKENS", ...]`` as on the command line, or a mapping);
     ``theme`` is ``dark``, ``light``, ``high-contrast`` or any registered theme name;
-    ``redactor`` masks secrets on screen (default: the user's rules, see core/text/redact.py).
+    ``redactor`` masks secrets on screen (default: the user's rules, see core/text/redact.py);
+    ``policy`` (a path or a loaded policy) marks every step's verdict (docs/policy.md).
     Raises ``TraceOpenError`` (unreadable or unknown file) or ``ValueError`` (bad option)
     before anything is drawn.
     """
     theme_name = resolve_theme_name(theme) if theme else None
     table = ContextWindowTable(_user_windows(context_windows))
     configure_redaction(redactor if redactor is not None else load_redactor())
+    if policy is not None and not isinstance(policy, Policy):
+        policy = load_policy(policy)  # a bad policy is bad input, before anything is drawn
     source = open_source(path, format_name, follow=follow)
-    return TraceApp(source, follow=follow, windows=table, theme=theme_name)
+    return TraceApp(source, follow=follow, windows=table, theme=theme_name, policy=policy)

@@ -23,6 +23,7 @@ def run_app(args: argparse.Namespace, follow: bool) -> int:
         context_windows=getattr(args, "context_window", None) or [],
         theme=getattr(args, "theme", None),
         redactor=getattr(args, "redactor", None),
+        policy=getattr(args, "policy", None),
     )
     with logging_to_file():
         app.run()

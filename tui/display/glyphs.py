@@ -18,6 +18,8 @@ RUNNING_SYMBOL = "◌"
 FOLD_OPEN = "▾"
 FOLD_CLOSED = "▸"
 CURSOR_MARK = "▶"
+#: Policy verdicts in the span tree (``open --policy``).
+POLICY_SYMBOLS: dict[str, str] = {"blocked": "⊘", "warned": "△"}
 
 
 def kind_symbol(kind: str) -> str:

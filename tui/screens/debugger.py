@@ -25,6 +25,7 @@ from trace_tui.core.model.run import BranchInfo, Step
 from trace_tui.core.navigation.context_view import context_at
 from trace_tui.core.navigation.cursor import StepCursor
 from trace_tui.core.navigation.state import RunState
+from trace_tui.core.policy.model import Policy
 from trace_tui.core.reading.source import TraceSource
 from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
@@ -34,6 +35,7 @@ from trace_tui.tui.screens.branching import BRANCHING_ACTIONS, BranchingMixin
 from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
 from trace_tui.tui.screens.key_reasons import binding_for_key, parse_action, why_not
+from trace_tui.tui.screens.policy_view import POLICY_ACTIONS, PolicyMixin
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.session.gauge_model import gauge_model
 from trace_tui.tui.session.reader_loop import pump_source
@@ -47,17 +49,18 @@ from trace_tui.tui.widgets.timeline import StepBar
 log = logging.getLogger(__name__)
 
 
-class DebuggerScreen(FindingMixin, BranchingMixin):
+class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
     """The main screen of ``trace-tui open`` and ``trace-tui tail``."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
     BINDINGS = SCREEN_BINDINGS
 
     def __init__(self, source: TraceSource, *, follow: bool, windows: ContextWindowTable,
-                 code_style: str = "github-dark") -> None:
+                 code_style: str = "github-dark", policy: Policy | None = None) -> None:
         super().__init__(source, follow=follow, windows=windows, code_style=code_style)
         self.init_finding()
         self.init_branching()
+        self.init_policy(policy)
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -77,6 +80,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
         self.query_one(SpanTree).focus()
         self._update_all()
         self.read_trace()
+        self.start_policy()
 
     def set_code_style(self, name: str) -> None:
         """The theme changed: use Pygments style ``name`` for payloads."""
@@ -123,6 +127,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
             self._steps.clear()
         self.query_one(SpanTree).set_run(self.run_view, self.count, scanned=self.scanned)
         self.filter_grew(old, self.count)
+        self.policy_grew()
         self._cursor_changed()
 
     def on_reader_reset(self, message: ReaderReset) -> None:
@@ -133,6 +138,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
         self.cursor = StepCursor(0, follow=self.follow_mode)
         self.query_one(SpanTree).set_run(self.run_view, 0, reset=True)
         self.reset_finding()
+        self.policy_reset()
         self.show_notice(message.notice or "the file changed; reading it again")
         self.notify(plain_notice(self.notice or ""), severity="warning", markup=False)
         self._update_all()
@@ -197,6 +203,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
         inspector.show(StepFocus(step=step, total=self.count,
                                  context=lambda: self._context_state(index),
                                  raw=lambda: self._raw(step)))
+        self.show_policy_verdict(index)
         gauge = self.query_one(ContextGauge)
         try:
             gauge.show(gauge_model(self.run_view, self.facts, self.windows, index,
@@ -249,8 +256,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
         facts = self.branch_facts
         if facts is not None and facts.entry is None and facts.branches:
             return f"{self.source.format_name} · {facts.branches} branch" + \
-                "es" * (facts.branches != 1)
-        return self.source.format_name
+                "es" * (facts.branches != 1) + self.policy_label()
+        return self.source.format_name + self.policy_label()
 
     def _update_bindings(self) -> None:
         # Only what the Footer shows: refreshing bindings re-composes the Footer, which costs
@@ -448,6 +455,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin):
             return True if self.count else None
         if action in BRANCHING_ACTIONS:
             return self.check_branching_action(action)
+        if action in POLICY_ACTIONS:
+            return self.check_policy_action(action, parameters)
         return self.check_finding_action(action)
 
     def on_unmount(self) -> None:

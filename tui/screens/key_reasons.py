@@ -57,6 +57,8 @@ def why_not(screen: DebuggerScreen, action: str, params: tuple[object, ...]) -> 
             return f"{here} is the first failed step"
         return (f"no failed step after {here} (E goes back)" if forward
                 else f"no failed step before {here} (e goes forward)")
+    if action == "blocked":
+        return screen.policy_why_not(params)
     if action == "tool":
         return (f"no tool or retrieval call after {here} (T goes back)" if forward
                 else f"no tool or retrieval call before {here} (t goes forward)")

@@ -119,6 +119,11 @@ class Inspector(Vertical):
         padding: 0 1; background: $error; color: $text; text-style: bold; display: none;
     }
     Inspector > #inspector-revealed.-on { display: block; }
+    Inspector > #inspector-verdict { padding: 0 1; height: auto; max-height: 6; display: none;
+                                     background: $panel; text-wrap: wrap; }
+    Inspector > #inspector-verdict.-blocked { display: block; color: $step-error; }
+    Inspector > #inspector-verdict.-warned { display: block; color: $warning; }
+    Inspector > #inspector-verdict.-allowed { display: block; color: $text-muted; }
     Inspector > DocumentView { height: 1fr; }
     """
 
@@ -139,6 +144,7 @@ class Inspector(Vertical):
         yield ModeBar(id="inspector-modes")
         yield TextLine(id="inspector-revealed")
         yield TextLine(id="inspector-summary")
+        yield TextLine(id="inspector-verdict")
         yield DocumentView(id="inspector-doc")
         yield TextLine(id="inspector-pointer")
 
@@ -159,6 +165,16 @@ class Inspector(Vertical):
         self._built_for = None
         self._refresh_summary()
         self._rebuild()
+
+    def show_verdict(self, text: Text | None, verdict: str = "") -> None:
+        """The policy verdict of the step shown (already safe text; ``None`` hides the line).
+
+        ``verdict`` is ``blocked``, ``warned`` or ``allowed`` and picks the colour.
+        """
+        line = self.query_one("#inspector-verdict", TextLine)
+        for word in ("blocked", "warned", "allowed"):
+            line.set_class(text is not None and verdict == word, f"-{word}")
+        line.set_text(text if text is not None else Text())
 
     def set_code_style(self, name: str) -> None:
         """Use Pygments style ``name`` for JSON."""

@@ -13,7 +13,7 @@ screen answers with :meth:`SpanTree.set_cursor`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -34,6 +34,7 @@ from trace_tui.tui.display.glyphs import (
     ERROR_SYMBOL,
     FOLD_CLOSED,
     FOLD_OPEN,
+    POLICY_SYMBOLS,
     RUNNING_SYMBOL,
     kind_symbol,
 )
@@ -71,11 +72,14 @@ class SpanTree(ScrollView, can_focus=True):
     SpanTree > .span-tree--meta { color: $text-muted; }
     SpanTree > .span-tree--match { text-style: underline; }
     SpanTree > .span-tree--context { color: $text-muted; text-style: italic; }
+    SpanTree > .span-tree--blocked { color: $step-error; text-style: bold; }
+    SpanTree > .span-tree--warned { color: $warning; }
     """
 
     COMPONENT_CLASSES = {
         "span-tree--cursor", "span-tree--error", "span-tree--running", "span-tree--future",
         "span-tree--number", "span-tree--meta", "span-tree--match", "span-tree--context",
+        "span-tree--blocked", "span-tree--warned",
         *(f"span-tree--{kind}" for kind in _KINDS),
     }
 
@@ -135,6 +139,7 @@ class SpanTree(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._rebuilding = False
         self._pending_matches: list[int] = []
+        self._marks: Mapping[int, str] = {}
 
     def on_mount(self) -> None:
         """Say what the columns are."""
@@ -180,6 +185,11 @@ class SpanTree(ScrollView, can_focus=True):
             vis.rebuild(count, self.facts.parents())
         self._count = count
         self._update_size()
+        self.refresh()
+
+    def set_marks(self, marks: Mapping[int, str]) -> None:
+        """Policy verdicts to mark: ``{step index: "blocked" | "warned"}`` (``{}``: none)."""
+        self._marks = marks
         self.refresh()
 
     def set_cursor(self, index: int, cursor_start: float | None) -> None:
@@ -304,16 +314,18 @@ class SpanTree(ScrollView, can_focus=True):
         if self.facts.has_children(index):
             fold = 2 if index in self.visibility.collapsed else 1
         context = self.visibility.filtered and not self.visibility.is_match(index)
+        mark = self._marks.get(index) if self._marks else None
         key = (row, here, future, running_then, width, fold, context, self._generation,
-               len(str(self._count)))
+               len(str(self._count)), mark)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._draw(row, here, future, running_then, width, fold, context, base)
+            strip = self._draw(row, here, future, running_then, width, fold, context, base,
+                               mark)
             self._cache[key] = strip
         return strip
 
     def _draw(self, row: StepRow, here: bool, future: bool, running_then: bool, width: int,
-              fold: int, context: bool, base: Style) -> Strip:
+              fold: int, context: bool, base: Style, mark: str | None = None) -> Strip:
         digits = len(str(max(1, self._count)))
         error = row.status == "error" and not running_then
         running = row.status == "running" or running_then
@@ -323,6 +335,9 @@ class SpanTree(ScrollView, can_focus=True):
         symbol = ERROR_SYMBOL if error else RUNNING_SYMBOL if running else kind_symbol(row.kind)
         symbol_style = self._style("error") if error else (
             self._style("running") if running else kind_style)
+        if mark is not None:  # a policy verdict: ⊘ blocked, △ warned (colour is not the only sign)
+            symbol = POLICY_SYMBOLS.get(mark, symbol)
+            symbol_style = name_style = self._style(mark)
         right = self._right_columns(row, width, running)
         fixed = digits + 1 + 2 + 2 + len(right)
         room = max(4, width - fixed)
