@@ -116,7 +116,19 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    """Follow a trace as it is written (screen, or ``--plain`` / ``--json`` lines)."""
+    """Follow a trace as it is written (screen, or ``--plain`` / ``--json`` lines).
+
+    ``otlp://HOST:PORT`` instead of a file starts an OTLP/HTTP receiver there and shows what
+    it receives (see :mod:`trace_tui.cli.receive`).
+    """
+    from trace_tui.cli.receive import otlp_tail_address, run_receive
+
+    address = otlp_tail_address(args.file)
+    if address is not None:
+        if args.plain or args.json:
+            raise CommandError("tail otlp://… shows the screen; for files without a screen run "
+                               "'trace-tui receive' and 'trace-tui tail --plain' on its file")
+        return run_receive(args, listen=address, live=True)
     if args.plain or args.json:
         from trace_tui.cli.plain_tail import tail_plain
 
@@ -124,6 +136,13 @@ def cmd_tail(args: argparse.Namespace) -> int:
     from trace_tui.tui.launch import run_app
 
     return run_app(args, follow=True)
+
+
+def cmd_receive(args: argparse.Namespace) -> int:
+    """Receive OTLP/HTTP trace exports into OTLP JSON-lines files (``--open``: live view)."""
+    from trace_tui.cli.receive import run_receive
+
+    return run_receive(args)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -255,6 +274,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
+    from trace_tui.cli.receive import add_receive_options, add_receive_parser
+
     parser = argparse.ArgumentParser(
         prog="trace-tui",
         description="A terminal time-travel debugger for AI-agent runs.",
@@ -305,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --plain/--json: print the steps already in the file first",
     )
     p.set_defaults(handler=cmd_tail)
+
+    add_receive_options(p)
+
+    p = add_receive_parser(sub)
+    screen_args(p)
+    p.set_defaults(handler=cmd_receive)
 
     p = sub.add_parser("show", help="print a trace's steps as a table (no screen)")
     trace_arg(p)
