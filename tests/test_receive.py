@@ -386,3 +386,76 @@ def test_kill_9_during_a_flood_keeps_every_acknowledged_span(tmp_path: Path) -> 
     assert set(acked) <= set(ids)
     run = open_run(path)
     assert len(run.steps) == len(ids)
+
+
+# --------------------------------------------------------------------------- live view
+def _spool_with_traces(folder: Path, traces: int) -> SpanSpool:
+    from trace_tui.core.receive.decode import decode_export
+
+    spool = SpanSpool(folder, split="trace")
+    for trace in range(1, traces + 1):
+        request = json_request(3, trace=trace, start=trace * 10)
+        spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        for child in spans[1:]:
+            child["parentSpanId"] = spans[0]["spanId"]
+        spans[0]["name"] = f"agent \x1b]0;pwned\x07 run {trace}"
+        spans[2]["status"] = {"code": 2, "message": "tool failed"}
+        spool.append(decode_export(json.dumps(request).encode(), JSON, None, 1 << 20))
+    return spool
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot runs on asyncio."""
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_run_picker_lists_runs_safely_and_opens_the_chosen_one(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from trace_tui.tui.run_picker import RunPickerApp
+
+    spool = _spool_with_traces(tmp_path, 3)
+    server = ReceiverServer(OtlpReceiver(spool), "127.0.0.1", 0)
+    try:
+        app = RunPickerApp(server, spool, auto_open=True)
+        async with app.run_test(size=(100, 20)) as pilot:
+            table = app.query_one(DataTable)
+            assert table.row_count == 3  # three runs: no auto-open, the user picks
+            rows = [[str(cell) for cell in table.get_row_at(r)] for r in range(3)]
+            assert sorted(row[1] for row in rows) == [
+                f"agent ␛]0;pwned␇ run {n}" for n in (1, 2, 3)]
+            assert {(row[2], row[3]) for row in rows} == {("3", "1")}
+            await pilot.press("down", "enter")
+        chosen = rows[1][6]  # the first 16 hex digits of the second row's trace id
+        assert app.return_value is not None
+        assert app.return_value.parent == tmp_path
+        assert app.return_value.name.startswith(f"trace-{chosen}")
+    finally:
+        server.socket.close()
+        spool.close()
+
+
+@pytest.mark.anyio
+async def test_one_run_opens_by_itself_and_shows_every_span(tmp_path: Path) -> None:
+    from trace_tui.tui.app import build_app
+    from trace_tui.tui.run_picker import RunPickerApp
+
+    spool = _spool_with_traces(tmp_path, 1)
+    server = ReceiverServer(OtlpReceiver(spool), "127.0.0.1", 0)
+    try:
+        picker = RunPickerApp(server, spool, auto_open=True)
+        async with picker.run_test(size=(100, 20)):
+            pass
+        assert picker.return_value == tmp_path / f"trace-{1:032x}.jsonl"
+        debugger = build_app(picker.return_value, follow=True, format_name="otlp-jsonl")
+        async with debugger.run_test(size=(120, 30)) as pilot:
+            for _ in range(200):  # the reader follows the file: wait for the three spans
+                if debugger.debugger.count >= 3:
+                    break
+                await pilot.pause(0.02)
+            assert debugger.debugger.count == 3
+    finally:
+        server.socket.close()
+        spool.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -97,33 +98,19 @@ def decode_export(body: bytes, content_type: str | None, encoding: str | None,
 
 # --------------------------------------------------------------------------- protobuf
 def _from_protobuf(data: bytes) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
+
+    from trace_tui.core.receive.otlp_json import request_to_json
 
     try:
         message = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, RuntimeError, ValueError) as exc:
         raise MalformedBody(f"the protobuf body is not an ExportTraceServiceRequest: {exc}"
                             ) from exc
-    request = MessageToDict(message, use_integers_for_enums=True)
-    for resource in request.get("resourceSpans", ()):
-        for scope in resource.get("scopeSpans", ()):
-            for span in scope.get("spans", ()):
-                _ids_to_hex(span)
-                for link in span.get("links", ()):
-                    _ids_to_hex(link)
-    return request
-
-
-def _ids_to_hex(item: dict[str, Any]) -> None:
-    """Protobuf's generic JSON writes bytes as base64; OTLP/JSON writes ids as hex."""
-    for key in ("traceId", "spanId", "parentSpanId"):
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            item[key] = base64.b64decode(value).hex()
+    return request_to_json(message)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -185,24 +172,22 @@ def _span_problem(span: Any) -> str:
     return ""
 
 
+_HEX_ID = {16: re.compile("[0-9a-fA-F]{32}").fullmatch, 8: re.compile("[0-9a-fA-F]{16}").fullmatch}
+
+
 def _hex_id(value: Any, size: int) -> str | None:
-    """``value`` as a lowercase hex id of ``size`` bytes, accepting base64 too; else None."""
+    """``value`` as a lowercase hex id of ``size`` bytes, accepting base64 too; else None.
+
+    All-zero ids are invalid (the OTLP rule)."""
     if not isinstance(value, str):
         return None
-    raw: bytes | None = None
-    if len(value) == size * 2:
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            raw = None
-    if raw is None:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        if len(raw) != size:
-            return None
-    if not any(raw):
+    if _HEX_ID[size](value):
+        return value.lower() if value.strip("0") else None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != size or not any(raw):
         return None
     return raw.hex()
 
