@@ -14,10 +14,15 @@ import re
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from trace_tui.core.errors import BadInput
 from trace_tui.core.text.sanitize import one_line
+
+if TYPE_CHECKING:
+    from trace_tui.core.receive.server import OtlpReceiver, ReceiverServer
+    from trace_tui.core.receive.spool import SpanSpool
 
 DEFAULT_LISTEN = "127.0.0.1:4318"
 DEFAULT_OUT = "otlp-received"
@@ -28,7 +33,7 @@ class ReceiveError(BadInput):
     """Bad receive options: one line, exit 2."""
 
 
-def add_receive_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_receive_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``receive`` on the CLI's subparsers."""
     p = sub.add_parser(
         "receive",
@@ -108,15 +113,15 @@ def run_receive(args: argparse.Namespace, listen: str | None = None, live: bool 
         ReceiverServer,
         is_loopback,
     )
-    from trace_tui.core.receive.spool import SpanSpool, SpoolBusy
+    from trace_tui.core.receive.spool import SpanSpool, Split, SpoolBusy
 
     live = live or bool(getattr(args, "open", False))
-    host, port = parse_listen(listen or getattr(args, "listen", DEFAULT_LISTEN))
+    host, port = parse_listen(listen or str(getattr(args, "listen", DEFAULT_LISTEN)))
     token = _token(args)
     if not is_loopback(host) and token is None:
         raise ReceiveError(f"listening on {one_line(host, 60)} (not loopback) needs --token or "
                            "--token-env, so only your exporters can write here")
-    split = getattr(args, "split", None) or ("trace" if live else "day")
+    split: Split = getattr(args, "split", None) or ("trace" if live else "day")
     if live and split != "trace":
         raise ReceiveError("the live view writes one file per trace: leave out --split")
     limits = ReceiverLimits(max_body_bytes=parse_size(args.max_body_size),
@@ -153,7 +158,7 @@ def run_receive(args: argparse.Namespace, listen: str | None = None, live: bool 
     return 0
 
 
-def _report(app: object, stop: threading.Event) -> None:
+def _report(app: OtlpReceiver, stop: threading.Event) -> None:
     last = None
     while not stop.wait(5.0):
         counts = _counts_line(app)
@@ -162,25 +167,26 @@ def _report(app: object, stop: threading.Event) -> None:
             last = counts
 
 
-def _counts_line(app: object) -> str:
-    counters = app.counters  # type: ignore[attr-defined]
+def _counts_line(app: OtlpReceiver) -> str:
+    counters = app.counters
     return (f"{counters.accepted_spans:,} spans accepted, {counters.rejected_spans:,} rejected, "
             f"{counters.refused:,} requests refused")
 
 
-def _print_counts(app: object) -> None:
+def _print_counts(app: OtlpReceiver) -> None:
     print(f"trace-tui: stopped · {_counts_line(app)}", file=sys.stderr, flush=True)
 
 
-def _run_live(server: object, spool: object, args: argparse.Namespace, out: str) -> int:
+def _run_live(server: ReceiverServer, spool: SpanSpool, args: argparse.Namespace,
+              out: str) -> int:
     from trace_tui.tui.run_picker import run_live_view
 
     try:
-        server.start()  # type: ignore[attr-defined]
+        server.start()
         return run_live_view(server, spool, args)
     finally:
-        server.stop()  # type: ignore[attr-defined]
-        spool.close()  # type: ignore[attr-defined]
+        server.stop()
+        spool.close()
         print(f"trace-tui: spans kept in {out}/", file=sys.stderr)
 
 

@@ -1,4 +1,4 @@
-"""Decode an OTLP/HTTP trace export body into the OTLP/JSON shape the Collector file exporter writes.
+"""Decode an OTLP/HTTP trace export body into the OTLP/JSON shape of the Collector file exporter.
 
 The body is protobuf (``application/x-protobuf``, decoded with the official
 ``opentelemetry-proto`` package) or JSON (``application/json``, the OTLP/JSON mapping: hex

@@ -1,4 +1,4 @@
-"""Protobuf trace export requests as OTLP/JSON objects, fast: what the Collector file exporter writes.
+"""Protobuf trace export requests as OTLP/JSON objects, fast, as the Collector file exporter writes.
 
 ``google.protobuf.json_format.MessageToDict`` does this generically but spends about 0.3 ms
 per span in Python, which caps a receiver at a few thousand spans a second. The trace messages
