@@ -8,6 +8,7 @@ tokens = sums of ``output.usage``. For the .eval zips the sample member was unzi
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -106,3 +107,26 @@ def test_unknown_event_type_is_kept(tmp_path: Path) -> None:
     run = open_run(path)
     (unknown,) = [s for s in run.steps if s.attr("inspect.event") == "telepathy"]
     assert unknown.kind == "other" and "does not know" in unknown.attr("trace_tui.import.note")
+
+
+def test_a_failed_tool_call_keeps_its_error_in_the_model_input(tmp_path: Path) -> None:
+    """Inspect records a failed call's tool message with empty content and a separate error:
+    the next model call's input shows the error (as Inspect sent it), the tool step's error
+    has no "unknown:" prefix."""
+    log = json.loads((DIR / "inspect_ai_2025-05-12_browser_gpt-4o-mini.json").read_text())
+    sample = log["samples"][0]
+    tool = next(e for e in sample["events"] if e["event"] == "tool")
+    failure = {"type": "unknown", "message": "page did not load: timeout"}
+    tool["error"], tool["result"] = failure, ""
+    for event in sample["events"]:
+        for message in event.get("input") or [] if event["event"] == "model" else []:
+            if message.get("tool_call_id") == tool["id"]:
+                message["content"], message["error"] = "", failure
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(log))
+    run = open_run(path)
+    step = next(s for s in run.steps if s.kind == "tool")
+    assert step.error == "page did not load: timeout"
+    later = [s for s in run.steps if s.kind == "llm" and s.index > step.index][0]
+    answer = next(m for m in later.input_messages if m.tool_call_id == tool["id"])
+    assert answer.content == "Error: page did not load: timeout"

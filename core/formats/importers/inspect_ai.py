@@ -188,7 +188,8 @@ class SampleMapper:
     def _model(self, event: dict[str, Any]) -> dict[str, Any]:
         output = as_dict(event.get("output"))
         choices = [c for c in output.get("choices") or () if isinstance(c, dict)]
-        system, inputs = split_system(normalize_messages(self._resolve(self._input(event))))
+        messages = _with_tool_errors(self._resolve(self._input(event)))
+        system, inputs = split_system(normalize_messages(messages))
         model = str(event.get("model") or self.model or "model")
         attrs: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
@@ -364,13 +365,32 @@ def _usage(usage: Any) -> dict[str, Any]:
 
 
 def _error_text(error: Any) -> str:
+    """An Inspect error as one line: ``type: message``, without Inspect's ``unknown`` type
+    (a ``ToolCallError`` whose kind Inspect could not tell says nothing more)."""
     if isinstance(error, dict):
+        kind = error.get("type")
+        shown = [kind] if kind and kind != "unknown" else []
         return (
-            ": ".join(str(error[k]) for k in ("type", "message") if error.get(k))
+            ": ".join(str(x) for x in (*shown, error.get("message")) if x)
             or as_text(error)
             or "error"
         )
     return str(error)
+
+
+def _with_tool_errors(messages: list[Any]) -> list[Any]:
+    """Tool messages whose call failed carry the error as their content, as the model read it.
+
+    Inspect keeps a failed call's message with empty ``content`` and a separate ``error``;
+    its providers send the model ``Error: <message>`` in its place.
+    """
+    out = []
+    for m in messages:
+        error = m.get("error") if isinstance(m, dict) and m.get("role") == "tool" else None
+        if isinstance(error, dict) and not m.get("content"):
+            m = {**m, "content": f"Error: {error.get('message') or _error_text(error)}"}
+        out.append(m)
+    return out
 
 
 def _first_time(events: list[dict[str, Any]]) -> Any:
