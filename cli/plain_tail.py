@@ -127,7 +127,16 @@ class PlainTail:
             row = run.row(index)
             row = replace(row, name=self.redactor.text(row.name))
             line = self.redactor.text(plain_line(row, ended=ended))
+            if row.status == "error":  # the reason, on its own line: the row has no room
+                error = run.step(index).error
+                if error:
+                    line += "\n" + self.redactor.text(error_line(error))
         self.out.write(line + "\n")
+
+
+def error_line(error: str) -> str:
+    """``        error: <message>`` under a failed step (sanitised, one line)."""
+    return "        error: " + one_line(error, 300)
 
 
 def plain_line(row: StepRow, *, ended: bool = False) -> str:

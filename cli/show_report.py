@@ -32,6 +32,8 @@ def format_duration(seconds: float | None) -> str:
     """``1.25s`` / ``340ms`` / ``-`` for unknown."""
     if seconds is None:
         return "-"
+    if seconds < 0.0005:
+        return "<1ms"
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 

@@ -144,3 +144,24 @@ def test_mapper_emits_tool_start_before_its_result_arrives() -> None:
     ends = [r for r in emitted[21] if r["type"] == "span_end"]
     assert len(ends) == 1  # the tool step ends when its result arrives
     assert ends[0]["attributes"]["gen_ai.tool.call.result"].startswith('{"order_id"')
+
+
+def test_a_turn_ends_when_the_model_answers_also_under_tail() -> None:
+    """Followed line by line (no end of file to close it), the turn ends when its model
+    answers without a tool (stop_reason end_turn), at the same time ``open`` gives it."""
+    from trace_tui.core.model.builder import RunBuilder
+
+    lines = (DIR / "claude-code-2.1.328_orders.jsonl").read_bytes().splitlines()
+    mapper = ClaudeCodeMapper()
+    live = Run(path=None, format_name="claude-code")
+    builder = RunBuilder(live)
+    for number, raw in enumerate(lines, 1):
+        for record in mapper.feed(orjson.loads(raw), offset=0, line=number):
+            builder.add(record)
+    turn = next(s for s in live.steps if s.kind == "agent")
+    answer = live.steps_of_kind("llm")[-1]
+    assert turn.status != "running" and turn.end_time == answer.end_time
+    whole = next(
+        s for s in open_run(DIR / "claude-code-2.1.328_orders.jsonl").steps if s.kind == "agent"
+    )
+    assert (whole.status, whole.end_time) == (turn.status, turn.end_time)

@@ -135,3 +135,25 @@ def test_cumulative_token_counts_become_per_call_deltas() -> None:
     calls = run.steps_of_kind("llm")
     assert [(c.usage.input_tokens, c.usage.output_tokens) for c in calls] == [(100, 10), (150, 15)]
     assert not run.problems
+
+
+def test_a_failed_command_says_why_not_only_the_exit_code(tmp_path: Path) -> None:
+    """The real rollout's command output, with the command failing: the step's error carries
+    the message the command printed, not only "exit code 1"."""
+    lines = (DIR / "codex-0.169.0_orders.jsonl").read_bytes().splitlines()
+    out = []
+    for line in lines:
+        rec = orjson.loads(line)
+        payload = rec.get("payload", {})
+        if payload.get("type") == "function_call_output":
+            payload["output"] = (
+                "Chunk ID: e85a64\nWall time: 0.0000 seconds\nProcess exited with code 1\n"
+                "Original token count: 9\nOutput:\ngrep: orders/c.json: No such file or directory\n"
+            )
+        if payload.get("type") == "item_completed" and isinstance(payload.get("item"), dict):
+            payload["item"]["exit_code"] = 1
+        out.append(orjson.dumps(rec))
+    path = tmp_path / "failed.jsonl"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    step = next(s for s in open_run(path).steps if s.kind == "tool")
+    assert step.error == "exit code 1: grep: orders/c.json: No such file or directory"

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,26 @@ def test_plain_line_shape() -> None:
     line = plain_line(row)
     assert line.split()[:4] == ["12", "tool", "ERROR", "250ms"]
     assert "    λ lookup" in line and "out 30" in line
+
+
+def test_a_failed_step_prints_its_error_message(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(rec(1, status="error", error="ToolError: refunds are closed\x1b[2J"))
+    thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
+    until(lambda: "error:" in out.getvalue())
+    stop.set()
+    thread.join(10)
+    lines = out.getvalue().splitlines()
+    assert "ERROR" in lines[0]
+    assert lines[1].strip().startswith("error: ToolError: refunds are closed")
+    assert "\x1b" not in out.getvalue()
+
+
+def test_a_duration_that_was_not_measured_is_not_0ms() -> None:
+    from trace_tui.core.model.run import StepRow
+
+    row = StepRow(0, "llm", "chat", 0, -1, "ok", 5.0, 5.0, None, None)
+    assert row.duration is None  # one timestamp: when, not how long
+    assert " - " in plain_line(row) and "0ms" not in plain_line(row)
+    fast = replace(row, end_time=5.0002)
+    assert "<1ms" in plain_line(fast)

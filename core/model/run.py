@@ -190,10 +190,8 @@ class Step:
 
     @property
     def duration(self) -> float | None:
-        """Seconds from start to end, when both are known."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return max(0.0, self.end_time - self.start_time)
+        """Seconds from start to end, when both are known (see :func:`measured_duration`)."""
+        return measured_duration(self.start_time, self.end_time)
 
     @property
     def is_error(self) -> bool:
@@ -354,10 +352,8 @@ class StepRow:
 
     @property
     def duration(self) -> float | None:
-        """Seconds from start to end, when both are known."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return max(0.0, self.end_time - self.start_time)
+        """Seconds from start to end, when both are known (see :func:`measured_duration`)."""
+        return measured_duration(self.start_time, self.end_time)
 
 
 class RunView(Protocol):
@@ -574,6 +570,15 @@ class Run:
                 if value is not None:
                     sums[key] = (sums[key] or 0) + value
         return Usage(**sums)
+
+
+def measured_duration(start: float | None, end: float | None) -> float | None:
+    """Seconds from ``start`` to ``end``; ``None`` when either is unknown, or when they are the
+    same instant: a record with one timestamp (a Claude Code line, an OpenHands event) says
+    when something happened, not how long it took, and 0 ms would be a measurement."""
+    if start is None or end is None or end == start:
+        return None
+    return max(0.0, end - start)
 
 
 def _opt_str(value: Any) -> str | None:

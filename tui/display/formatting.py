@@ -7,6 +7,8 @@ def fmt_duration(seconds: float | None) -> str:
     """``250ms``, ``2.3s``, ``1m02s``, ``3h04m``; empty when unknown."""
     if seconds is None:
         return ""
+    if seconds < 0.0005:
+        return "<1ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 10:

@@ -62,6 +62,11 @@ class _Llm:
     end: Any = None
     sources: list[Any] = field(default_factory=list)
     open: bool = True
+    parent: str | None = None
+
+
+#: Stop reasons that end the model's turn: it answered without asking for a tool.
+_FINAL_STOPS = ("end_turn", "stop_sequence", "max_tokens", "refusal")
 
 
 class ClaudeCodeMapper:
@@ -74,6 +79,7 @@ class ClaudeCodeMapper:
         self._requests = RequestStore()
         self._turn: str | None = None
         self._turn_end: Any = None
+        self._turn_done = False
         self._llms: dict[str, _Llm] = {}  # every message id seen (a late block reopens it)
         self._open: dict[str, _Llm] = {}  # messages whose end is not emitted yet
         self._tools: dict[str, str] = {}  # tool_use id -> span id, until the result arrives
@@ -159,7 +165,9 @@ class ClaudeCodeMapper:
         out: list[dict[str, Any]] = []
         llm = self._llms.get(message_id)
         if llm is None:
-            llm = self._llms[message_id] = _Llm(self._id("llm"), rec.get("requestRef"))
+            llm = self._llms[message_id] = _Llm(
+                self._id("llm"), rec.get("requestRef"), parent=parent
+            )
             out.append(
                 span_start(
                     llm.span_id,
@@ -235,7 +243,18 @@ class ClaudeCodeMapper:
                 span_end(llm.span_id, end=llm.end, attributes=attrs, source=llm.sources or None)
             )
             llm.sources = []
+            if llm.stop_reason in _FINAL_STOPS and llm.parent is not None:
+                out += self._answered(llm.parent, llm.end)
         return out
+
+    def _answered(self, parent: str, end: Any) -> list[dict[str, Any]]:
+        """The turn ends when its model answers without asking for a tool: the same moment
+        whether the file is read whole (``open``) or followed (``tail``)."""
+        if parent != self._turn or self._turn_done:
+            return []
+        self._turn_done = True
+        self._turn_end = end or self._turn_end
+        return [span_end(parent, end=self._turn_end)]
 
     # ----------------------------------------------------------------- tools
     def _tool_start(
@@ -359,7 +378,8 @@ class ClaudeCodeMapper:
         if self._turn is None:
             return []
         turn, self._turn = self._turn, None
-        return [span_end(turn, end=self._turn_end)]
+        done, self._turn_done = self._turn_done, False
+        return [] if done else [span_end(turn, end=self._turn_end)]
 
     def _remember(
         self, rec: dict[str, Any], role: str, message_id: str | None, blocks: list[Any]

@@ -290,7 +290,7 @@ class CodexMapper:
         output = item.get("output")
         code = self._exit_codes.pop(call_id, None)
         code = code if code is not None else _exit_code(output)
-        error = f"exit code {code}" if code not in (None, 0) else None
+        error = _failure(code, output) if code not in (None, 0) else None
         attrs: dict[str, Any] = {"gen_ai.tool.call.result": output, "codex.exit_code": code}
         span_id = self._tools.pop(call_id, None)
         if span_id is None:
@@ -414,6 +414,24 @@ def _exit_code(output: Any) -> int | None:
         match = _EXIT.search(output[:2000])
         return int(match.group(1)) if match else None
     return None
+
+
+def _failure(code: int | None, output: Any) -> str:
+    """``exit code N: <the last line the command printed>``: the reason, not only the code.
+
+    Codex wraps a command's output (``Chunk ID``, ``Wall time``, ``Process exited with code``,
+    ``Output:``); the message a person needs is the last line after ``Output:``.
+    """
+    head = f"exit code {code}"
+    if not isinstance(output, str):
+        return head
+    text = output.split("\nOutput:\n", 1)[1] if "\nOutput:\n" in output else output
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not _EXIT.search(line)]
+    if not lines:
+        return head
+    reason = lines[-1]
+    return f"{head}: {reason[:197] + '...' if len(reason) > 200 else reason}"
 
 
 def detect_codex(head: Head) -> bool:
