@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from trace_tui.cli.exit_codes import EXIT_BLOCKED, EXIT_OK
 from trace_tui.core.model.run import RunView
+from trace_tui.core.policy.changes import VerdictChange, verdict_changes
 from trace_tui.core.policy.evaluate import PolicyEvaluator
 from trace_tui.core.policy.loader import load_policy
 from trace_tui.core.policy.model import BLOCKED, WARNED, Policy, Report, StepVerdict
@@ -228,3 +229,49 @@ def write_json(
     """``--format json``: standard JSON, control and bidi characters escaped."""
     data = report_json(report, policy, trace, redactor, blocked_only)
     out.write(json.dumps(data, ensure_ascii=True, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- diff --policy
+def policy_changes(
+    policy: Policy, left: RunView, right: RunView, pairs: list[tuple[int | None, int | None]]
+) -> tuple[Report, Report, list[VerdictChange]]:
+    """Check both runs of a diff and compare their verdicts over the diff's aligned pairs."""
+    from trace_tui.core.policy.evaluate import check_run
+
+    before, after = check_run(left, policy), check_run(right, policy)
+    return before, after, verdict_changes(before, after, pairs)
+
+
+def write_changes_plain(
+    policy: Policy,
+    found: tuple[Report, Report, list[VerdictChange]],
+    out: TextIO,
+    redactor: Redactor,
+) -> None:
+    """The ``diff --plain --policy`` section: one line per changed verdict, with reasons."""
+    before, after, changes = found
+    clean = lambda text: _clean(text, redactor)  # noqa: E731
+    out.write(
+        f"\npolicy {clean(policy.name or policy.path)}: A {len(before.blocked)} blocked, "
+        f"B {len(after.blocked)} blocked; {len(changes)} verdict(s) changed\n"
+    )
+    for change in changes:
+        out.write(f"  {clean(change.line())}\n")
+        for side, reason in (("A", change.reason_before), ("B", change.reason_after)):
+            if reason:
+                out.write(f"      {side}: {clean(reason)}\n")
+
+
+def changes_json(
+    policy: Policy, found: tuple[Report, Report, list[VerdictChange]]
+) -> dict[str, Any]:
+    """The ``policy`` object ``diff --json --policy`` adds to its report."""
+    before, after, changes = found
+    return {
+        "policy": {
+            "name": policy.name,
+            "path": policy.path,
+            "blocked": {"A": len(before.blocked), "B": len(after.blocked)},
+            "changes": [dict(c.to_json(), line=c.line()) for c in changes],
+        }
+    }

@@ -30,6 +30,7 @@ from trace_tui.cli.exit_codes import (
 from trace_tui.core.errors import BadInput
 
 if TYPE_CHECKING:
+    from trace_tui.core.policy.model import Policy
     from trace_tui.core.text.redact import Redactor
 
 log = logging.getLogger("trace_tui")
@@ -157,6 +158,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     left_path, right_path = _diff_paths(args)
     options = DiffOptions(tuple(args.ignore), args.strict)
     options.rules()  # a bad --ignore word is bad input: exit 2 before reading anything
+    policy = _diff_policy(args)
     redactor = redactor_of(args)
     left, right = open_run(left_path, args.format), open_run(right_path, args.format)
     for tag, path, run in (("A", left_path, left), ("B", right_path, right)):
@@ -175,11 +177,26 @@ def cmd_diff(args: argparse.Namespace) -> int:
         left, right = redacted_run(left, redactor), redacted_run(right, redactor)
         return run_diff_app(left, right, str(left_path), str(right_path), options, args.theme)
     result = report_diff(left, right, options, redactor)
+    verdicts = None
+    if policy is not None:
+        from trace_tui.cli.check import changes_json, policy_changes, write_changes_plain
+
+        verdicts = policy_changes(policy, left, right, [(r.left, r.right) for r in result.rows])
     if args.json:
-        write_json(result, sys.stdout, str(left_path), str(right_path), redactor)
+        extra = changes_json(policy, verdicts) if policy and verdicts else None
+        write_json(result, sys.stdout, str(left_path), str(right_path), redactor, extra)
     else:
         write_plain(result, sys.stdout, str(left_path), str(right_path), redactor)
+        if policy is not None and verdicts is not None:
+            write_changes_plain(policy, verdicts, sys.stdout, redactor)
     return EXIT_OK if result.equivalent else EXIT_DIFFERENT
+
+
+def _diff_policy(args: argparse.Namespace) -> Policy | None:
+    """The ``--policy`` of ``diff`` (loaded first: a bad policy is bad input, exit 2)."""
+    from trace_tui.core.policy.loader import load_policy
+
+    return load_policy(args.policy) if args.policy else None
 
 
 def _diff_paths(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -390,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strict", action="store_true", help="compare ids, timestamps and bookkeeping too"
     )
+    p.add_argument("--policy", metavar="POLICY", help="with --plain/--json: also list the "
+                   "steps whose policy verdict changed (blocked → allowed ...)")
     p.add_argument("--theme", metavar="NAME", help="colour theme of the screen")
     redact_arg(p)
     p.set_defaults(handler=cmd_diff)

@@ -240,12 +240,18 @@ def json_report(diff: RunDiff, left_name: str, right_name: str) -> dict[str, Any
 
 
 def write_json(
-    diff: RunDiff, out: TextIO, left_name: str, right_name: str, redactor: Redactor | None = None
+    diff: RunDiff,
+    out: TextIO,
+    left_name: str,
+    right_name: str,
+    redactor: Redactor | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write :func:`json_report` as indented JSON; ``diff`` should come from
     :func:`report_diff`. With ``redactor`` the report says so under ``redaction`` and its
-    values go through the redactor once more."""
+    values go through the redactor once more. ``extra`` keys are added (``--policy``)."""
     report = json_report(diff, left_name, right_name)
+    report.update(extra or {})
     if redactor is not None:
         report = redactor.value(report)
         report["redaction"] = redactor.export_metadata()

@@ -227,3 +227,41 @@ def test_hostile_tool_names_and_values_are_sanitised(
         assert main(["check", str(trace), "-p", str(policy), "--format", fmt]) == 1
         out = capsys.readouterr().out
         assert "\x1b" not in out and "\u202e" not in out, fmt
+
+
+def test_diff_shows_verdicts_that_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = tmp_path / "discount_over_cap.jsonl"
+    shutil.copy(SAMPLES / "discount_over_cap.jsonl", trace)
+    branch = tmp_path / "fixed.jsonl"
+    main(["fork", str(trace), *STORIES["discount_over_cap"][1], "-o", str(branch)])
+    capsys.readouterr()
+    policy = str(POLICIES / "discount_over_cap.yaml")
+    assert main(["diff", str(trace), str(branch), "--plain", "--policy", policy]) == 1
+    out = capsys.readouterr().out
+    assert "policy discount-cap: A 1 blocked, B 0 blocked; 1 verdict(s) changed" in out
+    assert "  step 7 apply_discount: blocked → allowed\n" in out
+    assert "A: apply_discount: percent=35 exceeds max(20)" in out
+    assert main(["diff", str(branch), "--json", "--policy", policy]) == 1  # branch vs parent
+    data = json.loads(capsys.readouterr().out)
+    [change] = data["policy"]["changes"]
+    assert change["line"] == "step 7 apply_discount: blocked → allowed"
+    assert (change["left_step"], change["right_step"]) == (7, 7)
+    # without --policy the report has no policy part; a bad policy is bad input
+    assert main(["diff", str(trace), str(branch), "--json"]) == 1
+    assert "policy" not in json.loads(capsys.readouterr().out)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sequences: 3\n")
+    assert main(["diff", str(trace), str(branch), "--plain", "--policy", str(bad)]) == 2
+
+
+def test_verdict_changes_name_absent_and_unchecked_sides() -> None:
+    from trace_tui.core.policy.changes import verdict_changes
+    from trace_tui.core.policy.model import Finding, Report, StepVerdict
+
+    blocked = StepVerdict(2, "t", "tool", [Finding("r", "deny", "block", "no", 2, 2)])
+    left = Report("p", "2.0", [blocked, StepVerdict(4, "u", "tool")], 5)
+    right = Report("p", "2.0", [StepVerdict(2, "t", "tool")], 4)
+    lines = [c.line() for c in verdict_changes(left, right, [(2, 2), (4, None), (None, 3)])]
+    assert lines == ["step 3 t: blocked → allowed", "step 5 u: allowed → absent"]
