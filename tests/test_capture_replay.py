@@ -310,3 +310,24 @@ def test_a_non_model_request_is_refused(no_sockets: list[Any], recorded: Any) ->
     with capture.replay(recorded[0]), pytest.raises(capture.ReplayMiss, match="not a model API"):
         client.models.list()
     assert no_sockets == []
+
+
+def test_fork_show_and_diff_work_unchanged_on_a_capture(
+    recorded: tuple[Path, list[Any], str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trace_tui.cli.commands import main
+
+    trace = tmp_path / "run.jsonl"
+    trace.write_bytes(recorded[0].read_bytes())
+    assert main(["show", str(trace)]) == 0
+    assert "replay:    replay-ready" in capsys.readouterr().out
+    same, edited = tmp_path / "same", tmp_path / "edited"
+    assert main(["fork", str(trace), "--at", "3", "--branches-dir", str(same)]) == 0
+    assert "status: complete" in capsys.readouterr().out
+    edit = "/attributes/gen_ai.tool.call.result/status=lost"
+    assert (
+        main(["fork", str(trace), "--at", "3", "--set", edit, "--branches-dir", str(edited)]) == 3
+    )
+    assert "needs a model response at step 4" in capsys.readouterr().out
+    (branch,) = same.glob("*.jsonl")
+    assert main(["diff", str(trace), str(branch), "--plain"]) == 0
