@@ -322,7 +322,7 @@ async def test_mouse_reaches_tree_step_bar_and_views() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         screen = app.debugger
-        await pilot.click("#tree", offset=(10, 4))  # the fifth row
+        await pilot.click("#tree", offset=(10, 5))  # the fifth row (row 0 is the border)
         assert screen.cursor.position == 4
         bar = screen.query_one(StepBar)
         await pilot.click("#stepbar", offset=(bar.size.width - 2, 0))  # the last slice

@@ -62,6 +62,8 @@ SCREEN_BINDINGS: list[BindingType] = [
             id="view.toggle_inspector", tooltip="Show or hide the inspector"),
     Binding("3", "toggle_pane('gauge')", "Gauge", show=False, id="view.toggle_gauge",
             tooltip="Show or hide the context-window gauge"),
+    Binding("W", "problems", "Problems", show=False, id="view.problems",
+            tooltip="List the file's corrupt records and skipped lines, one entry each"),
     Binding("z", "zoom", "Zoom", show=False, id="view.zoom",
             tooltip="Fill the screen with the focused pane (again to restore)"),
     Binding("F", "fork", "Fork", id="branch.fork",

@@ -178,7 +178,7 @@ class DiffScreen(Screen[None]):
             "toggle_keys",
             "Keys",
             id="diff.keys",
-            tooltip="Show or hide every key of this screen",
+            tooltip="Show every key of this screen",
         ),
     ]
 
@@ -276,7 +276,13 @@ class DiffScreen(Screen[None]):
         self.dismiss(None)
 
     def action_toggle_keys(self) -> None:
-        if self.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+        """``?``: the same key help as the debugger's, listing this screen's keys."""
+        from trace_tui.tui.screens.help import HelpScreen
+
+        def only(items: list[BindingType]) -> list[Binding]:
+            return [b for b in items if isinstance(b, Binding)]
+
+        self.app.push_screen(HelpScreen([
+            ("Diff screen", only(self.BINDINGS)),
+            ("Aligned steps (left)", only(AlignedSteps.BINDINGS)),
+        ]))

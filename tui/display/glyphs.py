@@ -21,6 +21,18 @@ CURSOR_MARK = "▶"
 #: Policy verdicts in the span tree (``open --policy``).
 POLICY_SYMBOLS: dict[str, str] = {"blocked": "⊘", "warned": "△"}
 
+#: How a branch's replayed step was answered (see core/replay/provenance.py), one cell each.
+REPLAY_MARKS: dict[str, str] = {
+    "recorded": "=",
+    "edited": "E",
+    "live": "L",
+    "manual": "M",
+    "position": "P",
+    "pending": "?",
+}
+#: The legend of the marks, for the tree's title and the help.
+REPLAY_LEGEND = "= recorded · E edited · L live · M manual · P by position · ? waiting"
+
 
 def kind_symbol(kind: str) -> str:
     """The symbol for a step kind (``other`` for unknown kinds)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from trace_tui.core.model.run import Message, Step
 from trace_tui.core.navigation.state import RunState
+from trace_tui.core.replay.provenance import is_waiting
 from trace_tui.tui.display.formatting import fmt_count, fmt_tokens
 from trace_tui.tui.display.safe_text import display_str
 from trace_tui.tui.documents.lines import DocLine, line, wrap_text
@@ -22,6 +23,9 @@ from trace_tui.tui.documents.lines import DocLine, line, wrap_text
 BLOCK_PREVIEW = 2_000
 BLOCK_STEP = 64_000
 _ROLES = {"system", "user", "assistant", "tool"}
+#: What a branch's stopped step shows instead of an answer.
+WAITING = "waiting for an answer: the replay stopped here ('trace-tui replay BRANCH " \
+    "--answer VALUE' goes on)"
 
 
 class Blocks:
@@ -112,7 +116,10 @@ def chat_document(step: Step, width: int, expanded: dict[str, int]) -> list[DocL
         out.json("args", step.tool_arguments)
         out.note("result" + ("  (the tool failed)" if step.is_error else ""),
                  "error" if step.is_error else "note")
-        out.json("result", step.tool_result)
+        if is_waiting(step):
+            out.note(WAITING, "warn")
+        else:
+            out.json("result", step.tool_result)
     elif step.kind == "retrieval":
         _retrieval(out, step)
     else:
@@ -141,7 +148,8 @@ def _llm_exchange(out: Blocks, step: Step) -> None:
     out.heading("response", "heading", _finish(step))
     outputs = step.output_messages
     if not outputs:
-        out.note("(no response recorded)")
+        out.note(WAITING if is_waiting(step) else "(no response recorded)",
+                 "warn" if is_waiting(step) else "note")
     for n, message in enumerate(outputs):
         out.message(f"out{n}", message)
 

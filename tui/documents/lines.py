@@ -63,8 +63,22 @@ def wrap_text(
         display_str(shown[i : i + _CHUNK], redact=False) for i in range(0, len(shown), _CHUNK)
     )
     for raw in safe.split("\n"):
-        out.extend(wrap_words(raw.replace("\t", "    "), width))
+        out.extend(wrap_indented(raw.replace("\t", "    "), width))
     return out, left
+
+
+def wrap_indented(text: str, width: int) -> list[str]:
+    """Wrap one line, keeping its indent: continuation lines hang two cells further in.
+
+    Pretty-printed JSON stays readable when a long value wraps (its nesting still shows).
+    """
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    if not indent or cell_len(text) <= width or len(indent) > width // 2:
+        return wrap_words(text, width)
+    hang = indent + "  "
+    pieces = wrap_words(body, max(8, width - len(hang)))
+    return [indent + pieces[0], *(hang + piece for piece in pieces[1:])]
 
 
 def wrap_words(text: str, width: int) -> list[str]:

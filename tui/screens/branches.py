@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def branch_row(node: BranchNode, depth: int, current: bool) -> Text:
-    """One row of the tree as a :class:`Text` (trace-derived parts sanitised)."""
-    text = Text(end="")
+    """One row of the tree as a :class:`Text` (trace-derived parts sanitised).
+
+    A branch is named by its file (two files may carry one branch name: a branch saved again
+    with ``-o``); the branch record's own name follows when the file name does not hold it.
+    """
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append("● " if current else "  ", style="bold")
     if node.entry is None:
         text.append(display_str(node.path.name, one_line=True, limit=60), style="bold")
@@ -39,12 +43,14 @@ def branch_row(node: BranchNode, depth: int, current: bool) -> Text:
         return text
     entry = node.entry
     text.append("  " * max(0, depth - 1) + "└ ")
-    text.append(display_str(entry.name or node.path.stem, one_line=True, limit=50),
-                style="bold")
-    text.append(f"  @ step {entry.fork_step}, {len(entry.edits)} edit(s)  ")
+    text.append(display_str(node.path.name, one_line=True, limit=60), style="bold")
+    if entry.name and entry.name not in node.path.stem:
+        text.append(display_str(f" ({entry.name})", one_line=True, limit=50), style="dim")
+    edits = len(entry.edits)
+    text.append(f"  @ step {entry.fork_step}, {edits} edit" + "s" * (edits != 1) + "  ")
     status = entry.status or "unknown"
     text.append(("✔ " if status == "complete" else "⏸ ")
-                + display_str(status, one_line=True, limit=30))
+                + display_str(status.replace("_", " "), one_line=True, limit=30))
     return text
 
 
@@ -53,11 +59,13 @@ class BranchesScreen(ModalScreen[Path | None]):
 
     DEFAULT_CSS = """
     BranchesScreen { align: center middle; background: $background 50%; }
-    BranchesScreen > Vertical { width: 90%; height: auto; max-height: 90%; background: $panel;
+    BranchesScreen > Vertical { width: 96%; height: auto; max-height: 90%; background: $panel;
                                 border: round $primary; padding: 0 1; }
     BranchesScreen .branches-title { text-style: bold; height: 1; }
     BranchesScreen .branches-hint { color: $text-muted; height: 1; }
-    BranchesScreen OptionList { height: auto; max-height: 20; }
+    BranchesScreen OptionList { height: auto; max-height: 20; border: none; text-wrap: nowrap;
+                                text-overflow: ellipsis; }
+    BranchesScreen OptionList:focus { border: none; }
     """
 
     BINDINGS = [

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -27,6 +28,8 @@ from trace_tui.core.navigation.cursor import StepCursor
 from trace_tui.core.navigation.state import RunState
 from trace_tui.core.policy.model import Policy
 from trace_tui.core.reading.source import TraceSource
+from trace_tui.core.replay.provenance import replay_answer
+from trace_tui.tui.display.glyphs import REPLAY_LEGEND, REPLAY_MARKS
 from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
 from trace_tui.tui.logfile import log_path
@@ -36,9 +39,11 @@ from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
 from trace_tui.tui.screens.key_reasons import binding_for_key, parse_action, why_not
 from trace_tui.tui.screens.policy_view import POLICY_ACTIONS, PolicyMixin
+from trace_tui.tui.screens.problems import ProblemsScreen
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.session.gauge_model import gauge_model
 from trace_tui.tui.session.reader_loop import pump_source
+from trace_tui.tui.widgets.branch_banner import BranchBanner
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.gauge import ContextGauge
 from trace_tui.tui.widgets.inspector import Inspector, StepFocus
@@ -61,10 +66,13 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.init_finding()
         self.init_branching()
         self.init_policy(policy)
+        self._replay_marks: LRUCache[int, str] = LRUCache(4096)
+        self._branch_shown = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
-        """Tree | (gauge over inspector), step bar, status line, footer."""
+        """Branch line, tree | (gauge over inspector), step bar, status line, footer."""
+        yield BranchBanner(id="branch-banner")
         with Horizontal(id="panes"):
             yield SpanTree(self.facts, id="tree")
             with Vertical(id="details"):
@@ -121,14 +129,43 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if not self.follow_mode:
             self.cursor.following, self.cursor.unseen = False, 0
             if before < 0 and self.count:
-                self.cursor.go(0)
+                self.cursor.go(self._first_position())
                 self.cursor.following = False
         if self.follow_mode:
             self._steps.clear()
         self.query_one(SpanTree).set_run(self.run_view, self.count, scanned=self.scanned)
+        self._show_branch()
         self.filter_grew(old, self.count)
         self.policy_grew()
         self._cursor_changed()
+
+    def _first_position(self) -> int:
+        """Where the cursor starts: a branch opens on its fork point, any other run on step 1."""
+        branch = self.run_view.branch
+        if branch is not None and 1 <= branch.fork_step <= self.count:
+            return branch.fork_step - 1
+        return 0
+
+    def _show_branch(self) -> None:
+        """A branch: the branch line above the panes and the tree's replay marks (once)."""
+        branch = self.run_view.branch
+        if branch is None or self._branch_shown:
+            return
+        self._branch_shown = True
+        self.query_one(BranchBanner).show_branch(branch)
+        self.query_one(SpanTree).set_replay_marks(self._replay_mark)
+
+    def _replay_mark(self, index: int) -> str | None:
+        """The tree's mark for step ``index`` of a branch (how its replay answered it)."""
+        mark = self._replay_marks.get(index)
+        if mark is None:
+            try:
+                answer = replay_answer(self.load_step(index))
+            except Exception:  # a bad record must not stop drawing; the inspector says why
+                log.exception("cannot read step %d for its replay mark", index + 1)
+                answer = None
+            mark = self._replay_marks[index] = REPLAY_MARKS.get(answer or "", "")
+        return mark or None
 
     def on_reader_reset(self, message: ReaderReset) -> None:
         """The file was truncated or replaced: start over, say so."""
@@ -194,6 +231,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
                 self._shown = (index, row)
                 self._show_step(index)
         self.query_one(StepBar).show(self.count, index)
+        self.query_one(Inspector).set_total(self.count)
         self._update_status()
         self._update_bindings()
 
@@ -222,6 +260,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         tree = self.query_one(SpanTree)
         branch = self.run_view.branch
         position = self.cursor.position
+        problems = self.run_view.problems
         self.query_one(StatusLine).show(StatusModel(
             file_name=Path(self.source.path).name,
             format_name=self._format_label(),
@@ -233,7 +272,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             following=self.cursor.following,
             unseen=self.cursor.unseen,
             branch=self._branch_label(branch),
-            problems=len(self.run_view.problems),
+            problems=len(problems),
+            first_problem=problems[0].message if len(problems) == 1 else None,
             errors=self.facts.error_count,
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
@@ -402,9 +442,16 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             if not self.maximize(pane, container=False):
                 self.notify("this pane cannot be zoomed", severity="warning", markup=False)
 
+    def action_problems(self) -> None:
+        """List the file's corrupt records and skipped lines."""
+        self.app.push_screen(ProblemsScreen(Path(self.source.path).name,
+                                            list(self.run_view.problems)))
+
     def action_help(self) -> None:
         """Show every key."""
-        self.app.push_screen(HelpScreen(key_groups(self.follow_mode)))
+        self.app.push_screen(HelpScreen(key_groups(self.follow_mode), (
+            "In a branch, the mark after the step number says how the replay answered the "
+            f"step: {REPLAY_LEGEND}.",)))
 
     def on_key(self, event: events.Key) -> None:
         """A key whose binding cannot run now says why in the status line (never silence).
@@ -451,6 +498,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if action == "tool" and parameters:
             found = facts.next_tool(pos) if parameters[0] == 1 else facts.prev_tool(pos)
             return True if found is not None else None
+        if action == "problems":
+            return True if self.run_view.problems else None
         if action in ("goto", "search", "filter"):
             return True if self.count else None
         if action in BRANCHING_ACTIONS:

@@ -39,25 +39,40 @@ def key_table(groups: list[tuple[str, list[Binding]]]) -> list[tuple[str, str, s
     return rows
 
 
+class ScrollingList(VerticalScroll):
+    """A scroller that also scrolls with vim keys (``j``/``k``, ``g``/``G``, Ctrl+d/u)."""
+
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", show=False, id="list.down"),
+        Binding("k", "scroll_up", "Up", show=False, id="list.up"),
+        Binding("g", "scroll_home", "Top", show=False, id="list.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="list.bottom"),
+        Binding("ctrl+d", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("ctrl+u", "page_up", "Page up", show=False, id="list.page_up"),
+    ]
+
+
 class HelpScreen(ModalScreen[None]):
     """All keys, grouped by where they work."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background 60%; }
-    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: 90%;
+    HelpScreen > ScrollingList { width: 96; max-width: 100%; height: 90%;
                                   background: $panel; border: round $primary; padding: 0 1; }
     """
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close",
                         tooltip="Close the key help")]
 
-    def __init__(self, groups: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, groups: list[tuple[str, list[Binding]]],
+                 notes: tuple[str, ...] = ()) -> None:
         super().__init__()
         self._groups = groups
+        self._notes = notes
 
     def compose(self) -> ComposeResult:
         """One table of keys per group."""
-        with VerticalScroll():
+        with ScrollingList():
             yield Static(Text("Keys  (Esc closes · ctrl+p opens the command palette)",
                               style="bold"))
             for group, bindings in self._groups:
@@ -68,10 +83,12 @@ class HelpScreen(ModalScreen[None]):
                 for b in bindings:
                     table.add_row(Text(format_keys(b.key)), Text(b.tooltip or b.description))
                 yield Static(table)
+            for note in self._notes:
+                yield Static(Text(note, style="dim"))
 
     def on_mount(self) -> None:
         """Focus the scroller so arrow keys scroll."""
-        self.query_one(VerticalScroll).focus()
+        self.query_one(ScrollingList).focus()
 
     def action_close(self) -> None:
         """Close the help."""

@@ -46,7 +46,7 @@ def why_not(screen: DebuggerScreen, action: str, params: tuple[object, ...]) -> 
     """One line saying why ``action`` cannot run on ``screen`` now."""
     count, pos = screen.count, screen.cursor.position
     here = f"step {pos + 1}"
-    if not count and action not in ("help", "follow"):
+    if not count and action not in ("help", "follow", "problems"):
         return "no steps yet" + ("" if screen.complete else " (still reading)")
     forward = bool(params) and params[0] == 1
     facts = screen.facts
@@ -80,6 +80,8 @@ def why_not(screen: DebuggerScreen, action: str, params: tuple[object, ...]) -> 
         if action == "diff_parent" and screen.complete:
             return "this run is not a branch (b lists the branches; F forks)"
         return "wait until the whole trace is read to compare"
+    if action == "problems":
+        return "no corrupt records or skipped lines in this file"
     if action == "toggle_fold":
         return f"{here} has no children to fold"
     if action in ("collapse", "expand", "collapse_all"):

@@ -27,6 +27,7 @@ from textual.widgets import Static
 from trace_tui.core.io.raw_record import RawRecord
 from trace_tui.core.model.run import Step
 from trace_tui.core.navigation.state import RunState
+from trace_tui.core.replay.provenance import replay_answer
 from trace_tui.tui.display.formatting import fmt_duration, fmt_tokens
 from trace_tui.tui.display.glyphs import ERROR_SYMBOL, RUNNING_SYMBOL, kind_symbol
 from trace_tui.tui.display.safe_text import display_str, plain_notice, trace_text
@@ -175,6 +176,12 @@ class Inspector(Vertical):
         for word in ("blocked", "warned", "allowed"):
             line.set_class(text is not None and verdict == word, f"-{word}")
         line.set_text(text if text is not None else Text())
+
+    def set_total(self, total: int) -> None:
+        """The run grew to ``total`` steps: keep the header's ``#N/TOTAL`` true."""
+        if self._focus is not None and self._focus.total != total:
+            self._focus.total = total
+            self._refresh_summary()
 
     def set_code_style(self, name: str) -> None:
         """Use Pygments style ``name`` for JSON."""
@@ -348,9 +355,15 @@ def step_summary(step: Step, total: int) -> Text:
     symbol = ERROR_SYMBOL if error else RUNNING_SYMBOL if step.status == "running" else (
         kind_symbol(step.kind))
     text.append(f"{symbol} {step.kind} ", style="bold")
+    # a branch's step says first how the replay answered it (the header is cut at 80 columns)
+    answer = replay_answer(step) if step.attributes else None
+    if answer == "pending":
+        text.append("waiting for an answer ", style="bold")
+    elif answer is not None:
+        text.append(f"[{answer}] ", style="bold")
     text.append_text(trace_text(step.name, one_line=True, limit=80))
-    bits = [step.status]
-    if step.duration is not None:
+    bits = [] if answer == "pending" else [step.status]
+    if step.duration is not None and answer != "pending":
         bits.append(fmt_duration(step.duration))
     usage = step.usage
     if usage is not None:
@@ -360,5 +373,6 @@ def step_summary(step: Step, total: int) -> Text:
         bits.append(display_str(step.model, one_line=True, limit=40))
     if step.tool_call_id:
         bits.append(display_str(step.tool_call_id, one_line=True, limit=40))
-    text.append("  " + " · ".join(bits), style="dim")
+    if bits:
+        text.append("  " + " · ".join(bits), style="dim")
     return text

@@ -74,12 +74,13 @@ class SpanTree(ScrollView, can_focus=True):
     SpanTree > .span-tree--context { color: $text-muted; text-style: italic; }
     SpanTree > .span-tree--blocked { color: $step-error; text-style: bold; }
     SpanTree > .span-tree--warned { color: $warning; }
+    SpanTree > .span-tree--pending { color: $gauge-warn; text-style: bold; }
     """
 
     COMPONENT_CLASSES = {
         "span-tree--cursor", "span-tree--error", "span-tree--running", "span-tree--future",
         "span-tree--number", "span-tree--meta", "span-tree--match", "span-tree--context",
-        "span-tree--blocked", "span-tree--warned",
+        "span-tree--blocked", "span-tree--warned", "span-tree--pending",
         *(f"span-tree--{kind}" for kind in _KINDS),
     }
 
@@ -140,10 +141,26 @@ class SpanTree(ScrollView, can_focus=True):
         self._rebuilding = False
         self._pending_matches: list[int] = []
         self._marks: Mapping[int, str] = {}
+        self._replay: Callable[[int], str | None] | None = None
 
     def on_mount(self) -> None:
         """Say what the columns are."""
-        self.border_title = "steps · time · tokens in→out"
+        self._update_title()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The columns shown depend on the width: the title names only those."""
+        self._update_title()
+
+    def _update_title(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        parts = ["steps"]
+        if self._replay is not None:
+            parts.append("how replayed")
+        if width >= 34:
+            parts.append("time")
+        if width >= 52:
+            parts.append("tokens in→out")
+        self.border_title = " · ".join(parts)
 
     # ----------------------------------------------------------------- data in
     @property
@@ -190,6 +207,17 @@ class SpanTree(ScrollView, can_focus=True):
     def set_marks(self, marks: Mapping[int, str]) -> None:
         """Policy verdicts to mark: ``{step index: "blocked" | "warned"}`` (``{}``: none)."""
         self._marks = marks
+        self.refresh()
+
+    def set_replay_marks(self, replay: Callable[[int], str | None] | None) -> None:
+        """Show a one-cell mark per row saying how a branch's step was answered.
+
+        ``replay(index)`` returns the mark (``=``, ``E``...) or ``None`` for a step the replay
+        did not touch; ``None`` turns the column off (a run that is not a branch).
+        """
+        self._replay = replay
+        self._update_title()
+        self._generation += 1
         self.refresh()
 
     def set_cursor(self, index: int, cursor_start: float | None) -> None:
@@ -315,17 +343,30 @@ class SpanTree(ScrollView, can_focus=True):
             fold = 2 if index in self.visibility.collapsed else 1
         context = self.visibility.filtered and not self.visibility.is_match(index)
         mark = self._marks.get(index) if self._marks else None
+        replay = self._replay(index) if self._replay is not None else None
         key = (row, here, future, running_then, width, fold, context, self._generation,
-               len(str(self._count)), mark)
+               len(str(self._count)), mark, replay)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(row, here, future, running_then, width, fold, context, base,
-                               mark)
+                               mark, replay)
             self._cache[key] = strip
         return strip
 
+    def _lead(self) -> int:
+        """Cells before the indent: the step number, a space, the replay mark column."""
+        return len(str(max(1, self._count))) + 1 + (2 if self._replay is not None else 0)
+
+    def _indent(self, row: StepRow, width: int) -> str:
+        """The indent drawn before a row's fold mark (deep rows are capped with "┄ ")."""
+        fixed = self._lead() + 2 + 2 + len(self._right_columns(row, width, False))
+        room = max(4, width - fixed)
+        depth = min(row.depth, max(0, (room - 8) // 2))
+        return "  " * depth if depth == row.depth else "  " * (depth - 1) + "┄ "
+
     def _draw(self, row: StepRow, here: bool, future: bool, running_then: bool, width: int,
-              fold: int, context: bool, base: Style, mark: str | None = None) -> Strip:
+              fold: int, context: bool, base: Style, mark: str | None = None,
+              replay: str | None = None) -> Strip:
         digits = len(str(max(1, self._count)))
         error = row.status == "error" and not running_then
         running = row.status == "running" or running_then
@@ -338,17 +379,18 @@ class SpanTree(ScrollView, can_focus=True):
         if mark is not None:  # a policy verdict: ⊘ blocked, △ warned (colour is not the only sign)
             symbol = POLICY_SYMBOLS.get(mark, symbol)
             symbol_style = name_style = self._style(mark)
-        right = self._right_columns(row, width, running)
-        fixed = digits + 1 + 2 + 2 + len(right)
+        right = self._right_columns(row, width, running, waiting=replay == "?")
+        fixed = self._lead() + 2 + 2 + len(right)
         room = max(4, width - fixed)
-        depth = min(row.depth, max(0, (room - 8) // 2))
-        indent = "  " * depth if depth == row.depth else "  " * (depth - 1) + "┄ "
+        indent = self._indent(row, width)
         name_room = max(1, room - len(indent) - 1)
         name = fit_cells(display_str(row.name, one_line=True, limit=name_room), name_room)
         glyph = {0: "  ", 1: FOLD_OPEN + " ", 2: FOLD_CLOSED + " "}[fold]
         gap = max(1, width - fixed - len(indent) - cell_len(name))
         pieces = [
             (f"{row.index + 1:>{digits}} ", self._style("number")),
+            ((replay or " ") + " " if self._replay is not None else "",
+             self._style("pending") if replay == "?" else self._style("meta")),
             (indent + glyph, self._style("meta")),
             (symbol + " ", symbol_style),
             (name, name_style),
@@ -364,10 +406,12 @@ class SpanTree(ScrollView, can_focus=True):
         return Strip(segments).crop_extend(0, width, base + over)
 
     @staticmethod
-    def _right_columns(row: StepRow, width: int, running: bool) -> str:
+    def _right_columns(row: StepRow, width: int, running: bool, waiting: bool = False) -> str:
         if width < 34:
             return ""
-        if running:
+        if waiting:
+            when = "waiting"
+        elif running:
             when = "running"
         else:
             when = fmt_duration(row.duration)
@@ -468,13 +512,15 @@ class SpanTree(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         """Click a row to move the cursor there; click its fold mark to fold it."""
-        row_no = self.scroll_offset.y + event.y
-        if not 0 <= row_no < self.row_count or self._run is None:
+        offset = event.get_content_offset(self)  # inside the border: row 0 is the first row
+        if offset is None or self._run is None:
+            return
+        row_no = self.scroll_offset.y + offset.y
+        if not 0 <= row_no < self.row_count:
             return
         index = self.visibility.step_at(row_no)
-        digits = len(str(max(1, self._count)))
-        depth = self._run.row(index).depth
-        fold_x = digits + 1 + 2 * depth
-        if self.facts.has_children(index) and fold_x <= event.x <= fold_x + 1:
+        width = self.scrollable_content_region.width
+        fold_x = self._lead() + len(self._indent(self._run.row(index), width))
+        if self.facts.has_children(index) and fold_x <= offset.x <= fold_x + 1:
             self._rebuild(lambda vis, parents: vis.toggle(index, self._count, parents))
         self._choose(index)

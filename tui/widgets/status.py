@@ -31,6 +31,7 @@ class StatusModel:
     unseen: int = 0
     branch: str | None = None
     problems: int = 0
+    first_problem: str | None = None
     errors: int = 0
     filter_text: str | None = None
     filter_shown: int = 0
@@ -124,8 +125,11 @@ class StatusLine(Widget):
         if model.branch:
             text.append(f" · branch {display_str(model.branch, one_line=True, limit=30)}",
                         style=s("status--muted"))
-        if model.problems:
+        if model.problems == 1 and model.first_problem:
+            text.append(" · ⚠ " + display_str(model.first_problem, one_line=True, limit=60)
+                        + " (W)", style=s("status--pinned"))
+        elif model.problems:
             text.append(f" · ⚠ {fmt_count(model.problems)} bad line"
-                        + "s" * (model.problems != 1),
+                        + "s" * (model.problems != 1) + " (W lists them)",
                         style=s("status--pinned"))
         return text
