@@ -191,8 +191,8 @@ async def test_branch_list_switches_between_branch_and_original(trace: Path) -> 
         options = listing.query_one(OptionList)
         rows = "\n".join(str(options.get_option_at_index(i).prompt)
                          for i in range(options.option_count))
-        assert SAMPLE in rows and "step5-" in rows and "@ step 5, 1 edit(s)" in rows
-        assert "● └ step5-" in rows  # the branch on screen is marked
+        assert SAMPLE in rows and "step5-" in rows and "@ step 5, 1 edit" in rows
+        assert "● └ discount_over_cap--step5-" in rows  # the branch on screen, by its file
         await pilot.press("up", "enter")  # back to the original trace
         await settle(app, pilot)
         assert Path(app.debugger.source.path) == trace
