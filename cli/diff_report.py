@@ -26,14 +26,13 @@ from typing import Any, TextIO
 from trace_tui.cli.show_report import redacted_run
 from trace_tui.core.diff.compare import SAME, Delta, DiffOptions, DiffRow, RunDiff, diff_runs
 from trace_tui.core.diff.payload import FieldChange, TextPiece
-from trace_tui.core.diff.summary import short_json
+from trace_tui.core.diff.wording import delta_text, step_title, value_text
 from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Run
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
 
-#: Longest printed value or word-diff line in the plain report.
-VALUE_LIMIT = 160
+#: Longest printed word-diff line in the plain report.
 WORDS_LIMIT = 600
 #: Equal stretches of a word diff longer than this are shortened to their ends.
 EQUAL_CONTEXT = 30
@@ -102,18 +101,6 @@ def _where(diff: RunDiff, row: DiffRow) -> str:
     return f"{a} ↔ {b}, {step_title(diff, row)}"
 
 
-def step_title(diff: RunDiff, row: DiffRow) -> str:
-    """``kind name`` of a row's steps (``A name → B name`` when the names differ)."""
-    a = diff.left.step(row.left) if row.left is not None else None
-    b = diff.right.step(row.right) if row.right is not None else None
-    step = a or b
-    assert step is not None
-    name = one_line(step.name, 60)
-    if a is not None and b is not None and a.name != b.name:
-        name = f"{name} → {one_line(b.name, 60)}"
-    return f"{step.kind} {name}"
-
-
 def row_line(diff: RunDiff, row: DiffRow) -> str:
     """``~     5 ↔     5  tool lookup_order`` for one row."""
     return f"{row.marker} {_number(row.left):>5} ↔ {_number(row.right):<5}  {step_title(diff, row)}"
@@ -146,11 +133,6 @@ def change_lines(change: FieldChange, indent: str = "") -> Iterator[str]:
         yield f"{indent}{mark} {pointer}: {value_text(change.old)}"
     else:
         yield f"{indent}{mark} {pointer}: {value_text(change.old)} → {value_text(change.new)}"
-
-
-def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
-    """A JSON value on one line, sanitised and cut to ``limit``."""
-    return one_line(short_json(value, limit * 2), limit)
 
 
 def words_text(pieces: tuple[TextPiece, ...], limit: int = WORDS_LIMIT) -> str:
@@ -197,28 +179,6 @@ def _footer(diff: RunDiff) -> Iterator[str]:
         for change in diff.run_changes:
             yield from change_lines(change, indent="  ")
     yield "result: the runs are equivalent" if diff.equivalent else "result: the runs differ"
-
-
-def number_text(value: float | None, *, money: bool = False, seconds: bool = False) -> str:
-    """A quantity for people: ``1,234``, ``$0.0123``, ``3.20 s``, ``?`` when unknown."""
-    if value is None:
-        return "?"
-    if money:
-        return f"${value:,.4f}"
-    if seconds:
-        return f"{value:,.2f} s"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
-def delta_text(delta: Delta, *, money: bool = False, seconds: bool = False) -> str:
-    """``old → new (+change)`` for a :class:`Delta`."""
-    old = number_text(delta.old, money=money, seconds=seconds)
-    text = f"{old} → {number_text(delta.new, money=money, seconds=seconds)}"
-    change = delta.change
-    if change is None:
-        return text
-    sign = "+" if change > 0 else "−" if change < 0 else "±"
-    return f"{text} ({sign}{number_text(abs(change), money=money, seconds=seconds)})"
 
 
 # --------------------------------------------------------------------------- json

@@ -22,7 +22,8 @@ from trace_tui.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from trace_tui.cli.show_report import KIND_MARK, format_duration
 from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Step, StepRow
-from trace_tui.core.reading.source import TraceSource, open_source
+from trace_tui.core.model.source import TraceSource
+from trace_tui.core.reading.source import open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
 from trace_tui.core.text.sanitize import one_line
 

@@ -1,7 +1,7 @@
 """The Textual application and :func:`build_app`, the one factory the CLI, tests and bench use.
 
 ``build_app`` checks the arguments, opens the trace (a missing or unreadable file raises
-:class:`~trace_tui.core.reading.reader.TraceOpenError` here, before any screen appears) and returns
+:class:`~trace_tui.core.io.trace_path.TraceOpenError` here, before any screen appears) and returns
 a
 :class:`TraceApp` whose default screen is the debugger. The app registers the themes from
 ``trace_tui/themes``, keeps the payload highlighter's Pygments style in step with the theme,
@@ -21,11 +21,12 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
 
+from trace_tui.core.io.trace_path import TraceOpenError
 from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
+from trace_tui.core.model.source import TraceSource
 from trace_tui.core.policy.loader import load_policy
 from trace_tui.core.policy.model import Policy
-from trace_tui.core.reading.reader import TraceOpenError
-from trace_tui.core.reading.source import TraceSource, open_source
+from trace_tui.core.reading.source import open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
 from trace_tui.themes import (
     DEFAULT_THEME,
@@ -39,6 +40,7 @@ from trace_tui.tui.commands import TraceCommands
 from trace_tui.tui.display.safe_text import configure_redaction, plain_notice
 from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.keys import APP_BINDINGS
+from trace_tui.tui.messages import OpenTrace
 from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,10 @@ class TraceApp(App[int]):
             if isinstance(screen, DebuggerScreen):
                 return screen
         raise LookupError("the debugger screen is not running")
+
+    def on_open_trace(self, message: OpenTrace) -> None:
+        """A debugger asked to show another file (a branch, or the trace it came from)."""
+        self.open_trace(message.path)
 
     def open_trace(self, path: str | os.PathLike[str]) -> None:
         """Show the trace (or branch) at ``path`` in the debugger, in place of the current run.

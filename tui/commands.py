@@ -15,6 +15,8 @@ from textual.screen import Screen
 
 from trace_tui.core.navigation.step_query import StepQuery
 from trace_tui.themes import load_themes
+from trace_tui.tui.screens.debugger import DebuggerScreen
+from trace_tui.tui.widgets.span_tree import SpanTree
 
 Command = tuple[str, str, Callable[[], object]]
 
@@ -103,14 +105,10 @@ def _run(screen: Screen[object], action: str) -> Callable[[], Awaitable[None]]:
 
 
 def _filter(screen: Screen[object], text: str) -> None:
-    from trace_tui.tui.screens.debugger import DebuggerScreen
-
     if isinstance(screen, DebuggerScreen):
         screen.apply_filter(StepQuery.parse(text))
 
 
 async def _tree(screen: Screen[object], action: str) -> None:
-    from trace_tui.tui.widgets.span_tree import SpanTree
-
     for tree in screen.query(SpanTree):
         await tree.run_action(action)

@@ -106,10 +106,23 @@ def key_groups(tail: bool = True) -> list[tuple[str, list[Binding]]]:
     ]
 
 
+def format_keys(key: str) -> str:
+    """``down,j`` → ``↓ j``; textual key names to what is printed on keys."""
+    names = {"down": "↓", "up": "↑", "left": "←", "right": "→", "pagedown": "PgDn",
+             "pageup": "PgUp", "home": "Home", "end": "End", "enter": "Enter",
+             "space": "Space", "escape": "Esc", "question_mark": "?", "slash": "/",
+             "ampersand": "&", "colon": ":", "left_square_bracket": "[",
+             "right_square_bracket": "]", "exclamation_mark": "!", "minus": "-", "plus": "+",
+             "equals_sign": "=", "tab": "Tab", "shift+tab": "Shift+Tab"}
+    out = []
+    for part in key.split(","):
+        part = part.strip()
+        out.append(names.get(part, part.replace("ctrl+", "Ctrl+")))
+    return " ".join(out)
+
+
 def markdown_table() -> str:
     """The README's key table."""
-    from trace_tui.tui.screens.help import format_keys
-
     lines = ["| where | key | action | what it does |", "|---|---|---|---|"]
     for group, bindings in key_groups(tail=True):
         where = group.split(" (")[0].split(":")[0]

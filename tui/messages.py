@@ -7,6 +7,7 @@ so a writer appending 10,000 steps a second costs the UI a few redraws a second.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -95,3 +96,11 @@ class RunsToCompare(Message):
         self.left = left
         self.right = right
         self.labels = labels
+
+
+class OpenTrace(Message):
+    """Show the trace (or branch) at ``path`` in place of the current run; the app handles it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path

@@ -27,10 +27,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trace_tui.core.capture.active import active_session
 from trace_tui.core.capture.matching import NORMALISERS, ReplayMiss
 from trace_tui.core.capture.recorder import Recorder
 from trace_tui.core.capture.replayer import Answer, ReplayedToolError, Replayer
-from trace_tui.core.capture.session import Session, SpanHandle, ToolCall, active_session
+from trace_tui.core.capture.session import Session, SpanHandle, ToolCall
 from trace_tui.core.capture.tools import retriever, tool
 from trace_tui.core.capture.transport import async_http_client, http_client
 from trace_tui.core.capture.writer import CaptureWarning

@@ -16,25 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from trace_tui.core.capture.active import drop_session, push_session
 from trace_tui.core.capture.runlog import OpenSpan, RunLog
 from trace_tui.core.capture.transport import async_http_client, http_client
 
-_ACTIVE: list[Session] = []
-_ACTIVE_LOCK = threading.Lock()
-
 KIND_TOOL = "tool"
 KIND_RETRIEVAL = "retrieval"
-
-
-def active_session() -> Session | None:
-    """The innermost active session, or ``None`` (then wrappers call straight through)."""
-    return _ACTIVE[-1] if _ACTIVE else None
 
 
 @dataclass(slots=True)
@@ -88,15 +80,12 @@ class Session:
     # ------------------------------------------------------------------ activation
     def activate(self) -> Session:
         """Make this the active session (wrappers not bound to a session use it)."""
-        with _ACTIVE_LOCK:
-            _ACTIVE.append(self)
+        push_session(self)
         return self
 
     def deactivate(self) -> None:
         """Stop being the active session."""
-        with _ACTIVE_LOCK:
-            if self in _ACTIVE:
-                _ACTIVE.remove(self)
+        drop_session(self)
 
     def close(self) -> None:
         """Deactivate and close the trace file, if any (idempotent)."""

@@ -13,7 +13,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from trace_tui.core.capture.session import KIND_RETRIEVAL, KIND_TOOL, Session, active_session
+from trace_tui.core.capture.active import active_session
+from trace_tui.core.capture.session import KIND_RETRIEVAL, KIND_TOOL, Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 

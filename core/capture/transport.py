@@ -21,6 +21,8 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from trace_tui.core.capture.active import active_session
+
 if TYPE_CHECKING:
     from trace_tui.core.capture.session import Session
 
@@ -158,8 +160,6 @@ def transport_classes(mod: ModuleType) -> tuple[type[Any], type[Any]]:
 def _session_for(bound: Session | None) -> Session | None:
     if bound is not None:
         return bound
-    from trace_tui.core.capture.session import active_session
-
     return active_session()
 
 
@@ -173,7 +173,7 @@ def http_client(
     """An ``httpx.Client`` for ``OpenAI(http_client=...)`` / ``Anthropic(http_client=...)``.
 
     Bound to ``session`` when given; otherwise each request goes to the session active at that
-    moment (see :func:`~trace_tui.core.capture.session.active_session`), or straight to the
+    moment (see :func:`~trace_tui.core.capture.active.active_session`), or straight to the
     network when none is. ``inner`` is the transport to wrap (default: the module's own).
     """
     mod = httpx_module(module)

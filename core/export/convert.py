@@ -69,7 +69,7 @@ def convert_file(
 
     Raises :class:`ConvertError` when ``output`` is the input, or when the records would not be
     a valid native trace (nothing is written then);
-    :class:`~trace_tui.core.reading.reader.TraceOpenError`
+    :class:`~trace_tui.core.io.trace_path.TraceOpenError`
     when the input cannot be read.
     """
     source_path, output_path = Path(source), Path(output)

@@ -29,9 +29,9 @@ from trace_tui.core.io.jsonl import (
     iter_raw_lines,
     repaired_message,
 )
+from trace_tui.core.io.trace_path import check_trace_path
 from trace_tui.core.model.builder import RECORD_TYPES, RunBuilder
 from trace_tui.core.model.run import Run
-from trace_tui.core.reading.reader import check_trace_path
 
 #: JSON Schema type names in the order a value is described by (``true`` is a boolean).
 _JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")

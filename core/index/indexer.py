@@ -1,6 +1,6 @@
 """The indexed reader: any JSON-lines trace, of any size, opened and followed without loading it.
 
-:class:`IndexedSource` implements :class:`~trace_tui.core.reading.source.TraceSource`. Each
+:class:`IndexedSource` implements :class:`~trace_tui.core.model.source.TraceSource`. Each
 :meth:`~IndexedSource.update` reads a bounded slice of the file through the tail engine
 (:class:`~trace_tui.core.tail.follower.TailReader`), so the first screen can be drawn after the
 first
@@ -51,10 +51,10 @@ from trace_tui.core.io.jsonl import (
     repaired_message,
     too_long_line,
 )
+from trace_tui.core.io.trace_path import TraceOpenError
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Problem, Run
-from trace_tui.core.reading.reader import TraceOpenError
-from trace_tui.core.reading.source import SourceUpdate
+from trace_tui.core.model.source import SourceUpdate
 from trace_tui.core.tail.follower import Lines, LongLine, Notice, Reset, TailReader
 from trace_tui.core.tail.watch import ChangeWaiter
 
@@ -71,7 +71,7 @@ BATCH_LINES = 64
 
 
 class IndexedSource:
-    """A line-oriented trace as a :class:`~trace_tui.core.reading.source.TraceSource` (see module
+    """A line-oriented trace as a :class:`~trace_tui.core.model.source.TraceSource` (see module
     doc).
 
     ``fmt=None`` detects the format when the first complete line arrives (a followed path

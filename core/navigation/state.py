@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trace_tui.core.model.context_windows import ContextWindow, ContextWindowTable
-from trace_tui.core.model.run import A_CONTEXT_WINDOW, Message, Run, Step, Usage
+from trace_tui.core.model.run import A_CONTEXT_WINDOW, Message, Run, RunView, Step, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,9 @@ def state_at(run: Run, index: int) -> RunState:
     )
 
 
-def context_window_for(run: Run, step: Step, table: ContextWindowTable) -> ContextWindow | None:
+def context_window_for(
+    run: RunView, step: Step, table: ContextWindowTable
+) -> ContextWindow | None:
     """The context window of the model behind ``step`` (``None`` when unknown)."""
     own = step.attr(A_CONTEXT_WINDOW)
     if isinstance(own, int) and not isinstance(own, bool) and own > 0:

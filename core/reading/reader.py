@@ -1,6 +1,7 @@
 """Open a trace file of any supported format and build its :class:`Run`.
 
-This is the one front door for reading: it checks the path, detects (or is told) the format,
+This is the one front door for reading a whole run: it checks the path
+(:func:`~trace_tui.core.io.trace_path.check_trace_path`), detects (or is told) the format,
 streams the file line by line through the format's mapper (JSON-lines formats) or reads the
 document (whole-document formats), and returns the run with every problem it met listed on it.
 It never writes to the file it reads.
@@ -9,10 +10,8 @@ It never writes to the file it reads.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
-from trace_tui.core.errors import BadInput
 from trace_tui.core.formats import FormatError, TraceFormat, detect_format, format_by_name
 from trace_tui.core.io.jsonl import (
     CorruptLine,
@@ -21,31 +20,9 @@ from trace_tui.core.io.jsonl import (
     iter_raw_lines,
     repaired_message,
 )
+from trace_tui.core.io.trace_path import TraceOpenError, check_trace_path
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Run
-
-
-class TraceOpenError(BadInput):
-    """The trace cannot be opened; the message is one line naming the file."""
-
-
-def check_trace_path(path: Path) -> os.stat_result:
-    """Refuse paths that are not readable regular files, with a clear message."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise TraceOpenError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise TraceOpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise TraceOpenError(f"{path}: is a directory, not a trace file")
-    if not stat.S_ISREG(info.st_mode):
-        raise TraceOpenError(
-            f"{path}: is not a regular file (FIFO, socket or device); trace-tui reads files"
-        )
-    if not os.access(path, os.R_OK):
-        raise TraceOpenError(f"{path}: permission denied")
-    return info
 
 
 def resolve_format(path: Path, format_name: str | None = None) -> TraceFormat:

@@ -1,12 +1,13 @@
-"""A trace file as a live source of steps: what the screen and plain tail read from.
+"""Which reader a trace path gets, decided in one place: :func:`open_source`.
 
-:class:`TraceSource` is the contract between reading and viewing. The viewer calls ``update``
-from a worker thread until it reports ``complete``, then, when following a live file, calls
-``wait`` and ``update`` again. Each update says what changed, so the view redraws only that.
-
-:func:`open_source` picks the implementation. The indexed reader (``core/index/indexer.py``) serves
-every format that streams; :class:`SnapshotSource` serves whole-document formats, which have
-to be read whole anyway, and re-reads them when the file changes.
+The screen and plain ``tail`` read a trace through a
+:class:`~trace_tui.core.model.source.TraceSource` (the contract, in ``core/model/source.py``).
+:func:`open_source` checks the path, settles the format once (named by the user, or detected
+from the file's head; for a followed file that does not exist yet, from its first line) and
+picks the implementation: the indexed reader
+(:class:`~trace_tui.core.index.indexer.IndexedSource`) for every format that streams line by
+line, :class:`SnapshotSource` for whole-document formats, which have to be read whole anyway
+and are re-read when the file changes. Nothing below this module chooses a reader.
 """
 
 from __future__ import annotations
@@ -14,60 +15,14 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from trace_tui.core.model.run import Run, RunView
-from trace_tui.core.reading.reader import TraceOpenError, check_trace_path, open_run, resolve_format
-
-
-@dataclass(frozen=True, slots=True)
-class SourceUpdate:
-    """What one call to :meth:`TraceSource.update` changed.
-
-    ``added`` steps were appended; ``changed`` holds indices of steps updated in place (a span's
-    end arrived); ``reset`` means the file was truncated or replaced and every index the view
-    holds is stale; ``notice`` is one line for the user (truncated, rotated, waiting, skipped
-    lines); ``complete`` means the source has caught up with the end of the file.
-    """
-
-    added: int = 0
-    changed: tuple[int, ...] = ()
-    reset: bool = False
-    notice: str | None = None
-    complete: bool = True
-    progress: float = 1.0
-    notices: tuple[str, ...] = field(default=())
-
-    @property
-    def anything(self) -> bool:
-        """True when the view has something to redraw or show."""
-        return bool(self.added or self.changed or self.reset or self.notice)
-
-
-class TraceSource(Protocol):
-    """A trace being read (and maybe still written); ``run`` grows as ``update`` is called."""
-
-    path: Path
-    format_name: str
-
-    @property
-    def run(self) -> RunView:
-        """The steps read so far (read-only here: each source keeps its own kind of run)."""
-        ...
-
-    def update(self) -> SourceUpdate:
-        """Read what is new (a bounded amount); safe to call from a worker thread."""
-        ...
-
-    def wait(self, timeout: float) -> None:
-        """Block until the file may have changed, or ``timeout`` seconds pass."""
-        ...
-
-    def close(self) -> None:
-        """Release file handles and watchers."""
-        ...
+from trace_tui.core.formats import FormatError, format_by_name
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.io.trace_path import TraceOpenError, check_trace_path
+from trace_tui.core.model.run import Run
+from trace_tui.core.model.source import SourceUpdate, TraceSource
+from trace_tui.core.reading.reader import open_run, resolve_format
 
 
 class SnapshotSource:
@@ -124,9 +79,6 @@ def open_source(
     its first line (an agent that has just started writing) is waited for: the format is
     detected when its first complete line arrives.
     """
-    from trace_tui.core.formats import FormatError, format_by_name
-    from trace_tui.core.index.indexer import IndexedSource
-
     path = Path(path)
     if follow and _not_there_yet(path):
         try:

@@ -15,10 +15,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from trace_tui.cli.diff_report import delta_text, step_title, value_text
 from trace_tui.core.diff.compare import ADDED, CHANGED, REMOVED, SAME, Delta, DiffRow, RunDiff
 from trace_tui.core.diff.payload import FieldChange, TextPiece
 from trace_tui.core.diff.summary import short_json
+from trace_tui.core.diff.wording import delta_text, step_title, value_text
 from trace_tui.core.model.run import Step
 from trace_tui.tui.display.safe_text import display_str
 

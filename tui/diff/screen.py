@@ -25,7 +25,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from trace_tui.cli.diff_report import delta_text, step_title
 from trace_tui.core.diff.compare import (
     ADDED,
     CHANGED,
@@ -35,6 +34,7 @@ from trace_tui.core.diff.compare import (
     RunDiff,
     diff_runs,
 )
+from trace_tui.core.diff.wording import delta_text, step_title
 from trace_tui.core.model.run import RunView
 from trace_tui.tui.diff.detail import DiffDetail
 from trace_tui.tui.diff.steps import AlignedSteps

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from trace_tui.core.io.trace_path import TraceOpenError
 from trace_tui.core.model.run import RunView
-from trace_tui.core.reading.reader import TraceOpenError, open_run
+from trace_tui.core.reading.reader import open_run
 from trace_tui.core.replay.fork import step_record
 from trace_tui.tui.diff.screen import DiffScreen
 from trace_tui.tui.display.safe_text import current_redactor, display_str, plain_notice
-from trace_tui.tui.messages import BranchFactsRead, ReplayDone, RunsToCompare
+from trace_tui.tui.messages import BranchFactsRead, OpenTrace, ReplayDone, RunsToCompare
 from trace_tui.tui.screens.answer import AnswerScreen, ManualAnswer
 from trace_tui.tui.screens.branches import BranchesScreen
 from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
@@ -166,11 +167,8 @@ class BranchingMixin(DebuggerScreenBase):
             self.app_open(outcome.path)
 
     def app_open(self, path: Path) -> None:
-        """Show ``path`` in the debugger in place of this run."""
-        from trace_tui.tui.app import TraceApp
-
-        if isinstance(self.app, TraceApp):
-            self.app.open_trace(path)
+        """Ask the app to show ``path`` in the debugger in place of this run."""
+        self.post_message(OpenTrace(path))
 
     # ----------------------------------------------------------------- branch tree
     def action_branches(self) -> None:

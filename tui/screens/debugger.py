@@ -23,11 +23,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from trace_tui.core.io.raw_record import RawRecord, read_record_line
 from trace_tui.core.model.context_windows import ContextWindowTable
 from trace_tui.core.model.run import BranchInfo, Step
+from trace_tui.core.model.source import TraceSource
 from trace_tui.core.navigation.context_view import context_at
 from trace_tui.core.navigation.cursor import StepCursor
 from trace_tui.core.navigation.state import RunState
 from trace_tui.core.policy.model import Policy
-from trace_tui.core.reading.source import TraceSource
 from trace_tui.core.replay.provenance import replay_answer
 from trace_tui.tui.display.glyphs import REPLAY_LEGEND, REPLAY_MARKS
 from trace_tui.tui.display.safe_text import plain_notice

@@ -16,9 +16,9 @@ from textual.screen import Screen
 
 from trace_tui.core.model.context_windows import ContextWindowTable
 from trace_tui.core.model.run import RunView, Step, StepRow
+from trace_tui.core.model.source import TraceSource
 from trace_tui.core.navigation.cursor import StepCursor
 from trace_tui.core.navigation.run_facts import RunFacts
-from trace_tui.core.reading.source import TraceSource
 
 
 class DebuggerScreenBase(Screen[None]):

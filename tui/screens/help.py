@@ -1,7 +1,8 @@
 """The key help (``?``): every binding of the screen, the span tree and the inspector.
 
 Built from the widgets' ``BINDINGS`` class attributes, so the list is always complete and the
-README's key table can be generated from the same source (:func:`key_table`).
+README's key table can be generated from the same source
+(:func:`~trace_tui.tui.keys.markdown_table`).
 """
 
 from __future__ import annotations
@@ -14,29 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-
-def format_keys(key: str) -> str:
-    """``down,j`` → ``↓ j``; textual key names to what is printed on keys."""
-    names = {"down": "↓", "up": "↑", "left": "←", "right": "→", "pagedown": "PgDn",
-             "pageup": "PgUp", "home": "Home", "end": "End", "enter": "Enter",
-             "space": "Space", "escape": "Esc", "question_mark": "?", "slash": "/",
-             "ampersand": "&", "colon": ":", "left_square_bracket": "[",
-             "right_square_bracket": "]", "exclamation_mark": "!", "minus": "-", "plus": "+",
-             "equals_sign": "=", "tab": "Tab", "shift+tab": "Shift+Tab"}
-    out = []
-    for part in key.split(","):
-        part = part.strip()
-        out.append(names.get(part, part.replace("ctrl+", "Ctrl+")))
-    return " ".join(out)
-
-
-def key_table(groups: list[tuple[str, list[Binding]]]) -> list[tuple[str, str, str, str]]:
-    """Rows (group, keys, action, description) for docs and the help screen."""
-    rows = []
-    for group, bindings in groups:
-        for b in bindings:
-            rows.append((group, format_keys(b.key), b.action, b.tooltip or b.description))
-    return rows
+from trace_tui.tui.keys import format_keys
 
 
 class ScrollingList(VerticalScroll):

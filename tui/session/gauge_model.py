@@ -1,4 +1,6 @@
-"""Assemble the gauge's :class:`~trace_tui.tui.widgets.gauge.GaugeModel` for a cursor position.
+"""What the context gauge shows for a cursor position: :class:`GaugeModel`, and how it is built.
+
+:class:`~trace_tui.tui.widgets.gauge.ContextGauge` only lays a :class:`GaugeModel` out.
 
 The latest model call at or before the cursor is measured
 (:func:`trace_tui.core.navigation.gauge.breakdown`)
@@ -10,20 +12,43 @@ order), compared with the call before it for truncation, and the peaks come from
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from dataclasses import dataclass, field
 
 from trace_tui.core.model.context_windows import ContextWindow, ContextWindowTable
-from trace_tui.core.model.run import Run, RunView, Step
-from trace_tui.core.navigation.gauge import breakdown, truncation_notes
+from trace_tui.core.model.run import RunView, Step
+from trace_tui.core.navigation.gauge import (
+    ContextBreakdown,
+    ContextNote,
+    breakdown,
+    truncation_notes,
+)
 from trace_tui.core.navigation.run_facts import Peak, RunFacts
 from trace_tui.core.navigation.state import context_window_for
-from trace_tui.tui.widgets.gauge import GaugeModel, PeakInfo
+
+
+@dataclass(frozen=True)
+class PeakInfo:
+    """A peak prompt and its share of that call's window (``None`` if the window is unknown)."""
+
+    peak: Peak
+    fraction: float | None
+
+
+@dataclass(frozen=True)
+class GaugeModel:
+    """Everything the gauge shows for one cursor position."""
+
+    cursor_number: int
+    breakdown: ContextBreakdown | None
+    notes: tuple[ContextNote, ...] = ()
+    peak_so_far: PeakInfo | None = None
+    run_peak: PeakInfo | None = None
+    extra: tuple[str, ...] = field(default=())
 
 
 def window_of(run: RunView, step: Step, table: ContextWindowTable) -> ContextWindow | None:
     """The context window of ``step``'s model (``None`` when no source knows it)."""
-    # context_window_for only reads run.info, which every RunView has.
-    return context_window_for(cast(Run, run), step, table)
+    return context_window_for(run, step, table)
 
 
 def gauge_model(run: RunView, facts: RunFacts, table: ContextWindowTable, index: int,

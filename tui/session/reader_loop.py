@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from textual.message import Message
 
+from trace_tui.core.model.source import TraceSource
 from trace_tui.core.navigation.run_facts import RunFacts
-from trace_tui.core.reading.source import TraceSource
 from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
 
 #: Longest a live tail sleeps between checks when nothing is pending.

@@ -14,42 +14,21 @@ in a short pane and as a list in a tall one.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from trace_tui.core.navigation.gauge import ContextBreakdown, ContextNote, fraction_level
-from trace_tui.core.navigation.run_facts import Peak
+from trace_tui.core.navigation.gauge import ContextBreakdown, fraction_level
 from trace_tui.tui.display.formatting import fmt_count, fmt_percent, fmt_tokens
 from trace_tui.tui.display.safe_text import display_str
+from trace_tui.tui.session.gauge_model import GaugeModel
 
 UNKNOWN_WINDOW = "window unknown (use --context-window MODEL=TOKENS)"
 _PART_CLASS = {"system": "system", "tools": "tools", "history": "history",
                "tool_results": "results", "output": "output"}
 _SHORT = {"system": "sys", "tools": "tools", "history": "hist", "tool_results": "results",
           "output": "out"}
-
-
-@dataclass(frozen=True)
-class PeakInfo:
-    """A peak prompt and its share of that call's window (``None`` if the window is unknown)."""
-
-    peak: Peak
-    fraction: float | None
-
-
-@dataclass(frozen=True)
-class GaugeModel:
-    """Everything the gauge shows for one cursor position."""
-
-    cursor_number: int
-    breakdown: ContextBreakdown | None
-    notes: tuple[ContextNote, ...] = ()
-    peak_so_far: PeakInfo | None = None
-    run_peak: PeakInfo | None = None
-    extra: tuple[str, ...] = field(default=())
 
 
 class ContextGauge(Widget):
