@@ -26,15 +26,12 @@ only). This module knows nothing about payload diffs or the UI.
 
 from __future__ import annotations
 
-import json
 import logging
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-import orjson
 
 from trace_tui.core.model.run import (
     A_AGENT_NAME,
@@ -47,6 +44,7 @@ from trace_tui.core.model.run import (
     RunView,
     Step,
 )
+from trace_tui.core.text.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +122,8 @@ class Alignment:
 
 
 # --------------------------------------------------------------------------- signatures
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes of ``value``: sorted keys, no spaces; stable across runs."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        # Integers beyond 64 bits, non-string keys from a foreign importer: slower but total.
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
-        return text.encode("utf-8", "surrogatepass")
+#: What a step without a payload signature (agent, other) has instead; canonical JSON is never "".
+_NO_CONTENT = object()
 
 
 def answer_key(messages: Any) -> Any:
@@ -191,10 +183,9 @@ def signatures(run: RunView) -> Signatures:
     idents: list[tuple[str, str]] = []
     depths: list[int] = []
     steps = run.steps if isinstance(run, Run) else (run.step(i) for i in range(len(run)))
-    dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
     for i, step in enumerate(steps):
         kind, attrs = step.kind, step.attributes
-        content: Any = b""
+        content: Any = _NO_CONTENT
         if kind == "tool":
             label = attrs.get(A_TOOL_NAME) or step.name
             content = attrs.get(A_TOOL_ARGUMENTS)
@@ -207,11 +198,7 @@ def signatures(run: RunView) -> Signatures:
             label = step.name
             if kind == "retrieval":
                 content = attrs.get(A_RETRIEVAL_QUERY)
-        if content != b"":
-            try:
-                content = dumps(content, option=sort_keys)
-            except TypeError:
-                content = canonical_json(content)
+        content = "" if content is _NO_CONTENT else canonical_json(content)
         ident = (kind, label if type(label) is str else str(label))
         parent = index_of.get(step.parent_id) if step.parent_id is not None else None
         if parent is None:

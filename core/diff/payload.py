@@ -25,9 +25,10 @@ from typing import Any
 
 import orjson
 
-from trace_tui.core.diff.align import canonical_json, sequence_opcodes
+from trace_tui.core.diff.align import sequence_opcodes
 from trace_tui.core.errors import BadValue
 from trace_tui.core.model.run import Step
+from trace_tui.core.text.canonical import canonical_json
 
 #: Strings at least this long (or with a newline) get a word-level diff.
 WORD_DIFF_MIN_CHARS = 60

@@ -20,7 +20,6 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from trace_tui.core.errors import BadInput
 from trace_tui.core.io.atomic import atomic_writer
 from trace_tui.core.io.standard_json import dumps_line
 from trace_tui.core.model.run import Problem, Run, Step
+from trace_tui.core.model.times import iso_utc
 from trace_tui.core.reading.reader import open_run
 from trace_tui.core.text.redact import Redactor
 
@@ -224,5 +224,4 @@ def _branch_record(run: Run) -> dict[str, Any]:
 
 def iso_time(seconds: float) -> str:
     """ISO 8601 in UTC with microseconds, as the native format writes times."""
-    moment = datetime.fromtimestamp(seconds, tz=UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_utc(seconds, "micro")

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from trace_tui.core.errors import BadValue
-from trace_tui.core.model.builder import parse_time
+from trace_tui.core.model.times import epoch_of
 
 MIN_GAP_S = 0.05
 MAX_GAP_S = 1.5
@@ -40,7 +40,7 @@ def paced_lines(source: Path, speed: float) -> Iterator[tuple[float, bytes]]:
     previous: float | None = None
     for line in source.read_bytes().splitlines(keepends=True):
         record = orjson.loads(line)
-        stamp = parse_time(
+        stamp = epoch_of(
             record.get("end_time")
             if record.get("type") == "span_end"
             else record.get("start_time") or record.get("started_at")

@@ -289,7 +289,7 @@ def _token_column(values: list[Any]) -> array[int] | None:
 
 
 def _seconds(values: list[Any]) -> array[float]:
-    """Seconds since the epoch for decoded times (``NaN`` for none), as ``parse_time``."""
+    """Seconds since the epoch for decoded times (``NaN`` for none), as ``times.epoch_of``."""
     if None in values:
         present = list(map(is_not, values, repeat(None)))
         out = array("d", repeat(NAN, len(values)))
@@ -473,7 +473,7 @@ def _merge_ends(
             cols.extra_ends.setdefault(index, []).append(previous)
         cols.end_offset[index] = offset
         end = ends.end[k]
-        if end == end and end:  # parse_time(...) or the old end time
+        if end == end and end:  # epoch_of(...) or the old end time
             cols.end[index] = end
         error = ends.has_error[k] or bool(cols.flags[index] & FLAG_ERROR)
         cols.flags[index] = FLAG_ERROR if error else 0

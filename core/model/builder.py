@@ -11,7 +11,6 @@ where it carries anything a person might need, an ``other`` step so nothing vani
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from trace_tui.core.errors import BadValue
@@ -23,6 +22,7 @@ from trace_tui.core.model.run import (
     RunInfo,
     Step,
 )
+from trace_tui.core.model.times import epoch_of
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +35,6 @@ PROBLEM_RECORD = "problem"
 
 class RecordError(BadValue):
     """A record that breaks the native format (message says how)."""
-
-
-def parse_time(value: Any) -> float | None:
-    """Seconds since the epoch from an ISO 8601 string or a number; ``None`` if unusable."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
 
 
 class RunBuilder:
@@ -130,8 +116,8 @@ class RunBuilder:
             parent_id=parent if isinstance(parent, str) and parent else None,
             kind=kind,
             name=str(rec.get("name") or kind),
-            start_time=parse_time(rec.get("start_time")),
-            end_time=parse_time(rec.get("end_time")),
+            start_time=epoch_of(rec.get("start_time")),
+            end_time=epoch_of(rec.get("end_time")),
             status=status,
             error=_error_text(rec.get("error")),
             attributes=dict(attributes),
@@ -161,7 +147,7 @@ class RunBuilder:
         step.attributes.update(attributes)
         if rec.get("source") is not None:
             step.source = merge_sources(step.source, rec["source"])
-        step.end_time = parse_time(rec.get("end_time")) or step.end_time
+        step.end_time = epoch_of(rec.get("end_time")) or step.end_time
         step.error = _error_text(rec.get("error")) or step.error
         step.status = _status(rec.get("status"), default="error" if step.error else "ok")
         self.run.touch()
@@ -181,7 +167,7 @@ class RunBuilder:
             session_id=_opt_str(rec.get("session_id")),
             trace_id=_opt_str(rec.get("trace_id")),
             name=_opt_str(rec.get("name")),
-            started_at=parse_time(rec.get("started_at")),
+            started_at=epoch_of(rec.get("started_at")),
             environment=dict(env) if isinstance(env, dict) else {},
             context_windows={
                 str(k): int(v) for k, v in windows.items() if isinstance(v, int) and v > 0
@@ -207,7 +193,7 @@ def branch_from_record(rec: dict[str, Any]) -> BranchInfo:
         edits=tuple(edits),
         sources=dict(sources) if isinstance(sources, dict) else {},
         name=_opt_str(rec.get("name")),
-        created_at=parse_time(rec.get("created_at")),
+        created_at=epoch_of(rec.get("created_at")),
         status=_opt_str(rec.get("status")),
         note=_opt_str(rec.get("note")),
     )

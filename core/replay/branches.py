@@ -40,7 +40,7 @@ from trace_tui.core.model.builder import RecordError, branch_from_record
 from trace_tui.core.model.run import Run
 from trace_tui.core.reading.reader import open_run
 from trace_tui.core.replay.engine import Replay
-from trace_tui.core.replay.exchange import canonical_json, digest
+from trace_tui.core.replay.exchange import digest
 from trace_tui.core.replay.fixtures import AnswerFixtures
 from trace_tui.core.replay.fork import ForkPlan, plan_fork
 from trace_tui.core.replay.redaction import (
@@ -49,6 +49,7 @@ from trace_tui.core.replay.redaction import (
     matching_redactor,
     saved_records,
 )
+from trace_tui.core.text.canonical import canonical_json
 from trace_tui.core.text.redact import Redactor
 
 BRANCHES_DIRNAME = ".trace-tui"

@@ -39,7 +39,6 @@ from trace_tui.core.replay.exchange import (
     ModelResponse,
     ToolCallRequest,
     ToolResult,
-    canonical_json,
 )
 from trace_tui.core.replay.fixtures import (
     FixtureHit,
@@ -74,6 +73,7 @@ from trace_tui.core.replay.values import (
     masked_message,
     with_call_ids,
 )
+from trace_tui.core.text.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 

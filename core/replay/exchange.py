@@ -31,6 +31,7 @@ from trace_tui.core.model.run import (
     A_USAGE_OUTPUT,
     REQUEST_PARAMETERS,
 )
+from trace_tui.core.text.canonical import canonical_json
 
 #: The attributes of an llm step that make up its request (what the model was asked).
 REQUEST_ATTRS: tuple[str, ...] = (
@@ -53,11 +54,6 @@ RESPONSE_ATTRS: tuple[str, ...] = (
 )
 #: The attributes of a tool (or tool-like retrieval) step that make up its outcome.
 TOOL_OUTPUT_ATTRS: tuple[str, ...] = (A_TOOL_RESULT, A_RETRIEVAL_DOCUMENTS)
-
-
-def canonical_json(value: Any) -> str:
-    """Stable JSON text: sorted keys, no spaces, non-ASCII kept (the basis of every hash)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def digest(*values: Any) -> str:

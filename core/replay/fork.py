@@ -19,7 +19,6 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from jsonpointer import JsonPointer, JsonPointerException
@@ -27,9 +26,11 @@ from jsonpointer import JsonPointer, JsonPointerException
 from trace_tui.core.errors import BadValue
 from trace_tui.core.io.standard_json import non_finite_name
 from trace_tui.core.model.run import Run, Step
+from trace_tui.core.model.times import iso_utc
 from trace_tui.core.replay.exchange import RESPONSE_ATTRS, TOOL_OUTPUT_ATTRS, digest
 from trace_tui.core.replay.fixtures import A_PENDING
 from trace_tui.core.replay.readiness import Gap, readiness
+from trace_tui.core.text.canonical import canonical_json
 
 EDIT_OPS = ("add", "replace", "remove")
 EDITABLE_ROOTS = ("attributes", "status", "error", "name")
@@ -46,11 +47,7 @@ class ForkError(BadValue):
 # --------------------------------------------------------------------------- records
 def iso_time(value: float | None) -> str | None:
     """Seconds since the epoch as ISO 8601 UTC (milliseconds unless finer precision exists)."""
-    if value is None:
-        return None
-    moment = datetime.fromtimestamp(value, tz=UTC)
-    spec = "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    return None if value is None else iso_utc(value, "auto")
 
 
 def step_record(step: Step) -> dict[str, Any]:
@@ -236,7 +233,7 @@ def _diff(before: Any, after: Any, parts: list[str], out: list[dict[str, Any]]) 
 
 
 def _canonical(value: Any) -> str:
-    return "\x00absent" if value is _ABSENT else json.dumps(value, sort_keys=True)
+    return "\x00absent" if value is _ABSENT else canonical_json(value)
 
 
 def outputs_edited(edits: Sequence[dict[str, Any]]) -> bool:

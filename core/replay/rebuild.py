@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trace_tui.core.model.run import A_INPUT_MESSAGES, Run
-from trace_tui.core.replay.exchange import REQUEST_ATTRS, ToolResult, canonical_json
+from trace_tui.core.replay.exchange import REQUEST_ATTRS, ToolResult
 from trace_tui.core.replay.fixtures import call_of, has_result, result_of
+from trace_tui.core.text.canonical import canonical_json
 
 _MISSING = object()
 #: json.dumps styles an agent may use to put a tool result into a tool message.

@@ -17,11 +17,11 @@ from trace_tui.core.replay.exchange import (
     ModelRequest,
     ModelResponse,
     ToolCallRequest,
-    canonical_json,
     digest,
 )
 from trace_tui.core.replay.fixtures import AnswerFixtures
 from trace_tui.core.replay.responders import ModelSource, ToolSource
+from trace_tui.core.text.canonical import canonical_json
 from trace_tui.core.text.redact import Redactor
 
 #: How much of a tool call's arguments a stop message shows.

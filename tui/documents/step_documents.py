@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from jsonpointer import JsonPointerException, resolve_pointer
@@ -19,6 +18,7 @@ from rich.cells import cell_len, chop_cells
 
 from trace_tui.core.io.raw_record import RawRecord
 from trace_tui.core.model.run import A_TOOL_DEFINITIONS, Step
+from trace_tui.core.model.times import iso_utc
 from trace_tui.tui.display.highlight import lex_json
 from trace_tui.tui.display.safe_text import display_str, display_value, redact_text
 from trace_tui.tui.documents.json_lines import FoldState, flatten_json
@@ -30,10 +30,7 @@ _CHUNK = 100_000
 
 
 def _iso(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
+    return None if value is None else iso_utc(value, "milli")
 
 
 def step_record(step: Step) -> dict[str, Any]:

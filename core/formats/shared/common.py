@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ from trace_tui.core.model.run import (
     A_USAGE_INPUT,
     A_USAGE_OUTPUT,
 )
+from trace_tui.core.model.times import epoch_of, iso_of, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -236,13 +236,8 @@ def to_time(value: Any) -> str | float | None:
     if isinstance(value, str) and value:
         if value.isdigit():
             return epoch_seconds(int(value))
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        moment = parse_iso(value)
+        return None if moment is None else iso_of(moment, "micro")
     return None
 
 
@@ -260,7 +255,7 @@ def seconds_of(value: Any) -> float | None:
     if isinstance(norm, float):
         return norm
     if isinstance(norm, str):
-        return datetime.fromisoformat(norm.replace("Z", "+00:00")).timestamp()
+        return epoch_of(norm)
     return None
 
 
