@@ -61,7 +61,11 @@ def format_by_name(name: str) -> TraceFormat:
 def read_head(path: Path) -> Head:
     """The first bytes of ``path`` and its first non-blank line parsed as JSON, if it parses."""
     with open(path, "rb") as fh:
-        data = fh.read(HEAD_BYTES)
+        return head_of(path, fh.read(HEAD_BYTES))
+
+
+def head_of(path: Path, data: bytes) -> Head:
+    """What detection sees of a file whose first bytes are ``data``."""
     body = data[len(BOM) :] if data.startswith(BOM) else data
     for line in body.split(b"\n"):
         if line.strip():
@@ -74,7 +78,15 @@ def read_head(path: Path) -> Head:
 
 def detect_format(path: Path) -> TraceFormat:
     """The format of the file at ``path``; :class:`FormatError` says what was seen otherwise."""
-    head = read_head(path)
+    return detect_head(read_head(path))
+
+
+def detect_head(head: Head) -> TraceFormat:
+    """The first format in :data:`FORMATS` that accepts ``head`` (the one detection rule).
+
+    :class:`FormatError` says what was seen when none does (or a format recognised the file
+    and says why it cannot be read).
+    """
     for fmt in FORMATS:
         if fmt.detect(head):
             return fmt

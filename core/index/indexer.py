@@ -29,9 +29,9 @@ from operator import add
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.formats import FORMATS, FormatError, Head, RecordMapper, TraceFormat
+from trace_tui.core.formats import FormatError, RecordMapper, TraceFormat
 from trace_tui.core.formats.base import HEAD_BYTES
-from trace_tui.core.formats.registry import describe_unknown
+from trace_tui.core.formats.registry import detect_head, head_of
 from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index.columns import StepColumns
 from trace_tui.core.index.run_view import IndexedRun
@@ -43,7 +43,6 @@ from trace_tui.core.index.workers import (
     split_point,
 )
 from trace_tui.core.io.jsonl import (
-    BOM,
     CorruptLine,
     RepairedRecord,
     decode_bytes,
@@ -426,27 +425,13 @@ class _UpdateState:
 def detect_from_bytes(path: Path, data: bytes) -> TraceFormat | str:
     """The format of a file whose first bytes are ``data``, or a message saying what was seen.
 
-    Same rules as :func:`~trace_tui.core.formats.detect_format`, on bytes this reader already
-    holds (so a path that turned into a FIFO is never opened again to sniff it).
+    The registry's rule (:func:`~trace_tui.core.formats.registry.detect_head`) on bytes this
+    reader already holds (so a path that turned into a FIFO is never opened again to sniff it).
     """
-    import orjson
-
-    body = data[len(BOM) :] if data.startswith(BOM) else data
-    head = Head(path, data)
-    for raw in body.split(b"\n"):
-        if raw.strip():
-            try:
-                head = Head(path, data, orjson.loads(raw), True)
-            except orjson.JSONDecodeError:
-                pass
-            break
-    for fmt in FORMATS:
-        try:
-            if fmt.detect(head):
-                return fmt
-        except FormatError as exc:
-            return str(exc)
-    return describe_unknown(head)
+    try:
+        return detect_head(head_of(path, data))
+    except FormatError as exc:
+        return str(exc)
 
 
 def _valid_utf8(data: bytes) -> bool:
