@@ -73,6 +73,8 @@ JSON_VALUES = st.recursive(
 @given(JSON_VALUES)
 def test_the_fast_path_writes_what_the_standard_library_writes(value: Any) -> None:
     """orjson (no floats) and ``json`` (floats, big integers) give one and the same text."""
-    expected = json.dumps(by_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = json.dumps(
+        by_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert canonical_json(value) == expected
     assert json.loads(expected) == value

@@ -158,7 +158,7 @@ def step_label(step: Step) -> str:
     return step.name
 
 
-def step_content(step: Step) -> bytes:
+def step_content(step: Step) -> str:
     """The content that identifies a step of its kind, as canonical JSON (may be empty)."""
     kind = step.kind
     if kind == "tool":
@@ -167,7 +167,7 @@ def step_content(step: Step) -> bytes:
         return canonical_json(answer_key(step.attributes.get(A_OUTPUT_MESSAGES)))
     if kind == "retrieval":
         return canonical_json(step.attributes.get(A_RETRIEVAL_QUERY))
-    return b""
+    return ""
 
 
 def signatures(run: RunView) -> Signatures:

@@ -14,6 +14,7 @@ diff logic: it is given a :class:`~trace_tui.core.diff.compare.RunDiff` and post
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -116,12 +117,11 @@ class AlignedSteps(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
+    @dataclass
     class CursorMoved(Message):
         """The selected row changed."""
 
-        def __init__(self, row: int) -> None:
-            super().__init__()
-            self.row = row
+        row: int
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None

@@ -11,6 +11,7 @@ expand); ``y``/``Y`` ask it to copy the line's JSON pointer or value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -81,38 +82,34 @@ class DocumentView(ScrollView, can_focus=True):
                 tooltip="Return focus to the span tree"),
     ]
 
+    @dataclass
     class Activated(Message):
         """Enter (or a click) on a line that has an action."""
 
-        def __init__(self, view: DocumentView, doc_line: DocLine) -> None:
-            super().__init__()
-            self.view = view
-            self.doc_line = doc_line
+        view: DocumentView
+        doc_line: DocLine
 
+    @dataclass
     class SelectionChanged(Message):
         """The selected line changed (the owner shows its pointer)."""
 
-        def __init__(self, view: DocumentView, doc_line: DocLine | None) -> None:
-            super().__init__()
-            self.view = view
-            self.doc_line = doc_line
+        view: DocumentView
+        doc_line: DocLine | None
 
+    @dataclass
     class CopyRequested(Message):
         """The user asked to copy the selected line's ``pointer`` or ``value``."""
 
-        def __init__(self, view: DocumentView, doc_line: DocLine, what: str) -> None:
-            super().__init__()
-            self.view = view
-            self.doc_line = doc_line
-            self.what = what
+        view: DocumentView
+        doc_line: DocLine
+        what: str
 
+    @dataclass
     class RevealRequested(Message):
         """The user asked to show (or hide again) the raw value at the selected line."""
 
-        def __init__(self, view: DocumentView, doc_line: DocLine) -> None:
-            super().__init__()
-            self.view = view
-            self.doc_line = doc_line
+        view: DocumentView
+        doc_line: DocLine
 
     class LeaveRequested(Message):
         """Escape: the user wants to go back to the step list."""

@@ -79,12 +79,11 @@ class ModeBar(Static):
     ModeBar { height: 1; background: $panel; color: $text-muted; text-wrap: nowrap; }
     """
 
+    @dataclass
     class Picked(Message):
         """A view name was clicked."""
 
-        def __init__(self, mode: str) -> None:
-            super().__init__()
-            self.mode = mode
+        mode: str
 
     mode: reactive[str] = reactive("payload")
 

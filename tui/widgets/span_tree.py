@@ -14,6 +14,7 @@ screen answers with :meth:`SpanTree.set_cursor`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -111,14 +112,14 @@ class SpanTree(ScrollView, can_focus=True):
                 tooltip="Move focus to the payload inspector"),
     ]
 
+    @dataclass
     class StepChosen(Message):
         """The user asked to move the cursor to step ``index`` (``to_end``: ``G``/End, the last
         row; while the trace is still being indexed the screen keeps going to the true end)."""
 
-        def __init__(self, index: int, *, to_end: bool = False) -> None:
-            super().__init__()
-            self.index = index
-            self.to_end = to_end
+        index: int
+        _: KW_ONLY
+        to_end: bool = False
 
     class OpenInspector(Message):
         """Enter on a row: focus the inspector."""

@@ -11,6 +11,8 @@ steps cost the same as ten.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -39,12 +41,11 @@ class StepBar(Widget):
     COMPONENT_CLASSES = {"step-bar--cell", "step-bar--plain", "step-bar--error",
                          "step-bar--future", "step-bar--cursor", "step-bar--label"}
 
+    @dataclass
     class StepChosen(Message):
         """A click asked for the step at ``index``."""
 
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
+        index: int
 
     def __init__(self, facts: RunFacts, *, id: str | None = None) -> None:
         super().__init__(id=id)
