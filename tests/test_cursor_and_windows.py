@@ -41,6 +41,44 @@ def test_cursor_follows_at_end_and_counts_unseen_when_pinned() -> None:
     assert cursor.position == 1
 
 
+def test_a_cursor_that_is_not_live_never_follows() -> None:
+    cursor = StepCursor(0, follow=False)
+    cursor.grow(3)  # the first steps put it on step 1, not at the end
+    assert cursor.position == 0 and not cursor.following
+    cursor.go(2)
+    cursor.grow(6)  # at the end, but an opened (finished) trace does not follow
+    assert cursor.position == 2 and not cursor.following and cursor.unseen == 0
+    cursor.to_end()
+    assert cursor.position == 5 and not cursor.following
+
+
+def test_going_to_the_end_while_indexing_chases_the_true_end_until_complete() -> None:
+    cursor = StepCursor(10, follow=False)
+    assert cursor.chase_end(complete=False) and cursor.position == 9
+    cursor.grow(20)
+    assert cursor.position == 19 and cursor.chasing
+    cursor.grow(30, complete=True)
+    assert cursor.position == 29 and not cursor.chasing
+    cursor.grow(40)
+    assert cursor.position == 29
+    assert cursor.chase_end(complete=False)
+    cursor.back()  # the user moves away: the chase ends
+    cursor.grow(50)
+    assert cursor.position == 38 and not cursor.chasing
+    assert StepCursor(0, follow=False).chase_end(complete=False) is False
+
+
+def test_a_cursor_that_is_not_live_can_start_elsewhere() -> None:
+    cursor = StepCursor(0, follow=False)
+    cursor.grow(5, start=3)
+    assert cursor.position == 3 and not cursor.following
+    cursor.grow(9, start=1)  # only the first steps place it
+    assert cursor.position == 3
+    late = StepCursor(0, follow=False)
+    late.grow(2, start=7)  # the fork point is not read yet: as far as there is
+    assert late.position == 1
+
+
 def test_known_models_match_by_longest_prefix() -> None:
     table = ContextWindowTable()
     assert table.lookup("gpt-4o-2024-08-06").tokens == 128_000

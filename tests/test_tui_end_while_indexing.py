@@ -91,7 +91,7 @@ async def test_end_while_indexing_follows_to_the_true_end(
         first = screen.count
         assert first < STEPS and not screen.complete
         await pilot.press("G")
-        assert screen.cursor.position == first - 1 and screen.chasing_end
+        assert screen.cursor.position == first - 1 and screen.cursor.chasing
         assert "going to the end" in str(screen.query_one(StatusLine).render())
         for _ in range(3):
             source.gate.release()
@@ -101,7 +101,7 @@ async def test_end_while_indexing_follows_to_the_true_end(
             source.gate.release()
         await _until(pilot, lambda: screen.complete)
         assert screen.count == STEPS and screen.cursor.position == STEPS - 1
-        assert not screen.chasing_end
+        assert not screen.cursor.chasing
 
 
 async def test_moving_away_stops_going_to_the_end(
@@ -118,7 +118,7 @@ async def test_moving_away_stops_going_to_the_end(
         await _until(pilot, lambda: screen.count > 0)
         await pilot.press("G", "k")
         pinned = screen.cursor.position
-        assert not screen.chasing_end
+        assert not screen.cursor.chasing
         for _ in range(STEPS):
             source.gate.release()
         await _until(pilot, lambda: screen.complete)

@@ -120,17 +120,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.run_view, self.count = message.run, message.count
         self.scanned = message.scanned
         self.progress, self.complete = message.progress, message.complete
-        before = self.cursor.position
-        chase = self.chasing_end and self.cursor.at_end
-        self.cursor.grow(self.count)
-        if chase and self.count:
-            self.cursor.go(self.count - 1)
-        self.chasing_end = chase and not self.complete
-        if not self.follow_mode:
-            self.cursor.following, self.cursor.unseen = False, 0
-            if before < 0 and self.count:
-                self.cursor.go(self._first_position())
-                self.cursor.following = False
+        self.cursor.grow(self.count, complete=self.complete, start=self._first_position())
         if self.follow_mode:
             self._steps.clear()
         self.query_one(SpanTree).set_run(self.run_view, self.count, scanned=self.scanned)
@@ -213,10 +203,6 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if not self.count:
             return
         self.cursor.go(index)
-        if not self.cursor.at_end:  # moved away from the end: stop going there
-            self.chasing_end = False
-        if not self.follow_mode:
-            self.cursor.following = False
         if reveal:
             self.query_one(SpanTree).reveal(self.cursor.position)
         self._cursor_changed()
@@ -278,7 +264,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
             busy=self.finding_busy or self.replaying or (
-                f"going to the end · reading {self.progress:.0%}" if self.chasing_end
+                f"going to the end · reading {self.progress:.0%}" if self.cursor.chasing
                 else None) or (
                 f"scanning {self.scanned / self.count:.0%}"
                 if self.complete is False and self.progress >= 1.0 and self.count else None),
@@ -317,7 +303,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
         if (isinstance(message, SpanTree.StepChosen) and message.to_end and not self.complete
                 and self.filter_query is None):
-            self.chasing_end = True
+            self.cursor.chase_end(complete=self.complete)
             self._update_status()
 
     def on_span_tree_open_inspector(self, message: SpanTree.OpenInspector) -> None:
@@ -369,9 +355,9 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if self.follow_mode:
             self.action_follow()
         else:
-            self.move_to(self.count - 1)
-            self.chasing_end = not self.complete
-            if self.chasing_end:
+            chasing = self.cursor.chase_end(complete=self.complete)
+            self.move_to(self.cursor.position)
+            if chasing:
                 self._update_status()
 
     def action_follow(self) -> None:

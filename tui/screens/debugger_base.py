@@ -39,9 +39,6 @@ class DebuggerScreenBase(Screen[None]):
         self.complete = False
         self.notice: str | None = None
         self.hide_future = False
-        #: ``G``/End pressed while the file is still being indexed: keep going to the true end
-        #: as steps arrive, until indexing completes or the user moves away.
-        self.chasing_end = False
         self._code_style = code_style
         self._steps: LRUCache[int, Step] = LRUCache(64)
         self._shown: tuple[int, StepRow] | None = None
