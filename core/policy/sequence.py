@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trace_tui.core.policy.model import Finding, SequenceRule
+from trace_tui.core.text.canonical import canonical_json
 
 ArgsOf = Callable[[], Any]
 
@@ -322,11 +323,6 @@ class SequenceChecker:
         return Finding(rule.rule_id, rule.type, rule.action, reason, first, last)
 
 
-def _canonical(value: Any) -> bytes:
-    """Sorted-key JSON bytes: two argument objects are identical when these are equal."""
-    import orjson
-
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return repr(value).encode()
+def _canonical(value: Any) -> str:
+    """Canonical JSON: two argument objects are identical when these are equal."""
+    return canonical_json(value)

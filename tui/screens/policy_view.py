@@ -11,6 +11,7 @@ the file has been read to the end (never while following a live tail, which may 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
@@ -31,12 +32,11 @@ POLICY_WAIT = 0.25
 SHOWN_FINDINGS = 3
 
 
+@dataclass
 class PolicyChecked(Message):
     """The policy worker gave verdicts to more steps."""
 
-    def __init__(self, changed: list[int]) -> None:
-        super().__init__()
-        self.changed = changed
+    changed: list[int]
 
 
 class PolicyMixin(DebuggerScreenBase):
