@@ -25,11 +25,12 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from trace_tui.core.capture.writer import CaptureWarning, TraceWriter
-from trace_tui.core.replay.exchange import canonical_json, parse_arguments
+from trace_tui.core.model.times import iso_utc
+from trace_tui.core.replay.exchange import parse_arguments
+from trace_tui.core.text.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -218,5 +219,4 @@ def arguments_key(name: str, arguments: Any) -> str:
 
 def iso_time(seconds: float) -> str:
     """Epoch seconds as the native ISO 8601 UTC text, to the microsecond."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_utc(seconds, "micro")
