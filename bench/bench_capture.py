@@ -3,12 +3,13 @@
 Not a test: it prints a table and writes JSON to ``bench/out/capture.json``; recorded figures
 go to ``bench/RESULTS.md`` (section "Capture overhead"). Run from the repository root::
 
-    .venv/bin/python -m bench.bench_capture                  # 300 calls per batch, best of 5
-    .venv/bin/python -m bench.bench_capture --calls 100 --repeats 3
+    .venv/bin/python -m bench.bench_capture                  # 500 calls per client and setting
+    .venv/bin/python -m bench.bench_capture --calls 100
 
 The real ``openai`` client makes chat-completion calls (a tool call answer, about 1 KB of
 request and response) in two settings, each without and with capture (a ``Recorder`` writing
-the trace to a temporary folder, redaction on, as by default):
+the trace to a temporary folder, redaction on, as by default; the writer on the calling thread,
+the default, and ``background=True``):
 
 * ``in-process``: the client's transport answers from memory (httpx ``MockTransport``), so
   the difference is capture's own work per call: parsing both bodies, building the step,
@@ -16,8 +17,10 @@ the trace to a temporary folder, redaction on, as by default):
 * ``loopback``: a local HTTP server on 127.0.0.1 (a thread of this process) answers, the
   closest thing to a real round trip that needs no network; the overhead is compared with it.
 
-Plain and streamed (server-sent events) responses are measured. Batches alternate between
-the two clients so load changes on a shared machine hit both; each figure is the best batch.
+Plain and streamed (server-sent events) responses are measured. Calls alternate between the
+two clients so load changes on a shared machine hit both; figures are medians per call, of
+wall time and of the calling thread's CPU time (``time.thread_time``), which a busy machine
+skews less.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import tempfile
 import threading
 import time
@@ -153,14 +157,16 @@ def _call(client: openai.OpenAI, stream: bool) -> None:
         )
 
 
-def _batch(client: openai.OpenAI, stream: bool, calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        _call(client, stream)
-    return (time.perf_counter() - start) / calls
+def _timed(client: openai.OpenAI, stream: bool) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.thread_time()
+    _call(client, stream)
+    return time.perf_counter() - wall, time.thread_time() - cpu
 
 
-def measure(setting: str, stream: bool, calls: int, repeats: int, folder: Path) -> dict[str, Any]:
+def measure(
+    setting: str, stream: bool, background: bool, calls: int, folder: Path
+) -> dict[str, Any]:
+    """Interleaved calls (plain, captured, plain, ...); medians of wall and thread CPU time."""
     mod = httpx_module()
     with loopback() as url:
         if setting == "in-process":
@@ -171,46 +177,55 @@ def measure(setting: str, stream: bool, calls: int, repeats: int, folder: Path) 
             capture_http = capture.http_client()
         plain = openai.OpenAI(base_url=url, api_key="sk-bench", http_client=plain_http)
         captured = openai.OpenAI(base_url=url, api_key="sk-bench", http_client=capture_http)
-        _call(plain, stream)
-        best_plain = best_capture = float("inf")
-        with capture.record(folder / f"{setting}-{stream}.jsonl", agent="bench"):
-            _call(captured, stream)
-            for _ in range(repeats):
-                best_plain = min(best_plain, _batch(plain, stream, calls))
-                best_capture = min(best_capture, _batch(captured, stream, calls))
-    overhead = best_capture - best_plain
-    return {
+        times: dict[str, list[tuple[float, float]]] = {"plain": [], "capture": []}
+        trace = folder / f"{setting}-{stream}-{background}.jsonl"
+        with capture.record(trace, agent="bench", background=background):
+            for _ in range(5):  # warm up both paths (imports, pools)
+                _call(plain, stream)
+                _call(captured, stream)
+            for _ in range(calls):
+                times["plain"].append(_timed(plain, stream))
+                times["capture"].append(_timed(captured, stream))
+    row: dict[str, Any] = {
         "setting": setting,
         "stream": stream,
+        "writer": "background" if background else "sync",
         "calls": calls,
-        "repeats": repeats,
-        "plain_ms": best_plain * 1000,
-        "capture_ms": best_capture * 1000,
-        "overhead_ms": overhead * 1000,
-        "overhead_pct": 100 * overhead / best_plain,
     }
+    for kind in ("wall", "cpu"):
+        index = 0 if kind == "wall" else 1
+        base = statistics.median(t[index] for t in times["plain"])
+        with_capture = statistics.median(t[index] for t in times["capture"])
+        row[f"{kind}_plain_ms"] = base * 1000
+        row[f"{kind}_capture_ms"] = with_capture * 1000
+        row[f"{kind}_overhead_ms"] = (with_capture - base) * 1000
+        row[f"{kind}_overhead_pct"] = 100 * (with_capture - base) / base
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=500, help="calls per client and setting")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         for setting in ("in-process", "loopback"):
             for stream in (False, True):
-                rows.append(measure(setting, stream, args.calls, args.repeats, Path(folder)))
+                for background in (False, True):
+                    rows.append(measure(setting, stream, background, args.calls, Path(folder)))
+    print("medians per call; cpu = the calling thread's CPU time")
     print(
-        f"{'setting':<11} {'response':<9} {'plain ms':>9} {'capture ms':>11} "
-        f"{'overhead ms':>12} {'overhead %':>11}"
+        f"{'setting':<11} {'response':<9} {'writer':<11} {'time':<5} {'plain ms':>9} "
+        f"{'capture ms':>11} {'overhead ms':>12} {'overhead %':>11}"
     )
     for r in rows:
         kind = "stream" if r["stream"] else "plain"
-        print(
-            f"{r['setting']:<11} {kind:<9} {r['plain_ms']:>9.3f} {r['capture_ms']:>11.3f} "
-            f"{r['overhead_ms']:>12.3f} {r['overhead_pct']:>10.1f}%"
-        )
+        for t in ("wall", "cpu"):
+            print(
+                f"{r['setting']:<11} {kind:<9} {r['writer']:<11} {t:<5} {r[t + '_plain_ms']:>9.3f} "
+                f"{r[t + '_capture_ms']:>11.3f} {r[t + '_overhead_ms']:>12.3f} "
+                f"{r[t + '_overhead_pct']:>10.1f}%"
+            )
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     meta = {

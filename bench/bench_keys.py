@@ -87,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=1_000_000, help="size of the trace")
     parser.add_argument("--presses", type=int, default=200, help="presses per key group")
     parser.add_argument("--file", type=Path, help="measure this trace instead")
-    parser.add_argument("--during-indexing", action="store_true",
-                        help="measure while the reader is still indexing (after 100k steps)")
+    parser.add_argument(
+        "--during-indexing",
+        action="store_true",
+        help="measure while the reader is still indexing (after 100k steps)",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     path = args.file or OUT / f"synthetic-{args.steps}.jsonl"
@@ -97,13 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         write_trace(path, args.steps)
     results = asyncio.run(measure(path, args.presses, args.during_indexing))
     base = results["baseline (unbound key)"]["p50_ms"]
-    print(f"{path.name}: {results['steps_indexed_at_start']:,} steps indexed when measuring began"
-          f" ({results['seconds_until_measuring']} s after opening)")
+    print(
+        f"{path.name}: {results['steps_indexed_at_start']:,} steps indexed when measuring began"
+        f" ({results['seconds_until_measuring']} s after opening)"
+    )
     print(f"{'key':<36} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99 - baseline':>15}")
     for label, _ in KEYS:
         row = results[label]
-        print(f"{label:<36} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
-              f"{row['p99_ms'] - base:>15.1f}")
+        print(
+            f"{label:<36} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
+            f"{row['p99_ms'] - base:>15.1f}"
+        )
     results.update(file=str(path), load=os.getloadavg(), cpus=os.cpu_count())
     (OUT / "keys.json").write_text(json.dumps(results, indent=2))
     return 0

@@ -44,11 +44,16 @@ def export_request(client: int, batch: int) -> bytes:
         span.kind = 3
         span.start_time_unix_nano = 1_700_000_000_000_000_000 + n
         span.end_time_unix_nano = 1_700_000_000_500_000_000 + n
-        for key, value in (("gen_ai.operation.name", "chat"), ("gen_ai.request.model", "gpt-4o"),
-                           ("gen_ai.response.id", f"chatcmpl-{client}-{n}"),
-                           ("gen_ai.input.messages",
-                            '[{"role":"user","parts":[{"type":"text","content":"where is my '
-                            'order A-2291? It was due on Monday and has not arrived."}]}]')):
+        for key, value in (
+            ("gen_ai.operation.name", "chat"),
+            ("gen_ai.request.model", "gpt-4o"),
+            ("gen_ai.response.id", f"chatcmpl-{client}-{n}"),
+            (
+                "gen_ai.input.messages",
+                '[{"role":"user","parts":[{"type":"text","content":"where is my '
+                'order A-2291? It was due on Monday and has not arrived."}]}]',
+            ),
+        ):
             span.attributes.append(KeyValue(key=key))
             span.attributes[-1].value.string_value = value
         for key, number in (("gen_ai.usage.input_tokens", 812), ("gen_ai.usage.output_tokens", 64)):
@@ -72,9 +77,19 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     out = Path(tempfile.mkdtemp(prefix="bench-receive-"))
-    server = subprocess.Popen([sys.executable, "-m", "trace_tui", "receive", "--listen",
-                               f"127.0.0.1:{port}", "--out", str(out)],
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trace_tui",
+            "receive",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--out",
+            str(out),
+        ],
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -126,9 +141,14 @@ def main() -> None:
     accepted = statuses.get(200, 0) * args.batch
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpus": os.cpu_count(), "load": os.getloadavg()[0],
-        "clients": args.clients, "batch": args.batch, "gzip": args.gzip,
-        "seconds": round(elapsed, 2), "requests": len(latencies), "statuses": statuses,
+        "cpus": os.cpu_count(),
+        "load": os.getloadavg()[0],
+        "clients": args.clients,
+        "batch": args.batch,
+        "gzip": args.gzip,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "statuses": statuses,
         "spans_per_second": round(accepted / elapsed),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),

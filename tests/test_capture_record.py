@@ -336,3 +336,32 @@ def test_secrets_masked_by_default_and_opt_out(tmp_path: Path) -> None:
     assert secret not in masked.read_text() and "«redacted:" in masked.read_text()
     assert secret in raw.read_text()
     assert lines(raw)[0]["environment"]["trace_tui.redaction"]["redacted"] is False
+
+
+def test_background_writer_writes_every_record_in_order_masked(tmp_path: Path) -> None:
+    """``background=True``: what the agent passed is written as it was at the call, in order."""
+    secret = "sk-proj-" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6"
+    trace = tmp_path / "run.jsonl"
+    args: dict[str, Any] = {"order_id": secret}
+
+    @capture.tool
+    def mutate(order: dict[str, Any]) -> dict[str, Any]:
+        return order
+
+    with capture.record(trace, agent="a", background=True) as run, run.agent("a"):
+        workers = [threading.Thread(target=lookup_order, args=(f"T-{i}",)) for i in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        mutate(args)
+        args["order_id"] = "changed later"
+    text = trace.read_text()
+    records = lines(trace)
+    assert secret not in text and "changed later" not in text
+    started = [r["span_id"] for r in records if r["type"] == "span_start"]
+    ended = [r["span_id"] for r in records if r["type"] == "span_end"]
+    assert sorted(started) == sorted(ended) and len(started) == 6
+    for span_id in started:
+        kinds = [r["type"] for r in records if r.get("span_id") == span_id]
+        assert kinds == ["span_start", "span_end"]

@@ -50,7 +50,8 @@ class Recorder(Session):
     ``agent`` and ``version`` name the agent (run record and ``environment``). Secrets are
     masked on write with the viewer's rules (plus ``~/.config/trace-tui/redact.json``);
     ``redact=False`` writes values as they are, and says so in the run record. ``redactor``
-    passes a ready :class:`~trace_tui.core.text.redact.Redactor` instead.
+    passes a ready :class:`~trace_tui.core.text.redact.Redactor` instead. ``background=True``
+    moves masking and writing to a writer thread (see :mod:`~trace_tui.core.capture.writer`).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Recorder(Session):
         environment: dict[str, Any] | None = None,
         redact: bool = True,
         redactor: Redactor | None = None,
+        background: bool = False,
     ) -> None:
         self.redactor = redactor if redactor is not None else load_redactor(redact)
         env: dict[str, Any] = {
@@ -87,7 +89,7 @@ class Recorder(Session):
         }
         self.path = Path(path)
         self.log = RunLog(
-            TraceWriter(self.path, self.redactor),
+            TraceWriter(self.path, self.redactor, background=background),
             {k: v for k, v in record.items() if v is not None},
         )
 

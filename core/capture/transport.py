@@ -43,8 +43,12 @@ def httpx_module(name: str | None = None) -> ModuleType:
 
 def module_of(obj: Any) -> ModuleType:
     """The httpx-like module an object (a request, a transport) comes from."""
-    root = type(obj).__module__.split(".", 1)[0]
-    return importlib.import_module(root)
+    return _module_of_type(type(obj))
+
+
+@cache
+def _module_of_type(kind: type) -> ModuleType:
+    return importlib.import_module(kind.__module__.split(".", 1)[0])
 
 
 class TeeSyncStream:

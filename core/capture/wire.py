@@ -86,10 +86,12 @@ def model_call(request: Any) -> ModelCall | None:
 
 def decode_body(mod: Any, status: int, headers: Any, raw: bytes) -> Any:
     """A response body as the client sees it: content-decoded, JSON parsed, SSE as text."""
-    try:
-        data = mod.Response(status, headers=headers, content=raw).content
-    except Exception:  # noqa: BLE001 - an undecodable encoding is kept as text below
-        data = raw
+    data = raw
+    if headers.get("content-encoding", "identity") not in ("identity", ""):
+        try:
+            data = mod.Response(status, headers=headers, content=raw).content
+        except Exception:  # noqa: BLE001 - an undecodable encoding is kept as text below
+            data = raw
     text = data.decode("utf-8", "replace")
     if "event-stream" in str(headers.get("content-type", "")):
         return text

@@ -5,6 +5,14 @@ record goes out as one complete line with one ``os.write`` on an ``O_APPEND`` de
 user-space buffer to flush, no half line for a reader to see). Writes from several threads or
 asyncio tasks are serialised by a lock.
 
+By default each record is masked and written on the caller's thread, before the call goes
+on. With ``background=True`` a writer thread does the masking and the writing: the caller only
+serialises the record (so what is written is the state at that moment) and queues it; the
+line reaches the file a moment later, in order. :meth:`TraceWriter.close` (and interpreter
+exit) writes what is still queued; only a killed process can lose the last few records. It
+takes work off the agent's thread while it waits on the network, but on a busy machine the
+hand-over between threads can cost more than it saves (``bench/RESULTS.md``).
+
 Secrets are masked before a record is written (the viewer's rules,
 :mod:`trace_tui.core.text.redact`), unless the caller opted out.
 
@@ -15,8 +23,10 @@ the writer stops writing, and the agent goes on.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import queue
 import tempfile
 import threading
 import warnings
@@ -57,13 +67,22 @@ class TraceWriter:
     sees the old run rotated away and the new one appear, never a mix of both.
     """
 
-    def __init__(self, path: str | os.PathLike[str], redactor: Redactor) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], redactor: Redactor, *, background: bool = False
+    ) -> None:
         self.path = Path(path)
         self.redactor = redactor
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._failed = False
         self.records_written = 0
+        self._queue: queue.SimpleQueue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._queue = queue.SimpleQueue()
+            self._thread = threading.Thread(
+                target=self._drain, name=f"trace-tui capture {self.path.name}", daemon=True
+            )
 
     @property
     def failed(self) -> bool:
@@ -89,28 +108,60 @@ class TraceWriter:
             os.close(fd)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
             self.records_written = 1
+            if self._thread is not None:
+                self._thread.start()
+                atexit.register(self.close)
         except Exception as exc:  # noqa: BLE001 - capture must never break the agent
             self._fail(exc)
 
     def write(self, record: dict[str, Any]) -> None:
-        """Mask, serialise and append one record; a failure disables the writer (one warning)."""
+        """Append one record, masked; a failure disables the writer (one warning).
+
+        In the background mode the record is serialised here, at once, so later
+        changes to the objects it holds do not change what is written, and masked and written
+        by the writer thread a moment later, off the agent's path.
+        """
         if self._failed or self._fd is None:
             return
         try:
-            line = dumps(self.redactor.value(record))
-            with self._lock:
-                if self._fd is None:
-                    return
-                view = memoryview(line)
-                while view:
-                    written = os.write(self._fd, view)
-                    view = view[written:]
-                self.records_written += 1
+            if self._queue is not None:
+                self._queue.put(dumps(record))
+            else:
+                self._append(self._masked(record))
         except Exception as exc:  # noqa: BLE001 - capture must never break the agent
             self._fail(exc)
 
+    def _masked(self, record: dict[str, Any]) -> bytes:
+        return dumps(self.redactor.value(record) if self.redactor.enabled else record)
+
+    def _append(self, line: bytes) -> None:
+        with self._lock:
+            if self._fd is None:
+                return
+            view = memoryview(line)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            self.records_written += 1
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (raw := self._queue.get()) is not None:
+            if self._failed:
+                continue
+            try:
+                line = self._masked(orjson.loads(raw)) if self.redactor.enabled else raw
+                self._append(line)
+            except Exception as exc:  # noqa: BLE001 - capture must never break the agent
+                self._fail(exc)
+
     def close(self) -> None:
-        """Close the file (idempotent)."""
+        """Write what is queued, then close the file (idempotent)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            assert self._queue is not None
+            self._queue.put(None)
+            thread.join()
         with self._lock:
             fd, self._fd = self._fd, None
         if fd is not None:
