@@ -43,12 +43,12 @@ def httpx_module(name: str | None = None) -> ModuleType:
 
 def module_of(obj: Any) -> ModuleType:
     """The httpx-like module an object (a request, a transport) comes from."""
-    return _module_of_type(type(obj))
+    return _module_named(type(obj).__module__.split(".", 1)[0])
 
 
 @cache
-def _module_of_type(kind: type) -> ModuleType:
-    return importlib.import_module(kind.__module__.split(".", 1)[0])
+def _module_named(name: str) -> ModuleType:
+    return importlib.import_module(name)
 
 
 class TeeSyncStream:
