@@ -43,6 +43,7 @@ from trace_tui.core.replay.fixtures import (
     has_response,
     request_of,
 )
+from trace_tui.core.text.canonical import canonical_json
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
 
@@ -207,8 +208,6 @@ class RequestMatcher:
 
 def describe_change(change: FieldChange, limit: int = 100) -> str:
     """One line: pointer, recorded value → replayed value (sanitised, cut)."""
-    from trace_tui.core.replay.exchange import canonical_json
-
     def show(value: Any) -> str:
         text = value if isinstance(value, str) else canonical_json(value)
         return one_line(text, limit)
