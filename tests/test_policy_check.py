@@ -265,3 +265,67 @@ def test_verdict_changes_name_absent_and_unchecked_sides() -> None:
     right = Report("p", "2.0", [StepVerdict(2, "t", "tool")], 4)
     lines = [c.line() for c in verdict_changes(left, right, [(2, 2), (4, None), (None, 3)])]
     assert lines == ["step 3 t: blocked → allowed", "step 5 u: allowed → absent"]
+
+
+def _tool(span: str, attrs: dict, record: str = "span", name: str = "tool call") -> dict:
+    rec = {"type": record, "span_id": span, "kind": "tool", "name": name, "status": "ok",
+           "start_time": 1.0, "end_time": 2.0, "attributes": attrs}  # fmt: skip
+    if record == "span_start":
+        del rec["end_time"], rec["status"]
+    return rec
+
+
+def test_tool_names_come_from_the_record_not_the_label(write_trace, tmp_path: Path) -> None:
+    """A label is not the tool's name; a span_end's attributes count; a nested key does not."""
+    from trace_tui.cli.check import check_file
+    from trace_tui.core.policy.evaluate import check_run
+    from trace_tui.core.reading.reader import open_run
+
+    trace = write_trace(
+        [
+            _tool("a", {"gen_ai.tool.name": "exec_cmd"}),
+            _tool("b", {}, "span_start"),
+            {
+                "type": "span_end",
+                "span_id": "b",
+                "end_time": 3.0,
+                "status": "ok",
+                "attributes": {"gen_ai.tool.name": "exec_late"},
+            },
+            _tool(
+                "c",
+                {
+                    "gen_ai.tool.name": "safe",
+                    "gen_ai.tool.call.arguments": {"gen_ai.tool.name": "exec_spoof"},
+                },
+            ),
+            _tool("d", {}, name="execute_tool exec_otel"),
+        ]  # fmt: skip
+    )
+    policy = policy_from_document(parse_policy_text("tools:\n  deny: ['exec_*']\n"))
+    indexed = check_file(str(trace), policy)
+    in_memory = check_run(open_run(trace), policy)
+    for report in (indexed, in_memory):
+        assert [(v.name, v.verdict) for v in report.steps] == [
+            ("exec_cmd", "blocked"),
+            ("exec_late", "blocked"),
+            ("safe", "allowed"),
+            ("exec_otel", "blocked"),
+        ]
+
+
+def test_foreign_traces_are_checked_the_same_indexed_and_in_memory() -> None:
+    from support import ROOT
+    from trace_tui.cli.check import check_file
+    from trace_tui.core.policy.evaluate import check_run
+    from trace_tui.core.reading.reader import open_run
+
+    trace = ROOT / "tests/data/foreign/claude-code/claude-code-2.1.328_orders.jsonl"
+    policy = policy_from_document(
+        parse_policy_text("tools:\n  deny: ['Bash']\nsequences:\n  - {type: no_progress, max: 1}\n")
+    )
+    indexed, in_memory = check_file(str(trace), policy), check_run(open_run(trace), policy)
+    assert indexed.steps, "the sample has tool calls"
+    assert [(v.index, v.name, v.verdict) for v in indexed.steps] == [
+        (v.index, v.name, v.verdict) for v in in_memory.steps
+    ]

@@ -122,8 +122,9 @@ async def test_tail_checks_steps_as_they_arrive(write_trace: Any, tmp_path: Path
         assert screen.policy_session is not None
         assert screen.policy_session.marks == {}
         _append(path, [_call(2, "poll", {"id": 1})])
-        await _until(pilot, lambda: screen.policy_session.marks == {2: "blocked"})
-        assert "⊘ poll" in text(screen.query_one(SpanTree)).splitlines()[3]
+        tree = screen.query_one(SpanTree)
+        await _until(pilot, lambda: "⊘ poll" in text(tree).splitlines()[3])
+        assert screen.policy_session.marks == {2: "blocked"}
         # a live run may still call `finish`: the end-of-run rule does not fire while following
         assert not screen.policy_session.finished
 

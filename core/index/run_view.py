@@ -17,6 +17,7 @@ import threading
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trace_tui.core.index.columns import KIND_CODES, NO_TOKENS, STATUS_CODES, StepColumns
 from trace_tui.core.index.store import SpillFile, StepLoader
@@ -95,6 +96,19 @@ class IndexedRun:
             fd = self._spill.fd if self._spill is not None else self._fd
             assert fd is not None
             return self._loader.load(cols, index, fd, self._spill is not None, self.generation)
+
+    def light_attributes(self, index: int, names: tuple[str, ...]) -> dict[str, Any]:
+        """Some attributes of step ``index`` read without building the step (policy checks;
+        see :func:`~trace_tui.core.index.light.read_attributes`)."""
+        from trace_tui.core.index.light import read_attributes
+
+        with self._lock:
+            cols = self._cols
+            if not 0 <= index < cols.count:
+                raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
+            fd = self._spill.fd if self._spill is not None else self._fd
+            assert fd is not None
+            return read_attributes(cols, index, fd, self._spill is not None, names)
 
     def index_of(self, span_id: str) -> int:
         """The index of the step with this span id, or -1."""

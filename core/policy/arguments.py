@@ -104,6 +104,8 @@ def _refs(value: Any) -> Iterator[str]:
 def schema_reason(tool: str, validator: Validator, instance: Any, what: str = "") -> str | None:
     """One line on why ``instance`` breaks the schema (``None`` when it is valid)."""
     try:
+        if validator.is_valid(instance):  # the common case, without collecting errors
+            return None
         errors = sorted(
             validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))
         )

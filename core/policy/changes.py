@@ -72,8 +72,13 @@ def verdict_changes(
         name = (vb or va).name  # type: ignore[union-attr]
         changes.append(
             VerdictChange(
-                a, b, name, before, after,
-                va.reason if va is not None else "", vb.reason if vb is not None else "",
+                a,
+                b,
+                name,
+                before,
+                after,
+                va.reason if va is not None else "",
+                vb.reason if vb is not None else "",
             )  # fmt: skip
         )
     return changes

@@ -4,27 +4,47 @@ calls when a rule looks at them), with the evidence range of every finding.
 :class:`PolicyEvaluator` is incremental: :meth:`~PolicyEvaluator.advance` checks the steps a
 growing run has gained since the last call (a live tail), and :meth:`~PolicyEvaluator.finish`
 adds the findings that only a finished run can give (a required tool never called). It reads
-any :class:`~trace_tui.core.model.run.RunView`: names and kinds come from the cheap ``row``; a
-step's payload is parsed only when a rule needs it (a schema or constraint on that tool, a
+any :class:`~trace_tui.core.model.run.RunView`: kinds come from the cheap ``row``, tool names
+from one decoded field of the record (below); a step's payload is parsed only when a rule
+needs it (a schema or constraint on that tool, a
 result schema, two identical-looking calls in a row for ``no_progress``, or a model call for
 ``require_system_prompt``), so a million-step run is checked from the index's light fields.
 
-A tool call's name is its step's label (for tool spans that is the tool's name; an
-OpenTelemetry ``execute_tool NAME`` label is read as ``NAME``); when the payload is parsed
-anyway, ``gen_ai.tool.name`` wins. Tool calls are steps of kind ``tool`` and ``retrieval``.
+A tool call's name is its ``gen_ai.tool.name`` (on an indexed run read by
+:meth:`~trace_tui.core.index.run_view.IndexedRun.light_attributes` without building the step,
+as are the arguments and a model call's system prompt), else
+its step's label (an OpenTelemetry ``execute_tool NAME`` label is read as ``NAME``). Tool calls
+are steps of kind ``tool`` and ``retrieval``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from trace_tui.core.model.run import A_RETRIEVAL_DOCUMENTS, A_TOOL_RESULT, RunView, Step
+from trace_tui.core.index.columns import KIND_CODES
+from trace_tui.core.model.run import (
+    A_RETRIEVAL_DOCUMENTS,
+    A_SYSTEM,
+    A_TOOL_ARGUMENTS,
+    A_TOOL_NAME,
+    A_TOOL_RESULT,
+    STEP_KINDS,
+    RunView,
+    Step,
+)
 from trace_tui.core.policy.arguments import constraint_reasons, parsed_arguments, schema_reason
 from trace_tui.core.policy.model import Finding, Policy, Report, StepVerdict
 from trace_tui.core.policy.patterns import compile_pattern
 from trace_tui.core.policy.sequence import SequenceChecker
 
 CALL_KINDS = ("tool", "retrieval")
+CALL_CODES = {KIND_CODES[k] for k in CALL_KINDS}
+#: "not recorded" (``None`` is a recorded JSON null).
+ABSENT: Any = object()
+NAME_ONLY = (A_TOOL_NAME,)
+NAME_AND_ARGS = (A_TOOL_NAME, A_TOOL_ARGUMENTS)
+#: Steps whose kinds are read from the index's column at a time.
+WALK_CHUNK = 65_536
 OTEL_TOOL_PREFIX = "execute_tool "
 
 
@@ -52,6 +72,9 @@ class PolicyEvaluator:
         self._last_system: int | None = None
         self._calls = 0
         self._wait_running = bool(policy.results)
+        self._args_wanted = bool(policy.schemas or policy.constraints) or any(
+            r.type == "no_progress" for r in policy.sequences
+        )
 
     # ----------------------------------------------------------------- driving
     def advance(self, view: RunView, *, final: bool = False) -> list[int]:
@@ -62,18 +85,29 @@ class PolicyEvaluator:
         """
         changed: list[int] = []
         total = len(view)
+        columns = getattr(view, "fact_columns", None)  # an index: kinds as a byte column
+        wanted = CALL_CODES | ({KIND_CODES["llm"]} if self._system_rules else set())
         while self.next_index < total:
-            index = self.next_index
-            row = view.row(index)
-            if row.kind in CALL_KINDS:
-                if self._wait_running and not final and row.status == "running":
-                    break
-                self._call(view, index, call_name(row.name), row.kind, row.status)
-                changed.append(index)
-            elif row.kind == "llm" and self._system_rules:
-                if self._model_call(view, index, row.name):
+            start = self.next_index
+            stop = min(total, start + WALK_CHUNK)
+            kinds = columns(start, stop).kinds if columns is not None else None
+            for index in range(start, stop):
+                if kinds is not None:
+                    if kinds[index - start] not in wanted:
+                        continue
+                    kind = STEP_KINDS[kinds[index - start]]
+                else:
+                    kind = view.row(index).kind
+                if kind in CALL_KINDS:
+                    if self._wait_running and not final and view.row(index).status == "running":
+                        self.next_index = index
+                        return changed
+                    self._call(view, index, kind)
                     changed.append(index)
-            self.next_index = index + 1
+                elif kind == "llm" and self._system_rules:
+                    if self._model_call(view, index, view.row(index).name):
+                        changed.append(index)
+            self.next_index = stop
         return changed
 
     def finish(self, view: RunView) -> list[int]:
@@ -100,29 +134,49 @@ class PolicyEvaluator:
         )
 
     # ----------------------------------------------------------------- one call
-    def _call(self, view: RunView, index: int, name: str, kind: str, status: str) -> None:
+    def _call(self, view: RunView, index: int, kind: str) -> None:
         policy = self.policy
         loaded: list[Step] = []
+        reader = getattr(view, "light_attributes", None)  # an index: fields without the step
+        raw_args: list[Any] = []
 
         def step() -> Step:
             if not loaded:
                 loaded.append(view.step(index))
             return loaded[0]
 
-        needs_payload = (
-            name in policy.schemas or name in policy.constraints or (name in policy.results)
-        )
-        if needs_payload and step().tool_name and step().tool_name != name:
-            name = step().tool_name or name
+        def recorded_args() -> Any:
+            """The arguments as recorded, or ABSENT."""
+            if not raw_args:
+                if reader is not None:
+                    raw_args.append(
+                        reader(index, (A_TOOL_ARGUMENTS,)).get(A_TOOL_ARGUMENTS, ABSENT)
+                    )
+                else:
+                    raw_args.append(step().attributes.get(A_TOOL_ARGUMENTS, ABSENT))
+            return raw_args[0]
+
+        def args_of() -> Any:
+            value = recorded_args()
+            return None if value is ABSENT else parsed_arguments(value)
+
+        if reader is not None:
+            # one read for name and arguments when rules will likely want both
+            light = reader(index, NAME_AND_ARGS if self._args_wanted else NAME_ONLY)
+            name = light.get(A_TOOL_NAME)
+            name = str(name) if name is not None else None
+            if self._args_wanted:
+                raw_args.append(light.get(A_TOOL_ARGUMENTS, ABSENT))
+        else:
+            name = step().tool_name
+        name = name or call_name(view.row(index).name)
         findings = list(self._static_findings(name, index))
         blocked_by_list = any(f.rule_type in ("deny", "allow") for f in findings)
 
-        def args_of() -> Any:
-            return parsed_arguments(step().tool_arguments)
-
         if not blocked_by_list:
-            findings.extend(self._argument_findings(name, index, step, args_of))
+            findings.extend(self._argument_findings(name, index, kind, recorded_args, args_of))
         if name in policy.results:
+            status = view.row(index).status
             findings.extend(self._result_findings(name, index, kind, status, step()))
         self._calls += 1
         if policy.max_tool_calls is not None and self._calls > policy.max_tool_calls:
@@ -179,7 +233,9 @@ class PolicyEvaluator:
             self._static[name] = cached
         return [_at(f, index) for f in cached]
 
-    def _argument_findings(self, name: str, index: int, step: Any, args_of: Any) -> list[Finding]:
+    def _argument_findings(
+        self, name: str, index: int, kind: str, recorded_args: Any, args_of: Any
+    ) -> list[Finding]:
         policy = self.policy
         validator = policy.schemas.get(name)
         constraints = policy.constraints.get(name)
@@ -198,7 +254,7 @@ class PolicyEvaluator:
                     )
                 ]
             return []
-        if "gen_ai.tool.call.arguments" not in step().attributes and step().kind == "tool":
+        if kind == "tool" and recorded_args() is ABSENT:
             return [
                 Finding(
                     f"schema_{name}",
@@ -258,7 +314,12 @@ class PolicyEvaluator:
 
     # ----------------------------------------------------------------- model calls
     def _model_call(self, view: RunView, index: int, label: str) -> bool:
-        prompt = view.step(index).system_prompt
+        reader = getattr(view, "light_attributes", None)
+        if reader is not None:
+            attrs = reader(index, (A_SYSTEM,))
+            prompt = Step(index, "", None, "llm", label, attributes=attrs).system_prompt
+        else:
+            prompt = view.step(index).system_prompt
         if prompt:
             self._last_system = index
             self.verdicts[index] = StepVerdict(index, label, "llm", [])
