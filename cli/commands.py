@@ -131,6 +131,9 @@ def cmd_tail(args: argparse.Namespace) -> int:
                                "'trace-tui receive' and 'trace-tui tail --plain' on its file")
         return run_receive(args, listen=address, live=True)
     if args.plain or args.json:
+        if getattr(args, "policy", None):
+            raise CommandError("--policy marks verdicts on the screen; without a screen run "
+                               "'trace-tui check FILE --policy POLICY'")
         from trace_tui.cli.plain_tail import tail_plain
 
         return tail_plain(args)
@@ -168,7 +171,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 "(see 'trace-tui validate')",
                 file=sys.stderr,
             )
-    if not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
+    screen = policy is None  # verdict changes are a report: --policy prints the plain one
+    if screen and not (args.plain or args.json) and sys.stdout.isatty() and sys.stdin.isatty():
         from trace_tui.cli.show_report import redacted_run
         from trace_tui.tui.diff.app import run_diff_app
         from trace_tui.tui.display.safe_text import configure_redaction

@@ -329,3 +329,9 @@ def test_foreign_traces_are_checked_the_same_indexed_and_in_memory() -> None:
     assert [(v.index, v.name, v.verdict) for v in indexed.steps] == [
         (v.index, v.name, v.verdict) for v in in_memory.steps
     ]
+
+
+def test_policy_without_a_screen_says_where_to_go(capsys: pytest.CaptureFixture[str]) -> None:
+    trace, policy = SAMPLES / "discount_over_cap.jsonl", POLICIES / "discount_over_cap.yaml"
+    assert main(["tail", "--plain", str(trace), "--policy", str(policy)]) == 2
+    assert "trace-tui check" in capsys.readouterr().err
