@@ -8,7 +8,8 @@ exact count, and that the divergence step it reports is near the fault.
 
     python -m bench.night OUT_DIR [--runs 4000] [--seed 7] [--pad BYTES]
 
-Runs are written under ``OUT_DIR/runs``. ``--pad`` adds filler text to every model call's input (a long conversation), to reach a
+Runs are written under ``OUT_DIR/runs``. ``--pad`` adds filler text to every model call's
+input (a long conversation), to reach a
 target size for the benchmark (10,000 runs of ~100 KB ≈ 1 GB). The policy that makes the
 ``policy_blocked`` kind visible is written next to the runs as ``policy.yaml``.
 """

@@ -142,6 +142,13 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return run_app(args, follow=True)
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    """Group many runs by how they failed (exit 1 when any failed)."""
+    from trace_tui.cli.triage import run_triage
+
+    return run_triage(args)
+
+
 def cmd_receive(args: argparse.Namespace) -> int:
     """Receive OTLP/HTTP trace exports into OTLP JSON-lines files (``--open``: live view)."""
     from trace_tui.cli.receive import run_receive
@@ -296,6 +303,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     from trace_tui.cli.receive import add_receive_options, add_receive_parser
+    from trace_tui.cli.triage import add_triage_parser
 
     parser = argparse.ArgumentParser(
         prog="trace-tui",
@@ -349,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_tail)
 
     add_receive_options(p)
+
+    p = add_triage_parser(sub)
+    redact_arg(p)
+    p.set_defaults(handler=cmd_triage)
 
     p = add_receive_parser(sub)
     screen_args(p)

@@ -104,11 +104,13 @@ def save_cache(path: Path, entries: dict[str, RunSummary]) -> None:
 
 def summarise_all(files: list[Path], *, policy: str | None = None,
                   progress: Progress | None = None, workers: int | None = None,
-                  cache: Path | None = None) -> tuple[list[RunSummary], int]:
+                  cache: Path | None = None, use_cache: bool = True
+                  ) -> tuple[list[RunSummary], int]:
     """Summaries of ``files`` in order, and how many had to be read (the rest came from the
-    cache). ``cache=None`` uses :func:`cache_path`; pass a path to use another file."""
+    cache). ``cache=None`` uses :func:`cache_path`; ``use_cache=False`` reads every file and
+    leaves the cache alone."""
     cache_file = cache or cache_path()
-    cached = load_cache(cache_file)
+    cached = load_cache(cache_file) if use_cache else {}
     tag = _policy_tag(policy)
     results: list[RunSummary | None] = [None] * len(files)
     keys: list[str] = []
@@ -144,7 +146,7 @@ def summarise_all(files: list[Path], *, policy: str | None = None,
                 progress(done, len(files))
     summaries = [r for r in results if r is not None]
     kept = {key: summary for key, summary in zip(keys, summaries, strict=True)}
-    if todo:
+    if todo and use_cache:
         save_cache(cache_file, kept)
     return summaries, len(todo)
 

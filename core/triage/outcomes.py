@@ -136,7 +136,8 @@ def _context_overflow(steps: list[Step], context: _Context) -> Outcome | None:
             return Outcome("context_overflow", step.index, "", "",
                            "the system prompt earlier calls had was not sent")
         usage = step.usage
-        known = context.windows.lookup(step.model, trace=context.trace_windows) if step.model else None
+        known = (context.windows.lookup(step.model, trace=context.trace_windows)
+                 if step.model else None)
         window = known.tokens if known is not None else None
         if usage and usage.input_tokens and window and usage.input_tokens >= window:
             return Outcome("context_overflow", step.index, "", "",
@@ -160,7 +161,7 @@ def _loop(steps: list[Step], context: _Context) -> Outcome | None:
 
 
 def _repeated_calls(steps: list[Step]) -> Step | None:
-    """The first call of the first run of ``LOOP_REPEATS`` identical calls with identical results."""
+    """The first of ``LOOP_REPEATS`` identical calls in a row with identical results."""
     calls = [s for s in steps if s.kind in ("tool", "retrieval")]
     streak = 1
     for position in range(1, len(calls)):
