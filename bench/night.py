@@ -274,8 +274,8 @@ def generate(out: Path, runs: int, seed: int = 7, pad: int = 0,
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "policy.yaml").write_text(POLICY)
-    filler = ("Log line: upload worker restarted after timeout; retry scheduled. " * 40)[:pad] \
-        if pad else ""
+    line = "Log line: upload worker restarted after timeout; retry scheduled. "
+    filler = (line * (pad // len(line) + 1))[:pad]
     kinds = [k for k, rate in RATES.items() for _ in range(round(rate * runs))]
     kinds += ["completed"] * (runs - len(kinds))
     rng.shuffle(kinds)
