@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trace_tui.core.diff.align import canonical_json, step_content, step_label
+from trace_tui.core.diff.align import step_content, step_label
 from trace_tui.core.model.run import Run, Step
 from trace_tui.core.reading.reader import open_run
+from trace_tui.core.text.canonical import canonical_json
 from trace_tui.core.triage.outcomes import Outcome, classify
 from trace_tui.core.triage.signature import normalise_text, sequence_shape, task_key
 
@@ -131,10 +132,10 @@ def align_keys(steps: list[Step]) -> list[list[str]]:
 
 def _behaviour(step: Step) -> str:
     """What a step did, with the parts that vary between runs of one task normalised."""
-    content = step_content(step).decode("utf-8", "replace")
+    content = step_content(step)
     if step.kind in ("tool", "retrieval"):
         outcome = step.tool_result if step.kind == "tool" else len(step.documents)
-        content += "\x00" + canonical_json(outcome).decode("utf-8", "replace")
+        content += "\x00" + canonical_json(outcome)
     if step.kind == "llm":
         content += f"\x00{step.system_prompt is not None}" \
                    f"\x00{step.attr('trace_tui.context.truncated') is True}"
