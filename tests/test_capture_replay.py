@@ -331,3 +331,73 @@ def test_fork_show_and_diff_work_unchanged_on_a_capture(
     assert "needs a model response at step 4" in capsys.readouterr().out
     (branch,) = same.glob("*.jsonl")
     assert main(["diff", str(trace), str(branch), "--plain"]) == 0
+
+
+def test_tools_retrievers_and_failures_replay_without_running(tmp_path: Path) -> None:
+    """Async tools, retrievers and a recorded exception come back from the recording."""
+    trace = tmp_path / "tools.jsonl"
+    calls: list[str] = []
+
+    @capture.tool
+    async def fetch(order_id: str) -> dict[str, Any]:
+        calls.append("fetch")
+        return {"order_id": order_id, "total": 42.5}
+
+    @capture.retriever
+    def search(query: str) -> list[str]:
+        calls.append("search")
+        return [f"policy about {query}"]
+
+    @capture.tool
+    def refund(order_id: str, amount: float) -> str:
+        calls.append("refund")
+        raise ValueError(f"refund of {amount} exceeds the cap")
+
+    async def agent() -> tuple[Any, Any, str]:
+        order = await fetch("A-1")
+        docs = search("refunds")
+        try:
+            refund("A-1", amount=order["total"])
+            failure = ""
+        except ValueError as exc:
+            failure = str(exc)
+        return order, docs, failure
+
+    with capture.record(trace, agent="tools"):
+        recorded = asyncio.run(agent())
+    assert calls == ["fetch", "search", "refund"]
+    calls.clear()
+    with capture.replay(trace) as rep:
+        assert asyncio.run(agent()) == recorded
+    assert calls == []
+    assert [a.match for a in rep.answers] == ["exact-args"] * 3
+    with capture.replay(trace), pytest.raises(capture.ReplayMiss, match="nearest recorded call"):
+        asyncio.run(fetch("A-2"))
+
+
+def test_a_secret_in_a_prompt_is_masked_and_still_replays(tmp_path: Path) -> None:
+    secret = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
+    trace = tmp_path / "secret.jsonl"
+
+    def ask(url: str) -> str:
+        client = openai.OpenAI(
+            base_url=url + "/v1",
+            api_key="sk-test",
+            http_client=capture.http_client(),
+            max_retries=0,
+        )
+        reply = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"Is {secret} valid?"}]
+        )
+        return reply.choices[0].message.content or ""
+
+    with WireServer() as srv:
+        srv.add(json_reply(chat_completion(f"No, {secret} was revoked.")))
+        with capture.record(trace, agent="a"):
+            said = ask(srv.url)
+        text = trace.read_text()
+        assert secret not in text and text.count("«redacted:") >= 4
+        with capture.replay(trace):
+            assert ask(srv.url).startswith("No, «redacted:")
+        assert len(srv.seen) == 1
+    assert said == f"No, {secret} was revoked."

@@ -208,6 +208,7 @@ class RequestMatcher:
 
 def describe_change(change: FieldChange, limit: int = 100) -> str:
     """One line: pointer, recorded value → replayed value (sanitised, cut)."""
+
     def show(value: Any) -> str:
         text = value if isinstance(value, str) else canonical_json(value)
         return one_line(text, limit)

@@ -32,12 +32,14 @@ from trace_tui.core.capture.transport import module_of, stream_classes
 from trace_tui.core.capture.wire import (
     ModelCall,
     decode_body,
+    masked_model_call,
     model_call,
     output_tool_calls,
     response_fields,
 )
 from trace_tui.core.capture.writer import TraceWriter
 from trace_tui.core.export.convert import REDACTION_KEY
+from trace_tui.core.formats.shared.provider_bodies import response_attributes
 from trace_tui.core.text.redact import Redactor, load_redactor
 
 #: ``environment`` key naming what wrote the trace.
@@ -148,7 +150,11 @@ class Recorder(Session):
             call = model_call(request)
             if call is None:
                 return None, None
-            return call, self.log.start("llm", call.name, call.attributes(), source=call.source())
+            shown = masked_model_call(call, self.redactor)
+            span = self.log.start(
+                "llm", shown.name, shown.attributes(), source=shown.source(), masked=True
+            )
+            return call, span
         except Exception as exc:  # noqa: BLE001 - capture never breaks the agent
             self.log.guard_failed(exc)
             return None, None
@@ -163,7 +169,7 @@ class Recorder(Session):
     def _finisher(
         self, call: ModelCall, span: OpenSpan, mod: Any, response: Any, started: float
     ) -> Callable[[bytes, BaseException | None], None]:
-        log = self.log
+        log, redactor = self.log, self.redactor
         assert log is not None
         status, headers = response.status_code, response.headers
 
@@ -171,11 +177,15 @@ class Recorder(Session):
             try:
                 elapsed = round((time.perf_counter() - started) * 1000, 3)
                 body = decode_body(mod, status, headers, raw)
-                attrs, failure, source = response_fields(call, status, body, elapsed)
+                # Masked once, the body and the attributes built from it are written as they are.
+                shown = redactor.value(body) if redactor.enabled else body
+                attrs, failure, source = response_fields(call, status, shown, elapsed)
                 problem: Any = failure
                 if error is not None and failure is None:
                     problem = error_of(error)
-                log.end(span, attrs, error=problem, source=source)
+                log.end(span, attrs, error=problem, source=source, masked=True)
+                if redactor.enabled and status < 400:  # link tools by the arguments as sent
+                    attrs = response_attributes(call.provider, body)
                 log.offer_calls(output_tool_calls(attrs))
             except Exception as exc:  # noqa: BLE001 - capture never breaks the agent
                 log.guard_failed(exc)

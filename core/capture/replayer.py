@@ -38,7 +38,7 @@ from trace_tui.core.capture.ordering import CompletionGate
 from trace_tui.core.capture.session import KIND_TOOL, Session, ToolCall, to_json_value
 from trace_tui.core.capture.synth import response_body, stream_body
 from trace_tui.core.capture.transport import module_of
-from trace_tui.core.capture.wire import ModelCall, model_call
+from trace_tui.core.capture.wire import ModelCall, masked_model_call, model_call
 from trace_tui.core.capture.writer import dumps
 from trace_tui.core.diff.payload import diff_values
 from trace_tui.core.formats.shared.provider_bodies import guess_provider
@@ -53,7 +53,7 @@ from trace_tui.core.replay.exchange import (
 )
 from trace_tui.core.replay.fixtures import ToolFixtures, is_tool_step, response_of
 from trace_tui.core.replay.redaction import masked_call, matching_redactor
-from trace_tui.core.text.redact import Redactor
+from trace_tui.core.text.redact import Redactor, load_redactor
 
 Responder = Callable[[ModelRequest], Any]
 
@@ -109,7 +109,7 @@ class Replayer(Session):
         if tool_match not in ("exact", "position"):
             raise ValueError('tool_match must be "exact" or "position"')
         self.run = source if isinstance(source, Run) else open_run(source, format_name)
-        self.redactor = matching_redactor(redactor)
+        self.redactor = matching_redactor(redactor if redactor is not None else load_redactor())
         self.models = RequestMatcher(self.run, self.redactor, resolve_normalisers(normalisers))
         masked = [
             dataclasses.replace(s, attributes=self.redactor.value(s.attributes))
@@ -179,7 +179,7 @@ class Replayer(Session):
         return call
 
     def _answer(self, call: ModelCall) -> tuple[bytes, str, Step | None]:
-        attrs = call.attributes()
+        attrs = masked_model_call(call, self.redactor).attributes()  # masked as a capture masks it
         request = ModelRequest({k: attrs[k] for k in REQUEST_ATTRS if k in attrs})
         with self._lock:
             self._model_calls += 1

@@ -114,8 +114,9 @@ class RunLog:
         *,
         source: Any = None,
         parent_id: Any = _UNSET,
+        masked: bool = False,
     ) -> OpenSpan:
-        """Write a ``span_start`` and return the open span."""
+        """Write a ``span_start`` and return the open span (``masked``: see the writer)."""
         span = OpenSpan(
             span_id=f"{self._prefix}-{next(self._ids):04d}",
             kind=kind,
@@ -134,7 +135,7 @@ class RunLog:
         }
         if source is not None:
             record["source"] = source
-        self.writer.write(record)
+        self.writer.write(record, masked=masked)
         return span
 
     def end(
@@ -144,6 +145,7 @@ class RunLog:
         *,
         error: Any = None,
         source: Any = None,
+        masked: bool = False,
     ) -> None:
         """Write the ``span_end`` of ``span`` (once; later calls are ignored)."""
         if span.ended:
@@ -162,7 +164,7 @@ class RunLog:
             record["attributes"] = attrs
         if source is not None:
             record["source"] = source
-        self.writer.write(record)
+        self.writer.write(record, masked=masked and not error)
 
     def close(self) -> None:
         """Close the file."""

@@ -148,7 +148,7 @@ class Session:
         try:
             yield handle
         except BaseException as exc:
-            self._close(span, token, handle.attributes, error=_error_of(exc))
+            self._close(span, token, handle.attributes, error=error_of(exc))
             raise
         self._close(span, token, handle.attributes)
 
@@ -194,7 +194,7 @@ class Session:
         yield  # pragma: no cover
 
 
-def _error_of(exc: BaseException) -> dict[str, str]:
+def error_of(exc: BaseException) -> dict[str, str]:
     """The native error object for an exception: qualified type name and message."""
     kind = type(exc)
     qualified = (
@@ -203,6 +203,3 @@ def _error_of(exc: BaseException) -> dict[str, str]:
         else (f"{kind.__module__}.{kind.__qualname__}")
     )
     return {"type": qualified, "message": str(exc)}
-
-
-error_of = _error_of

@@ -76,7 +76,7 @@ class TraceWriter:
         self._fd: int | None = None
         self._failed = False
         self.records_written = 0
-        self._queue: queue.SimpleQueue[bytes | None] | None = None
+        self._queue: queue.SimpleQueue[tuple[bytes, bool] | None] | None = None
         self._thread: threading.Thread | None = None
         if background:
             self._queue = queue.SimpleQueue()
@@ -114,8 +114,11 @@ class TraceWriter:
         except Exception as exc:  # noqa: BLE001 - capture must never break the agent
             self._fail(exc)
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], *, masked: bool = False) -> None:
         """Append one record, masked; a failure disables the writer (one warning).
+
+        ``masked=True``: the caller built the record from values it had already passed through
+        :attr:`redactor` (a model call's bodies), so it is not walked again.
 
         In the background mode the record is serialised here, at once, so later
         changes to the objects it holds do not change what is written, and masked and written
@@ -125,9 +128,9 @@ class TraceWriter:
             return
         try:
             if self._queue is not None:
-                self._queue.put(dumps(record))
+                self._queue.put((dumps(record), masked))
             else:
-                self._append(self._masked(record))
+                self._append(dumps(record) if masked else self._masked(record))
         except Exception as exc:  # noqa: BLE001 - capture must never break the agent
             self._fail(exc)
 
@@ -146,11 +149,13 @@ class TraceWriter:
 
     def _drain(self) -> None:
         assert self._queue is not None
-        while (raw := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
             if self._failed:
                 continue
+            raw, masked = item
             try:
-                line = self._masked(orjson.loads(raw)) if self.redactor.enabled else raw
+                mask = self.redactor.enabled and not masked
+                line = self._masked(orjson.loads(raw)) if mask else raw
                 self._append(line)
             except Exception as exc:  # noqa: BLE001 - capture must never break the agent
                 self._fail(exc)
