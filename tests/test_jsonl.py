@@ -164,7 +164,12 @@ def test_overlong_line_is_skipped_with_bounded_memory() -> None:
     assert lines[2].offset == len(GOOD_A) + 1 + len(huge) + 1
 
 
-def test_overlong_line_in_index_is_one_problem(tmp_path: Path) -> None:
+def test_overlong_line_in_index_is_one_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trace_tui.core.index.indexer as indexer
+
+    monkeypatch.setattr(indexer, "HUGE_LINE_BYTES", MAX_LINE_BYTES)  # the indexer's cap
     path = tmp_path / "t.jsonl"
     huge = b'{"x": "' + b"a" * (MAX_LINE_BYTES + 10) + b'"}'
     path.write_bytes(GOOD_A + b"\n" + huge + b"\n" + GOOD_B + b"\n")

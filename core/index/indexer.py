@@ -43,6 +43,8 @@ from trace_tui.core.index.workers import (
     split_point,
 )
 from trace_tui.core.io.jsonl import (
+    BOM,
+    HUGE_LINE_BYTES,
     CorruptLine,
     RepairedRecord,
     decode_bytes,
@@ -95,7 +97,7 @@ class IndexedSource:
         self._helper: ChunkHelper | None = None
         self._fmt = fmt
         self.format_name = fmt.name if fmt is not None else "unknown"
-        self._tail = TailReader(self.path, follow=follow)
+        self._tail = TailReader(self.path, follow=follow, max_line=HUGE_LINE_BYTES)
         if drain_quiet is not None:  # how long a rotated-away file must be quiet (tests: 0)
             self._tail.drain_quiet = drain_quiet
         try:
@@ -206,7 +208,7 @@ class IndexedSource:
         if isinstance(item, Lines):
             self._lines(item, state)
         elif isinstance(item, LongLine):
-            bad = too_long_line(item.offset, item.line, item.length, item.head)
+            bad = too_long_line(item.offset, item.line, item.length, item.head, HUGE_LINE_BYTES)
             self.run._cols.add_problem(Problem(bad.line, bad.offset, bad.message, bad.preview))
         elif isinstance(item, Reset):
             if not self._flushed:
@@ -239,6 +241,9 @@ class IndexedSource:
         if self._fmt is None and not self._detect(item, state):
             return
         data = item.data
+        if len(data) > SLICE_BYTES and data.find(b"\n") == len(data) - 1:
+            self._huge_line(data, item.offset, item.line, state)
+            return
         fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
         if fast and not data.isascii():
             fast = _valid_utf8(data)
@@ -301,6 +306,30 @@ class IndexedSource:
         for k, (raw, at) in enumerate(zip(lines, starts, strict=False)):
             self._slow_line(raw, at, line + k, state)
 
+    def _huge_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+        """One line longer than a slice (``data`` ends with its newline), parsed in place: no
+        copy of the line is made, so memory stays about the line plus its parsed value."""
+        view = memoryview(data)[: len(data) - 1]
+        if view[-1:] == b"\r":
+            view = view[:-1]
+        if offset == 0 and view[: len(BOM)] == BOM:
+            view = view[len(BOM) :]
+        import orjson
+
+        try:
+            value = orjson.loads(view)
+        except orjson.JSONDecodeError as exc:
+            message = f"corrupt line of {len(view)} bytes: {exc}"
+            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(data[:256])))
+            return
+        finally:
+            view.release()
+        if not isinstance(value, dict):
+            message = f"a line of {len(data)} bytes that is not a JSON object"
+            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(data[:256])))
+            return
+        self._value(value, offset, len(data) - 1, line, state, data[:256])
+
     def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """One line with the builder's rules: corrupt lines become problems, never errors."""
         cols = self.run._cols
@@ -311,10 +340,25 @@ class IndexedSource:
         if isinstance(value, CorruptLine):
             cols.add_problem(Problem(line, offset, value.message, value.preview))
             return
+        self._value(value, offset, len(data), line, state, data)
+
+    def _value(
+        self,
+        value: dict[str, Any],
+        offset: int,
+        length: int,
+        line: int,
+        state: _UpdateState,
+        data: bytes,
+    ) -> None:
+        """A decoded line (``data``: its bytes, or their start, for previews): a native record,
+        or a foreign one for the format's mapper."""
+        cols = self.run._cols
+        native = self._fmt is not None and self._fmt.name == "native"
         if isinstance(value, RepairedRecord):
             cols.add_problem(Problem(line, offset, repaired_message(offset, line, value)))
         if native:
-            self._record(value, offset, len(data), line, state)
+            self._record(value, offset, length, line, state)
             return
         assert self._mapper is not None
         try:
@@ -328,7 +372,7 @@ class IndexedSource:
             )
             return
         for record in records:
-            self._record(record, offset, len(data), line, state)
+            self._record(record, offset, length, line, state)
 
     def _record(
         self, record: Any, offset: int, length: int, line: int | None, state: _UpdateState

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from trace_tui.core.index.columns import StepColumns
-from trace_tui.core.io.jsonl import MAX_LINE_BYTES, decode_bytes
+from trace_tui.core.io.jsonl import HUGE_LINE_BYTES, decode_bytes
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import STEP_KINDS, Run, Step
 
@@ -33,18 +33,31 @@ log = logging.getLogger(__name__)
 CACHE_ENTRIES = 512
 CACHE_BYTES = 64 * 1024 * 1024
 _FIRST_READ = 64 * 1024
+_BLOCK = 1024 * 1024
 
 
 def read_line_at(fd: int, offset: int, length: int | None = None) -> bytes:
-    """The line starting at ``offset`` (without its newline), at most the line cap."""
+    """The line starting at ``offset`` (without its newline), at most the huge-line cap.
+
+    Without ``length`` a long line's end is found in 1 MiB blocks first, so the line is read
+    once at its own size (a spilled ``span_end`` can hold a 200 MB tool result).
+    """
     if length is not None:
         return os.pread(fd, length, offset)
     data = os.pread(fd, _FIRST_READ, offset)
     end = data.find(b"\n")
-    if end < 0 and len(data) == _FIRST_READ:
-        data = os.pread(fd, MAX_LINE_BYTES + 1, offset)
-        end = data.find(b"\n")
-    return data if end < 0 else data[:end]
+    if end >= 0 or len(data) < _FIRST_READ:
+        return data if end < 0 else data[:end]
+    at = offset + len(data)
+    while at - offset <= HUGE_LINE_BYTES:
+        block = os.pread(fd, _BLOCK, at)
+        cut = block.find(b"\n")
+        if cut >= 0:
+            return os.pread(fd, at + cut - offset, offset)
+        at += len(block)
+        if len(block) < _BLOCK:
+            break
+    return os.pread(fd, min(at - offset, HUGE_LINE_BYTES), offset)
 
 
 class SpillFile:

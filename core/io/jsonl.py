@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 BOM = b"\xef\xbb\xbf"
 #: Lines longer than this are reported and skipped without being held in memory whole.
 MAX_LINE_BYTES = 8 * 1024 * 1024
+#: The indexed reader (and the tail engine) index lines up to this long as steps: a Claude
+#: Code session can hold single lines of 70–200 MB (a pasted file, an image). Such a line is
+#: found in bounded blocks, then read whole once, when indexed and when its step is shown.
+HUGE_LINE_BYTES = 1024 * 1024 * 1024
 #: How many leading bytes of a skipped line are kept for its preview.
 PREVIEW_KEEP = 256
 _CHUNK = 1024 * 1024
@@ -133,12 +137,14 @@ def repaired_message(offset: int, line: int | None, record: RepairedRecord) -> s
     return f"damaged record at offset {offset} (line {line}) kept: {record.repair}"
 
 
-def too_long_line(offset: int, line: int, length: int, head: bytes) -> CorruptLine:
-    """The problem entry for a line longer than :data:`MAX_LINE_BYTES` (skipped)."""
+def too_long_line(
+    offset: int, line: int, length: int, head: bytes, cap: int = MAX_LINE_BYTES
+) -> CorruptLine:
+    """The problem entry for a line longer than ``cap`` bytes (skipped)."""
     return CorruptLine(
         offset,
         line,
-        f"line of {length} bytes is longer than {MAX_LINE_BYTES}, skipped",
+        f"line of {length} bytes is longer than {cap}, skipped",
         preview_bytes(head),
     )
 

@@ -4,7 +4,9 @@
 line handed out. Every call to :meth:`TailReader.read` returns items in file order:
 
 * :class:`Lines`: complete lines (each ending in ``\\n``) starting at a known offset and line;
-* :class:`LongLine`: a line longer than the cap, skipped with bounded memory;
+* :class:`LongLine`: a line longer than the cap (``max_line``), skipped with bounded
+  memory; a line longer than a read slice but under the cap is found in bounded blocks and then
+  handed out whole, read once;
 * :class:`Reset`: the file was truncated, rewritten, rotated or re-created; what follows is a
   new *generation* read from its start, and everything before it is stale;
 * :class:`Notice`: one line for the user (waiting for the file, not a regular file...).
@@ -143,6 +145,7 @@ class TailReader:
         self._head = b""
         self._mark = b""
         self._skip: _Skip | None = None
+        self._line_scan: tuple[int, int] | None = None  # (line start, scanned up to)
         self._draining: str | None = None
         self._quiet_since: float | None = None
         self._quiet_size = -1
@@ -201,6 +204,7 @@ class TailReader:
         self._stamp = None
         self._head = self._mark = b""
         self._skip = None
+        self._line_scan = None
         self._draining = None
         self._quiet_since = None
         self._quiet_size = -1
@@ -355,23 +359,45 @@ class TailReader:
         self._at_end()
 
     def _long_read(self, items: list[TailItem]) -> None:
-        """A chunk without a newline: read up to the cap in one piece, else skip the line."""
+        """A chunk without a newline: find the line's end in bounded blocks, then read the
+        whole line once if it is under the cap, else skip it (memory stays bounded)."""
         assert self.fd is not None
-        data = os.pread(self.fd, self.max_line + 1, self.offset)
-        end = data.find(b"\n")
-        if 0 <= end <= self.max_line:
-            self._commit(items, data[: end + 1])
+        end, scanned = self._find_line_end(self.offset)
+        if end >= 0 and end - self.offset <= self.max_line:
+            self._commit(items, os.pread(self.fd, end + 1 - self.offset, self.offset))
             return
-        if end < 0 and len(data) <= self.max_line:
-            self._partial(items, data)
+        head = os.pread(self.fd, PREVIEW_KEEP, self.offset)
+        if end >= 0:
+            self._skip = _Skip(self.offset, self.lines + 1, head, end)
+            self._end_skip(items, end, newline=True)
             return
-        self._skip = _Skip(
-            self.offset, self.lines + 1, data[:PREVIEW_KEEP], self.offset + len(data)
-        )
-        if end > self.max_line:
-            self._end_skip(items, self.offset + end, newline=True)
-        else:
+        if scanned - self.offset > self.max_line:
+            self._skip = _Skip(self.offset, self.lines + 1, head, scanned)
             self._continue_skip(items, self.max_line)
+            return
+        if not self._final:  # a long line still being written: wait for its newline
+            self._at_end()
+            return
+        self._partial(items, os.pread(self.fd, scanned - self.offset, self.offset))
+
+    def _find_line_end(self, start: int) -> tuple[int, int]:
+        """(position of the next newline or -1, how far the scan got): blocks of 1 MiB, never
+        more than the cap past ``start``; a scan of the same line goes on where it stopped."""
+        assert self.fd is not None
+        scan = self._line_scan
+        at = scan[1] if scan is not None and scan[0] == start else start
+        limit = start + self.max_line + 1
+        while at < limit:
+            block = os.pread(self.fd, min(_SKIP_BLOCK, limit - at), at)
+            cut = block.find(b"\n")
+            if cut >= 0:
+                self._line_scan = None
+                return at + cut, at + cut
+            at += len(block)
+            if len(block) < _SKIP_BLOCK:
+                break
+        self._line_scan = (start, at)
+        return -1, at
 
     def _continue_skip(self, items: list[TailItem], budget: int) -> bool:
         """Scan on for the end of a too-long line; True once it is done (and handed out)."""
