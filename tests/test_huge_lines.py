@@ -13,8 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import trace_tui.core.index.indexer as indexer
+from trace_tui.core.formats.shared.common import short
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.io.jsonl import MAX_LINE_BYTES
 from trace_tui.core.tail.follower import Lines, LongLine, TailReader
@@ -153,3 +156,35 @@ def test_huge_span_end_is_read_back_whole(tmp_path: Path) -> None:
         assert source.run.step(0).attributes["tool.output"] == output
     finally:
         source.close()
+
+
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\x1c\u2028\u3000\x85\xa0abé")), max_size=1200),
+       st.integers(1, 80))
+def test_short_names_read_only_what_they_need(text: str, limit: int) -> None:
+    """``short`` (step names from message text) equals the whole-text split it replaced."""
+    full = " ".join(text.split())
+    assert short(text, limit) == (full if len(full) <= limit else full[: limit - 1] + "…")
+
+
+def test_spill_writes_huge_strings_apart_and_reads_them_back() -> None:
+    """Strings over a megabyte are written apart from their record; the text is unchanged,
+    even next to a string that looks like the placeholder, quotes, escapes and non-ASCII."""
+    import orjson
+
+    from trace_tui.core.index.store import _PLACEHOLDER_TEXT, SpillFile, read_line_at
+
+    big = 'a"b\\c\n\u2028é😀\x00' * 200_000
+    records = [
+        {"type": "span", "attributes": {"x": big, "y": [1, big[:10], big]}},
+        {"type": "span", "attributes": {"x": big, "odd": _PLACEHOLDER_TEXT}},
+        {"type": "span", "attributes": {"small": "s"}},
+    ]
+    spill = SpillFile()
+    try:
+        places = [spill.append(9, k, rec, large=True) for k, rec in enumerate(records)]
+        spill.flush()
+        for k, (at, length) in enumerate(places):
+            assert orjson.loads(read_line_at(spill.fd, at, length)) == [9, k, records[k]]
+            assert orjson.loads(read_line_at(spill.fd, at)) == [9, k, records[k]]
+    finally:
+        spill.close()

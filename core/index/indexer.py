@@ -22,6 +22,7 @@ worker thread; readers on other threads see only fully published steps (see that
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from itertools import accumulate, repeat
@@ -35,7 +36,7 @@ from trace_tui.core.formats.registry import detect_head, head_of
 from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index.columns import StepColumns
 from trace_tui.core.index.run_view import IndexedRun
-from trace_tui.core.index.store import SpillFile, read_line_at
+from trace_tui.core.index.store import BIG_STRING_BYTES, SpillFile, read_line_at
 from trace_tui.core.index.workers import (
     PARALLEL_MIN_BYTES,
     ChunkHelper,
@@ -45,9 +46,11 @@ from trace_tui.core.index.workers import (
 from trace_tui.core.io.jsonl import (
     BOM,
     HUGE_LINE_BYTES,
+    MAX_LINE_BYTES,
     CorruptLine,
     RepairedRecord,
     decode_bytes,
+    loads_big,
     preview_bytes,
     repaired_message,
     too_long_line,
@@ -56,7 +59,14 @@ from trace_tui.core.io.trace_path import TraceOpenError
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Problem, Run
 from trace_tui.core.model.source import SourceUpdate
-from trace_tui.core.tail.follower import Lines, LongLine, Notice, Reset, TailReader
+from trace_tui.core.tail.follower import (
+    HugeLine,
+    Lines,
+    LongLine,
+    Reset,
+    TailItem,
+    TailReader,
+)
 from trace_tui.core.tail.watch import ChangeWaiter
 
 log = logging.getLogger(__name__)
@@ -110,7 +120,7 @@ class IndexedSource:
         self._updating = threading.Lock()
         self._waiter: ChangeWaiter | None = None
         self._flushed = False
-        self._stash: list[Lines | LongLine | Reset | Notice] = []
+        self._stash: list[TailItem] = []
         self._failed: str | None = None
         self._first = True
         self._new_generation()
@@ -204,9 +214,11 @@ class IndexedSource:
             return len(self.run) > 0
         return len(self.run) != before or bool(state.changed)
 
-    def _handle(self, item: Lines | LongLine | Reset | Notice, state: _UpdateState) -> None:
+    def _handle(self, item: TailItem, state: _UpdateState) -> None:
         if isinstance(item, Lines):
             self._lines(item, state)
+        elif isinstance(item, HugeLine):
+            self._read_huge_line(item, state)
         elif isinstance(item, LongLine):
             bad = too_long_line(item.offset, item.line, item.length, item.head, HUGE_LINE_BYTES)
             self.run._cols.add_problem(Problem(bad.line, bad.offset, bad.message, bad.preview))
@@ -220,7 +232,6 @@ class IndexedSource:
             state.notices.append(item.text)
 
     def _new_generation(self) -> None:
-        import os
 
         cols = StepColumns(verify_id=self._verify_id)
         fd = os.dup(self._tail.fd) if self._tail.fd is not None else None
@@ -306,10 +317,31 @@ class IndexedSource:
         for k, (raw, at) in enumerate(zip(lines, starts, strict=False)):
             self._slow_line(raw, at, line + k, state)
 
-    def _huge_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
+    def _read_huge_line(self, item: HugeLine, state: _UpdateState) -> None:
+        """A line over 8 MiB: read once here and let go as soon as it is parsed."""
+        if self._fmt is None or self._tail.fd is None:
+            bad = too_long_line(item.offset, item.line, item.length, b"", MAX_LINE_BYTES)
+            self.run._cols.add_problem(Problem(bad.line, bad.offset, bad.message, bad.preview))
+            return
+        data = os.pread(self._tail.fd, item.length + 1, item.offset)
+        if len(data) != item.length + 1 or not data.endswith(b"\n"):
+            message = "the file changed while this long line was being read"
+            self.run._cols.add_problem(Problem(item.line, item.offset, message))
+            return
+        holder = [data]
+        del data
+        self._huge_line(holder, item.offset, item.line, state)
+
+    def _huge_line(
+        self, data: bytes | list[bytes], offset: int, line: int, state: _UpdateState
+    ) -> None:
         """One line longer than a slice (``data`` ends with its newline), parsed in place: no
-        copy of the line is made, so memory stays about the line plus its parsed value."""
-        view = memoryview(data)[: len(data) - 1]
+        copy of the line is made, so memory stays about the line plus its parsed value. Given
+        in a one-item list, the bytes are let go right after parsing."""
+        raw = data.pop() if isinstance(data, list) else data
+        size = len(raw) - 1
+        preview = raw[:256]
+        view = memoryview(raw)[:size]
         if view[-1:] == b"\r":
             view = view[:-1]
         if offset == 0 and view[: len(BOM)] == BOM:
@@ -317,18 +349,19 @@ class IndexedSource:
         import orjson
 
         try:
-            value = orjson.loads(view)
+            value = loads_big(view)
         except orjson.JSONDecodeError as exc:
-            message = f"corrupt line of {len(view)} bytes: {exc}"
-            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(data[:256])))
+            message = f"corrupt line of {size} bytes: {exc}"
+            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(preview)))
             return
         finally:
             view.release()
+            del raw
         if not isinstance(value, dict):
-            message = f"a line of {len(data)} bytes that is not a JSON object"
-            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(data[:256])))
+            message = f"a line of {size} bytes that is not a JSON object"
+            self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(preview)))
             return
-        self._value(value, offset, len(data) - 1, line, state, data[:256])
+        self._value(value, offset, size, line, state, preview)
 
     def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """One line with the builder's rules: corrupt lines become problems, never errors."""
@@ -385,7 +418,9 @@ class IndexedSource:
         ref_offset, ref_length = offset, length
         spill = self.run._spill
         if spill is not None:
-            ref_offset, ref_length = spill.append(offset, line or 0, record)
+            ref_offset, ref_length = spill.append(
+                offset, line or 0, record, large=length > BIG_STRING_BYTES
+            )
         before = cols.count
         index = cols.add_record(
             record,

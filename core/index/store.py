@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from trace_tui.core.index.columns import StepColumns
-from trace_tui.core.io.jsonl import HUGE_LINE_BYTES, decode_bytes
+from trace_tui.core.io.jsonl import BOM, HUGE_LINE_BYTES, decode_bytes, loads_big
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import STEP_KINDS, Run, Step
 
@@ -34,6 +34,8 @@ CACHE_ENTRIES = 512
 CACHE_BYTES = 64 * 1024 * 1024
 _FIRST_READ = 64 * 1024
 _BLOCK = 1024 * 1024
+#: Spilled records larger than this are written at once instead of buffered.
+_DIRECT_WRITE = 1024 * 1024
 
 
 def read_line_at(fd: int, offset: int, length: int | None = None) -> bytes:
@@ -78,13 +80,44 @@ class SpillFile:
         """Bytes written so far (what :meth:`flush` has put in the file)."""
         return self._size
 
-    def append(self, offset: int, line: int, record: dict[str, Any]) -> tuple[int, int]:
-        """Store one record with its source offset and line; returns (spill offset, length)."""
-        data = _dumps([offset, line, record])
+    def append(
+        self, offset: int, line: int, record: dict[str, Any], *, large: bool = False
+    ) -> tuple[int, int]:
+        """Store one record with its source offset and line; returns (spill offset, length).
+
+        ``large``: the record comes from a line over :data:`BIG_STRING_BYTES`, so it may hold
+        a string too big for orjson's encoder to write without several copies of it.
+        """
+        big: list[str] = []
+        value: Any = [offset, line, record]
+        if large:  # from a line over a megabyte: maybe a huge string
+            value = _swap_big_strings(value, big, 0)
+        data = _dumps(value)
+        if big and data.count(_PLACEHOLDER) == len(big):
+            # huge strings are encoded one at a time and written in place (bounded memory)
+            return self._write_parts(data, big)
+        if big:  # the trace itself holds our placeholder text: the plain (costly) way
+            data = _dumps([offset, line, record])
         at = self._size + len(self._pending)
         self._pending += data
         self._pending += b"\n"
         return at, len(data)
+
+    def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
+        """Write ``skeleton`` with each placeholder replaced by its encoded string."""
+        self.flush()
+        at = self._size
+        pieces = skeleton.split(_PLACEHOLDER)
+        length = 0
+        for k, piece in enumerate(pieces):
+            length += self._file.write(piece)
+            if k < len(big):
+                encoded = _encode_string(big[k])
+                length += self._file.write(encoded)
+                del encoded
+        self._file.write(b"\n")
+        self._size += length + 1
+        return at, length
 
     def flush(self) -> None:
         """Write what :meth:`append` buffered (before anyone may read it)."""
@@ -96,6 +129,39 @@ class SpillFile:
     def close(self) -> None:
         """Delete the spill (it is anonymous: closing removes it)."""
         self._file.close()
+
+
+#: Strings longer than this are spilled apart from their record (orjson's encoder reserves
+#: several times a string's size while it writes it; a 200 MB string would need a gigabyte).
+BIG_STRING_BYTES = 1024 * 1024
+_PLACEHOLDER_TEXT = "\x00trace-tui-spilled-string\x00"
+_PLACEHOLDER = orjson.dumps(_PLACEHOLDER_TEXT)
+
+
+def _swap_big_strings(value: Any, big: list[str], depth: int) -> Any:
+    """``value`` with every string over :data:`BIG_STRING_BYTES` replaced by a placeholder (the
+    strings go to ``big``, in the order they will appear in the dumped JSON)."""
+    if isinstance(value, str):
+        if len(value) > BIG_STRING_BYTES:
+            big.append(value)
+            return _PLACEHOLDER_TEXT
+        return value
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        if not any(isinstance(v, (str, dict, list)) for v in value.values()):
+            return value
+        return {k: _swap_big_strings(v, big, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_big_strings(v, big, depth + 1) for v in value]
+    return value
+
+
+def _encode_string(text: str) -> bytes:
+    """One JSON string, encoded by the standard library (about twice its size at most)."""
+    import json.encoder
+
+    return json.encoder.encode_basestring(text).encode("utf-8", "surrogatepass")
 
 
 def _dumps(value: Any) -> bytes:
@@ -153,19 +219,45 @@ class StepLoader:
         step.index = index
         return step
 
+    def _big_record(
+        self, data: bytes, offset: int, line: int | None
+    ) -> tuple[int, int | None, dict[str, Any]] | None:
+        value = _big_record_value(data[len(BOM):] if offset == 0 and data.startswith(BOM)
+                                  else data)
+        if not isinstance(value, dict):
+            log.warning("record at offset %d no longer parses", offset)
+            return None
+        return offset, line, value
+
     def _record(
         self, fd: int, offset: int, length: int | None, spilled: bool, line: int | None
     ) -> tuple[int, int | None, dict[str, Any]] | None:
         """(source offset, source line, native record) read back from the file or spill."""
         data = read_line_at(fd, offset, length)
         if spilled:
-            src_offset, src_line, record = orjson.loads(data)
+            big = len(data) > BIG_STRING_BYTES
+            src_offset, src_line, record = loads_big(data) if big else orjson.loads(data)
             return src_offset, src_line, record
+        if len(data) > BIG_STRING_BYTES:
+            return self._big_record(data, offset, line)
         value = decode_bytes(data, offset, line or 0, exact=True)
         if not isinstance(value, dict):
             log.warning("record at offset %d no longer parses: %s", offset, value)
             return None
         return offset, line, value
+
+
+def _big_record_value(data: bytes) -> Any:
+    """A record of many megabytes from the trace itself (its newline already cut)."""
+    view = memoryview(data)
+    if view[-1:] == b"\r":
+        view = view[:-1]
+    try:
+        return loads_big(view)
+    except orjson.JSONDecodeError:
+        return None
+    finally:
+        view.release()
 
 
 def unreadable_step(cols: StepColumns, index: int, why: str) -> Step:

@@ -4,6 +4,7 @@
 line handed out. Every call to :meth:`TailReader.read` returns items in file order:
 
 * :class:`Lines`: complete lines (each ending in ``\\n``) starting at a known offset and line;
+* :class:`HugeLine`: a complete line over 8 MiB but under the cap: its place, not its bytes;
 * :class:`LongLine`: a line longer than the cap (``max_line``), skipped with bounded
   memory; a line longer than a read slice but under the cap is found in bounded blocks and then
   handed out whole, read once;
@@ -83,7 +84,17 @@ class Notice:
     text: str
 
 
-TailItem = Lines | LongLine | Reset | Notice
+@dataclass(frozen=True, slots=True)
+class HugeLine:
+    """A complete line longer than :data:`~trace_tui.core.io.jsonl.MAX_LINE_BYTES` but under
+    the cap: where it is, not its bytes (the reader reads it once, when it is ready to)."""
+
+    offset: int
+    line: int
+    length: int
+
+
+TailItem = Lines | HugeLine | LongLine | Reset | Notice
 
 
 @dataclass(slots=True)
@@ -363,8 +374,14 @@ class TailReader:
         whole line once if it is under the cap, else skip it (memory stays bounded)."""
         assert self.fd is not None
         end, scanned = self._find_line_end(self.offset)
-        if end >= 0 and end - self.offset <= self.max_line:
+        if 0 <= end - self.offset <= MAX_LINE_BYTES:
             self._commit(items, os.pread(self.fd, end + 1 - self.offset, self.offset))
+            return
+        if end >= 0 and end - self.offset <= self.max_line:
+            items.append(HugeLine(self.offset, self.lines + 1, end - self.offset))
+            self.offset = end + 1
+            self.lines += 1
+            self._remember(b"")
             return
         head = os.pread(self.fd, PREVIEW_KEEP, self.offset)
         if end >= 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -217,9 +218,26 @@ def first(*values: Any) -> Any:
 
 
 def short(text: Any, limit: int = 60) -> str:
-    """One line of at most ``limit`` characters, for step names."""
-    line = " ".join(str(text or "").split())
+    """One line of at most ``limit`` characters, for step names.
+
+    Reads only as many words as the name needs: a 200 MB pasted message is not split whole.
+    """
+    raw = str(text or "")
+    if len(raw) <= 4 * limit + 256:
+        line = " ".join(raw.split())
+    else:
+        words: list[str] = []
+        size = -1
+        for match in _WORD.finditer(raw):
+            words.append(match.group())
+            size += len(words[-1]) + 1
+            if size > limit:
+                break
+        line = " ".join(words)
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_WORD = re.compile(r"\S+")
 
 
 # --------------------------------------------------------------------------- times
