@@ -32,3 +32,18 @@ def test_every_command_the_readme_shows_exists(command: str) -> None:
         with pytest.raises(SystemExit) as info:
             build_parser().parse_args([command, "--help"])
     assert info.value.code == 0, command
+
+
+def test_development_map_names_every_folder() -> None:
+    """The Development section's tree has one line for each folder of core/ and tui/."""
+    section = README.split("## Development", 1)[1].split("\n## ", 1)[0]
+    tree = section.split("```", 2)[1]
+    listed = set(re.findall(r"^ *([a-z_]+)/ ", tree, flags=re.MULTILINE))
+    folders = {
+        path.name
+        for top in ("core", "tui")
+        for path in (ROOT / top).iterdir()
+        if path.is_dir() and path.name != "__pycache__"
+    }
+    top_level = {"core", "tui", "cli", "themes", "sample_traces", "docs", "bench", "tests"}
+    assert folders | top_level <= listed, sorted((folders | top_level) - listed)
