@@ -266,7 +266,8 @@ def test_replay_from_openinference_spans(no_sockets: list[Any]) -> None:
     """An OpenInference trace (no raw bodies) answers the OpenAI client from its attributes."""
     path = DATA / "openinference" / "openinference-orders.jsonl"
     run = open_run(path)
-    tools = [{"type": "function", "function": t} for t in run.steps[0].tool_definitions]
+    first_call = run.steps_of_kind("llm")[0]  # steps are in run order: the root agent first
+    tools = [{"type": "function", "function": t} for t in first_call.tool_definitions]
     client = openai.OpenAI(
         base_url="http://127.0.0.1:9/v1",
         api_key="x",
@@ -280,7 +281,7 @@ def test_replay_from_openinference_spans(no_sockets: list[Any]) -> None:
 
     with capture.replay(path):
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": run.steps[0].system_prompt},
+            {"role": "system", "content": first_call.system_prompt},
             {"role": "user", "content": "Where is my order?"},
         ]
         kwargs: dict[str, Any] = {

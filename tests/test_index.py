@@ -73,7 +73,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_samples_match_builder(path: Path) -> None:
-    assert_same_as_builder(index_all(path), open_run(path))
+    assert_same_as_builder(index_all(path), open_run(path, in_run_order=False))
 
 
 def awkward_records(n: int = 400, seed: int = 3) -> Iterator[Any]:
@@ -152,13 +152,13 @@ def write_records(path: Path, records: Iterable[Any]) -> Path:
 
 def test_awkward_trace_matches_builder(tmp_path: Path, small_batches: None) -> None:
     path = write_records(tmp_path / "t.jsonl", awkward_records())
-    assert_same_as_builder(index_all(path), open_run(path))
+    assert_same_as_builder(index_all(path), open_run(path, in_run_order=False))
 
 
 def test_awkward_trace_without_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_fast, "AVAILABLE", False)
     path = write_records(tmp_path / "t.jsonl", awkward_records(seed=5))
-    assert_same_as_builder(index_all(path), open_run(path))
+    assert_same_as_builder(index_all(path), open_run(path, in_run_order=False))
 
 
 # ----------------------------------------------------------------- fast path == slow path
@@ -261,7 +261,7 @@ def test_children_written_before_parents_are_adopted(tmp_path: Path) -> None:
         {"type": "span", "span_id": "p", "kind": "agent", "name": "p"},
     ]
     path = write_records(tmp_path / "t.jsonl", records)
-    assert index_all(path).row(0).depth == open_run(path).row(0).depth == 1
+    assert index_all(path).row(0).depth == open_run(path, in_run_order=False).row(0).depth == 1
 
 
 def test_adoption_moves_whole_subtrees_and_never_closes_a_cycle(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_adoption_moves_whole_subtrees_and_never_closes_a_cycle(tmp_path: Path) 
         span("late", "leaf"),
     ]
     path = write_records(tmp_path / "t.jsonl", records)
-    run, ref = index_all(path), open_run(path)
+    run, ref = index_all(path), open_run(path, in_run_order=False)
     assert_same_as_builder(run, ref)
     assert [run.row(i).depth for i in range(len(run))] == [2, 1, 0, 0, 1, 0, 3]
     assert run.row(0).parent_index == 1 and run.row(1).parent_index == 5
@@ -598,5 +598,5 @@ def test_helper_process_gives_the_same_columns(
     while not source.update().complete:
         pass
     assert shared > 3 and source._helper is None  # stopped once caught up
-    assert_same_as_builder(source.run, open_run(path))
+    assert_same_as_builder(source.run, open_run(path, in_run_order=False))
     source.close()

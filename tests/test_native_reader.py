@@ -134,8 +134,12 @@ def test_children_written_before_their_parent_are_adopted(write_trace) -> None:
     parent = {"type": "span", "span_id": "p", "parent_id": None, "kind": "agent", "name": "parent"}
     run = open_run(write_trace([child, grandchild, parent]))
     assert [s.span_id for s in run.roots()] == ["p"]
-    assert [run.row(i).depth for i in range(3)] == [1, 2, 0]
+    # numbered in run order: the parent first, whatever order the file wrote them in
+    assert [s.span_id for s in run.steps] == ["p", "c", "g"]
+    assert [run.row(i).depth for i in range(3)] == [0, 1, 2]
     assert [r.step.span_id for r in run.tree_rows()] == ["p", "c", "g"]
+    filed = open_run(write_trace([child, grandchild, parent]), in_run_order=False)
+    assert [filed.row(i).depth for i in range(3)] == [1, 2, 0]
 
 
 def test_a_parent_cycle_never_loops(write_trace) -> None:

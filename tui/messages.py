@@ -44,6 +44,15 @@ class ReaderReset(Message):
 
 
 @dataclass
+class ReaderReordered(Message):
+    """Steps already shown moved (a parent written after its children arrived): ``run`` is
+    the new view; ``previous[k]`` is the stored step that was shown at position ``k``."""
+
+    run: RunView
+    previous: list[int]
+
+
+@dataclass
 class ReaderNotice(Message):
     """One line the reader wants the user to see (skipped lines, rotation, waiting)."""
 

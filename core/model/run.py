@@ -15,7 +15,7 @@ This module knows nothing about files or the UI.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -435,6 +435,16 @@ class Run:
         self._adopt_waiting(step)
         self._version += 1
         return step
+
+    def reorder(self, order: Sequence[int]) -> None:
+        """Put the steps in ``order`` (file positions in display order, from
+        :func:`~trace_tui.core.navigation.run_order.run_order`): indexes, tree and depths
+        follow. For a run read whole; a live view maps positions instead."""
+        steps = [self.steps[i] for i in order]
+        self.steps, self._by_id, self._children, self._depths = [], {}, {}, []
+        self._waiting = {}
+        for step in steps:
+            self.add_step(step)
 
     def _adopt_waiting(self, parent: Step) -> None:
         orphans = self._waiting.pop(parent.span_id, [])

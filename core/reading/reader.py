@@ -23,6 +23,7 @@ from trace_tui.core.io.jsonl import (
 from trace_tui.core.io.trace_path import TraceOpenError, check_trace_path
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import Run
+from trace_tui.core.navigation.run_order import is_identity, run_order
 
 
 def resolve_format(path: Path, format_name: str | None = None) -> TraceFormat:
@@ -36,11 +37,15 @@ def resolve_format(path: Path, format_name: str | None = None) -> TraceFormat:
         raise TraceOpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def open_run(path: str | os.PathLike[str], format_name: str | None = None) -> Run:
+def open_run(
+    path: str | os.PathLike[str], format_name: str | None = None, *, in_run_order: bool = True
+) -> Run:
     """Read the whole trace at ``path`` into a :class:`Run` (streamed, never slurped).
 
     Raises :class:`TraceOpenError` for a path that cannot be read or a file of unknown shape.
-    Corrupt lines and records that break the format become ``run.problems``.
+    Corrupt lines and records that break the format become ``run.problems``. Steps are
+    numbered in the run's order (:func:`put_in_run_order`); ``in_run_order=False`` keeps the
+    file's order (what the index stores, for comparing the two).
     """
     path = Path(path)
     fmt = resolve_format(path, format_name)
@@ -56,7 +61,18 @@ def open_run(path: str | os.PathLike[str], format_name: str | None = None) -> Ru
         raise TraceOpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except FormatError as exc:
         raise TraceOpenError(f"{path}: {exc}") from None
+    if in_run_order:
+        put_in_run_order(run)
     return run
+
+
+def put_in_run_order(run: Run) -> None:
+    """Number the steps in the run's order (start time, parents first, ties by file order;
+    :mod:`~trace_tui.core.navigation.run_order`), whatever order the file wrote them in."""
+    parents = [p.index if (p := run.parent_of(s)) is not None else -1 for s in run.steps]
+    order = run_order(parents, [s.start_time for s in run.steps])
+    if not is_identity(order):
+        run.reorder(order)
 
 
 def _read_lines(path: Path, fmt: TraceFormat, builder: RunBuilder) -> None:

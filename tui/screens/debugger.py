@@ -26,6 +26,7 @@ from trace_tui.core.model.run import BranchInfo, Step
 from trace_tui.core.model.source import TraceSource
 from trace_tui.core.navigation.context_view import context_at
 from trace_tui.core.navigation.cursor import StepCursor
+from trace_tui.core.navigation.run_order import OrderedRun
 from trace_tui.core.navigation.state import RunState
 from trace_tui.core.policy.model import Policy
 from trace_tui.core.replay.provenance import replay_answer
@@ -33,7 +34,7 @@ from trace_tui.tui.display.glyphs import REPLAY_LEGEND, REPLAY_MARKS
 from trace_tui.tui.display.safe_text import plain_notice
 from trace_tui.tui.keys import SCREEN_BINDINGS, key_groups
 from trace_tui.tui.logfile import log_path
-from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
+from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReordered, ReaderReset
 from trace_tui.tui.screens.branching import BRANCHING_ACTIONS, BranchingMixin
 from trace_tui.tui.screens.finding import FindingMixin
 from trace_tui.tui.screens.help import HelpScreen
@@ -168,6 +169,26 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.policy_reset()
         self.show_notice(message.notice or "the file changed; reading it again")
         self.notify(plain_notice(self.notice or ""), severity="warning", markup=False)
+        self._update_all()
+
+    def on_reader_reordered(self, message: ReaderReordered) -> None:
+        """A parent arrived after its children and took its place above them: the steps
+        moved, the cursor stays on the step it was on (or at the end while following)."""
+        run, previous = message.run, message.previous
+        position = self.cursor.position
+        stored = previous[position] if 0 <= position < len(previous) else None
+        following = self.cursor.following
+        self.run_view, self.count = run, len(run)
+        self._steps.clear()
+        self._shown = None
+        self.cursor.grow(self.count)
+        if following:
+            self.cursor.to_end()
+        elif stored is not None and isinstance(run, OrderedRun):
+            self.cursor.go(run.position_of(stored))
+            self.cursor.following = False
+        self.query_one(SpanTree).set_run(run, self.count, reset=True)
+        self.reset_finding()
         self._update_all()
 
     def on_reader_notice(self, message: ReaderNotice) -> None:

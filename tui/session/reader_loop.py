@@ -16,9 +16,11 @@ from collections.abc import Callable
 
 from textual.message import Message
 
+from trace_tui.core.model.run import RunView
 from trace_tui.core.model.source import TraceSource
 from trace_tui.core.navigation.run_facts import RunFacts
-from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReset
+from trace_tui.core.navigation.run_order import OrderedRun, RunOrdering
+from trace_tui.tui.messages import ReaderNotice, ReaderProgress, ReaderReordered, ReaderReset
 
 #: Longest a live tail sleeps between checks when nothing is pending.
 FOLLOW_WAIT = 0.25
@@ -42,8 +44,10 @@ def pump_source(
     posted: tuple[int, int, bool] | None = None
     progress, indexed = 0.0, False
 
+    view: list[RunView] = [source.run]  # what the screen shows: the run in run order
+
     def state() -> tuple[int, int, bool]:
-        count = len(source.run)
+        count = len(view[0])
         return count, facts.count, indexed and facts.count >= count
 
     def flush(force: bool = False) -> None:
@@ -53,20 +57,32 @@ def pump_source(
             return
         if force or posted is None or clock() - last_post >= interval:
             count, scanned, complete = now_state
-            post(ReaderProgress(source.run, count, scanned=scanned, progress=progress,
+            post(ReaderProgress(view[0], count, scanned=scanned, progress=progress,
                                 complete=complete))
             last_post, posted = clock(), now_state
 
+    ordering = RunOrdering()
     while not cancelled():
         update = source.update()
-        run = source.run
+        stored = source.run
         progress, indexed = update.progress, update.complete
+        if update.reset:
+            ordering = RunOrdering()
+        run, previous = ordering.update(stored, settle=indexed)
+        view[0] = run
         if update.reset:
             facts.reset()
             post(ReaderReset(run, update.notice))
             posted = None
+        elif previous is not None:  # steps already shown moved (a parent arrived late)
+            facts.reset()
+            post(ReaderReordered(run, previous))
+            posted = None
         if update.changed:
-            facts.refresh(run, update.changed)
+            changed = update.changed
+            if isinstance(run, OrderedRun):
+                changed = tuple(run.position_of(i) for i in changed if i < len(run))
+            facts.refresh(run, changed)
             posted = None
         for notice in (update.notice, *update.notices):
             if notice and not update.reset:

@@ -1,0 +1,164 @@
+"""The run's order of steps: by start time, parents before children, ties by file order.
+
+Files do not keep that order: an OpenTelemetry exporter writes a span when it *ends*, so the
+Collector's file has the root last, below its children; other formats interleave bookkeeping.
+Storage (a :class:`~trace_tui.core.model.run.Run`'s records, the index's columns) stays in
+file order; this module computes the permutation that views show, step numbers included:
+
+``order[k]`` is the file position of the step shown as number ``k + 1``.
+
+A step without a start time takes the start of the step before it in the file (so it stays
+where the file put it relative to its neighbours). A step that starts before its parent (clock
+skew, or a parent stamped late) is still shown after the parent: each step brings its
+not-yet-placed ancestors in first, outermost first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from trace_tui.core.model.run import Step, StepRow
+
+
+def run_order(parents: Sequence[int], starts: Sequence[float | None]) -> list[int]:
+    """The display order of steps given each one's parent position (``-1``: a root) and start.
+
+    ``parents`` and ``starts`` are in file order. Returns file positions in display order.
+    """
+    count = len(parents)
+    keys: list[float] = []
+    last = float("-inf")
+    for start in starts:
+        if start is not None:
+            last = start
+        keys.append(last)
+    placed = bytearray(count)
+    order: list[int] = []
+    for position in sorted(range(count), key=lambda i: (keys[i], i)):
+        if placed[position]:
+            continue
+        chain = []
+        at = position
+        while 0 <= at < count and not placed[at] and at not in chain:
+            chain.append(at)
+            at = parents[at]
+        for step in reversed(chain):
+            placed[step] = 1
+            order.append(step)
+    return order
+
+
+def is_identity(order: Sequence[int]) -> bool:
+    """True when the display order is the file order."""
+    return all(i == p for i, p in enumerate(order))
+
+
+class OrderedRun:
+    """A run view in run order over a view in file order (:func:`run_order`'s permutation).
+
+    Display position ``k`` shows stored step ``order[k]``; rows and steps are given display
+    indexes (``index``, ``parent_index``), so every pane, the cursor and time travel work in
+    run order while the index keeps its columns in file order. Fast paths that read the
+    columns in file order (``fact_columns``, ``scan_view``) are not offered: callers fall back
+    to reading rows and steps, which this view maps.
+    """
+
+    fact_columns = None
+
+    def __init__(self, inner: Any, order: list[int]) -> None:
+        self.inner = inner
+        self.order = order
+        rank = [0] * len(order)
+        for position, stored in enumerate(order):
+            rank[stored] = position
+        self.rank = rank
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getattr__(self, name: str) -> Any:  # info, branch, path, format_name, problems...
+        return getattr(self.inner, name)
+
+    @property
+    def version(self) -> int:
+        """The stored run's version (this view is replaced, not changed, when order moves)."""
+        return int(self.inner.version)
+
+    def position_of(self, stored: int) -> int:
+        """The display position of the step stored at ``stored``."""
+        return self.rank[stored]
+
+    def row(self, index: int) -> StepRow:
+        """The row shown at ``index``, with display indexes."""
+        row = self.inner.row(self.order[index])
+        parent = self.rank[row.parent_index] if 0 <= row.parent_index < len(self.rank) else -1
+        return replace(row, index=index, parent_index=parent)
+
+    def step(self, index: int) -> Step:
+        """The step shown at ``index`` (a copy numbered in run order)."""
+        return replace(self.inner.step(self.order[index]), index=index)
+
+    def index_of(self, span_id: str) -> int:
+        """The display position of the step with this span id, or -1."""
+        stored = int(self.inner.index_of(span_id))
+        return self.rank[stored] if 0 <= stored < len(self.rank) else -1
+
+    def scan_view(self) -> None:
+        """No byte scan over a reordered view (its columns are in file order)."""
+        return None
+
+
+class RunOrdering:
+    """Keeps the run order of a growing view: cheap while steps arrive in order, a full sort
+    when one arrives out of order (a parent written after its children)."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+        self._last_key = float("-inf")
+        self._identity = True
+        self._checked = True  # False while steps were taken in file order unchecked
+
+    def update(self, run: Any, *, settle: bool = True) -> tuple[Any, list[int] | None]:
+        """The view to show for ``run`` and, when steps already shown moved, the previous
+        order (display position → stored index) so the caller can keep its place.
+
+        With ``settle`` false (the file is still being read for the first time) steps are
+        shown in file order until reading is done: one reorder at the end, not one per chunk.
+        """
+        count = len(run)
+        if count < len(self.order):  # the file started over
+            self.__init__()  # type: ignore[misc]
+        if self._identity and not settle:
+            self.order, self._checked = list(range(count)), False
+            return run, None
+        if self._identity and self._checked and self._appends_in_order(run, count):
+            return run, None
+        rows = [run.row(i) for i in range(count)]
+        order = run_order([r.parent_index for r in rows], [r.start_time for r in rows])
+        previous = self.order
+        self.order, self._checked = order, True
+        known = [r.start_time for r in rows if r.start_time is not None]
+        self._last_key = max(known, default=float("-inf"))
+        self._identity = is_identity(order)
+        if self._identity:
+            return run, None
+        moved = previous != order[: len(previous)]
+        return OrderedRun(run, order), (previous if moved else None)
+
+    def _appends_in_order(self, run: Any, count: int) -> bool:
+        """Extend the identity order with steps ``len(order)..count`` if they keep it."""
+        start = len(self.order)
+        key = self._last_key
+        for i in range(start, count):
+            row = run.row(i)
+            if not -1 <= row.parent_index < i:
+                return False
+            if row.start_time is not None:
+                if row.start_time < key:
+                    return False
+                key = row.start_time
+        self.order.extend(range(start, count))
+        self._last_key = key
+        return True
