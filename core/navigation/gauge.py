@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 
 from trace_tui.core.model.context_windows import ContextWindow
-from trace_tui.core.model.run import A_CONTEXT_TRUNCATED, Message, Step
+from trace_tui.core.model.run import A_CONTEXT_TRUNCATED, A_INPUT_MESSAGES, Message, Step
+from trace_tui.core.navigation.absence import NOT_RECORDED, SYSTEM, TOOLS, absence
 
 CHARS_PER_TOKEN = 4
 WARN_FRACTION = 0.8
@@ -47,6 +48,8 @@ class ContextPart:
     chars: int
     tokens: int
     exact: bool
+    #: False when the trace format does not record this part (shown as "not recorded", not 0)
+    recorded: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,15 @@ def breakdown(step: Step, window: ContextWindow | None) -> ContextBreakdown:
     input_tokens = recorded_in if recorded_in is not None else _estimate(sum(chars.values()))
     split = _scale(chars, input_tokens)
     output_tokens = recorded_out if recorded_out is not None else _estimate(out_chars)
-    parts = [ContextPart(k, PART_LABELS[k], chars[k], split[k], False) for k in chars]
+    missing = {
+        "system": absence(step, SYSTEM) == NOT_RECORDED,
+        "tools": absence(step, TOOLS) == NOT_RECORDED,
+        "history": A_INPUT_MESSAGES not in step.attributes,
+        "tool_results": A_INPUT_MESSAGES not in step.attributes,
+    }
+    parts = [
+        ContextPart(k, PART_LABELS[k], chars[k], split[k], False, not missing[k]) for k in chars
+    ]
     parts.append(ContextPart("output", PART_LABELS["output"], out_chars, output_tokens,
                              recorded_out is not None))
     return ContextBreakdown(

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from trace_tui.core.model.run import Message, Step
+from trace_tui.core.navigation.absence import system_prompt_note, tools_note
 from trace_tui.core.navigation.state import RunState
 from trace_tui.core.replay.provenance import is_waiting
 from trace_tui.tui.display.formatting import fmt_count, fmt_tokens
@@ -141,7 +142,8 @@ def _llm_exchange(out: Blocks, step: Step) -> None:
         out.heading("system", "role-system")
         out.text("system", step.system_prompt)
     else:
-        out.note("no system prompt was sent", "warn")
+        note = system_prompt_note(step)
+        out.note(note, "warn" if note.startswith("no ") else "note")
     for n, message in enumerate(step.input_messages):
         out.message(f"in{n}", message)
     out.blank()
@@ -197,7 +199,7 @@ def context_document(state: RunState, width: int, expanded: dict[str, int]) -> l
                 note=f"  (its latest call: step {llm.number}, {model})")
     tools = llm.tool_definitions
     names = ", ".join(display_str(t.get("name", "?"), one_line=True, limit=40) for t in tools)
-    out.note(f"tools offered ({len(tools)}): {names or 'none'}", "meta")
+    out.note(tools_note(llm, names or "none"), "meta")
     params = llm.parameters
     if params:
         out.note(display_str("parameters: " + ", ".join(f"{k}={v}" for k, v in params.items()),
@@ -206,7 +208,8 @@ def context_document(state: RunState, width: int, expanded: dict[str, int]) -> l
         out.heading("system", "role-system", f"  {fmt_count(len(state.system_prompt))} chars")
         out.text("ctx-system", state.system_prompt)
     else:
-        out.note("no system prompt was sent", "warn")
+        note = system_prompt_note(llm)
+        out.note(note, "warn" if note.startswith("no ") else "note")
     n_in, n_out = len(llm.input_messages), len(llm.output_messages)
     _messages(out, "ctx-in", state.messages[:n_in])
     out.blank()

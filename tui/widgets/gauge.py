@@ -132,7 +132,11 @@ class ContextGauge(Widget):
         text.append("\n")
         text.append_text(self._bar(b, width))
         text.append("\n")
-        parts = " ".join(f"{_SHORT[p.key]} {fmt_tokens(p.tokens)}" for p in b.parts)
+        parts = " ".join(
+            f"{_SHORT[p.key]} {fmt_tokens(p.tokens) if p.recorded else '?'}" for p in b.parts
+        )
+        if not all(p.recorded for p in b.parts):
+            parts += "  ? not recorded"
         text.append(parts, style=self._s("muted"))
         text.append("  (split ≈)" if width > len(parts) + 11 else "", style=self._s("muted"))
         room = max(0, self.size.height - 3)
@@ -159,6 +163,9 @@ class ContextGauge(Widget):
         label_width = max(len(p.label) for p in b.parts)
         for part in b.parts:
             text.append("█ ", style=self._s(_PART_CLASS[part.key]))
+            if not part.recorded:
+                text.append(f"{part.label:<{label_width}} not recorded by this format\n")
+                continue
             text.append(f"{part.label:<{label_width}} {fmt_count(part.tokens):>9}")
             text.append(" exact\n" if part.exact else " ≈\n", style=self._s("muted"))
         text.append("≈ split by character share (~4 chars/token)\n", style=self._s("muted"))
