@@ -260,4 +260,9 @@ def _change_json(change: FieldChange) -> dict[str, Any]:
 
 
 def _delta_json(delta: Delta) -> dict[str, Any]:
-    return {"left": delta.old, "right": delta.new, "delta": delta.change}
+    return {
+        "left": delta.old,
+        "right": delta.new,
+        "delta": delta.change,
+        "measured": delta.measured,
+    }

@@ -231,3 +231,22 @@ def test_large_runs_with_unique_steps_align_exactly() -> None:
 def test_large_repetitive_runs_still_find_the_edits() -> None:
     """Few unique steps: the runs-of-steps anchors and the fallbacks must still find them."""
     _check_big(repetitive=True)
+
+
+def test_one_incident_recorded_by_claude_code_and_codex_pairs_turn_calls_and_tools() -> None:
+    from support import FOREIGN
+    from trace_tui.core.diff.compare import diff_runs
+    from trace_tui.core.reading.reader import open_run
+
+    claude = open_run(FOREIGN / "claude-code" / "claude-code-2.1.328_orders.jsonl")
+    codex = open_run(FOREIGN / "codex" / "codex-0.169.0_orders.jsonl")
+    diff = diff_runs(claude, codex)
+    paired = {
+        (claude.step(r.left).kind, codex.step(r.right).kind)
+        for r in diff.rows
+        if r.left is not None and r.right is not None
+    }
+    assert {("agent", "agent"), ("llm", "llm"), ("tool", "tool")} <= paired
+    kinds = [claude.step(r.left).kind for r in diff.rows if r.left is not None and r.right]
+    assert kinds.count("llm") == 2 and kinds.count("tool") == 1
+    assert not any(r.left is None for r in diff.rows)  # every Codex step found its partner

@@ -20,7 +20,13 @@ from support import SAMPLES
 from trace_tui.core.formats import detect_format
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import ByteSearch, find_matches, find_next, needle_forms
-from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches, payload_text
+from trace_tui.core.navigation.step_query import (
+    QueryError,
+    StepQuery,
+    fold,
+    iter_matches,
+    payload_text,
+)
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 FOREIGN_SAMPLES = [
@@ -87,11 +93,14 @@ def test_byte_search_equals_per_step_scan(
     word = word.upper() if upper else word
     if not word.strip():
         return  # a blank word is no query
+    try:
+        query = StepQuery.parse(field + shlex.quote(word))
+    except QueryError:
+        return  # a word like "K::" reads as a field ("k:") with a bad value: no text query
     path = tmp_path / "t.jsonl"
     _write(path, values, ascii_only, with_ends)
     source = _index(path)
     try:
-        query = StepQuery.parse(field + shlex.quote(word))
         expected = _slow(source, query)
         found = sorted(i for batch in find_matches(source.run, query, 0, len(source.run))
                        for i in batch)

@@ -97,3 +97,29 @@ def test_the_foreign_copies_are_the_shared_samples() -> None:
         if path.is_file() and path.name not in ("SOURCE.md",):
             copy = FOREIGN / path.parent.name / path.name
             assert copy.exists() and filecmp.cmp(path, copy, shallow=False), _name(path)
+
+
+def test_replayed_and_hand_answered_deltas_are_not_measured() -> None:
+    """Replayed steps reuse the recorded times, a hand-typed answer has no usage: neither is
+    a zero change or a saving."""
+    from trace_tui.core.diff.wording import delta_text
+    from trace_tui.core.replay.engine import NEEDS_MODEL
+
+    run = open_run(SAMPLE_FILES[0])
+    replay = Replay(plan_fork(run, 2))
+    replay.run()
+    diff = diff_runs(run, replay.to_run("../parent.jsonl"))
+    totals = diff.total_deltas()
+    assert delta_text(totals["duration"], seconds=True) == "not measured"
+    assert "±0.00 s" not in delta_text(totals["duration"], seconds=True)
+    row = next(r for r in diff.rows if r.right is not None and r.right >= 1)
+    assert diff.deltas(row)["latency"].change is None
+    llm = next(s for s in run.steps if s.kind == "llm")
+    edit = {"op": "add", "path": "/attributes/gen_ai.request.temperature", "value": 0.123}
+    manual = Replay(plan_fork(run, llm.number, [edit]))
+    assert manual.run() == NEEDS_MODEL
+    manual.answer("Done.")
+    manual.run()
+    hand = diff_runs(run, manual.to_run("../parent.jsonl")).total_deltas()
+    assert hand["tokens"].change is None and delta_text(hand["tokens"]) == "not measured"
+    assert hand["cost"].change is None

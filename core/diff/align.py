@@ -170,7 +170,7 @@ def step_content(step: Step) -> str:
     return ""
 
 
-def signatures(run: RunView) -> Signatures:
+def signatures(run: RunView, *, across_formats: bool = False) -> Signatures:
     """Signatures of every step of ``run`` (see the module docstring for what they hold).
 
     A step's parent counts only when it appeared earlier in the file, as in the run's tree.
@@ -201,6 +201,18 @@ def signatures(run: RunView) -> Signatures:
         content = "" if content is _NO_CONTENT else canonical_json(content)
         ident = (kind, label if type(label) is str else str(label))
         parent = index_of.get(step.parent_id) if step.parent_id is not None else None
+        if across_formats:
+            # two agents recording one incident: names, tree shapes and tool names differ,
+            # so pair by kind; tool name and arguments still make the strongest pairs
+            depths.append(0 if parent is None else depths[parent] + 1)
+            weak = hash((kind, 0, None))
+            mid = hash((weak, label if kind == "tool" else ""))
+            weak_out.append(weak)
+            mid_out.append(mid)
+            strong_out.append(hash((mid, content)))
+            idents.append(ident)
+            index_of.setdefault(step.span_id, i)
+            continue
         if parent is None:
             depths.append(0)
             weak = hash((ident, 0, None))
@@ -219,8 +231,16 @@ def signatures(run: RunView) -> Signatures:
 
 # --------------------------------------------------------------------------- alignment
 def align_runs(left: RunView, right: RunView) -> Alignment:
-    """Align the steps of two runs (see the module docstring)."""
-    return align_signatures(signatures(left), signatures(right))
+    """Align the steps of two runs (see the module docstring).
+
+    Runs recorded by two different formats (Claude Code and Codex on the same incident) are
+    paired by kind: the agent turn with the agent turn, model calls with model calls, tool
+    calls with tool calls (same tool and arguments first, then in order).
+    """
+    across = getattr(left, "format_name", None) != getattr(right, "format_name", None)
+    return align_signatures(
+        signatures(left, across_formats=across), signatures(right, across_formats=across)
+    )
 
 
 def align_signatures(left: Signatures, right: Signatures) -> Alignment:

@@ -59,6 +59,10 @@ class StepFacts:
     latency: float | None
     cost: float | None
     unpriced: bool = False
+    #: a step replayed in a branch: its times are the recording's, its latency not measured
+    replayed: bool = False
+    #: a model call that recorded no usage (answered by hand, or a format without usage)
+    no_usage: bool = False
 
     @property
     def tokens(self) -> int | None:
@@ -74,11 +78,16 @@ class Delta:
 
     old: float | None
     new: float | None
+    #: False when a side's number is not a measurement (replayed times, calls without usage):
+    #: then there is no change to report, never a zero or a saving
+    measured: bool = True
 
     @property
     def change(self) -> float | None:
-        """``new - old``, or ``None`` when either side is unknown."""
-        return None if self.old is None or self.new is None else self.new - self.old
+        """``new - old``, or ``None`` when either side is unknown or not measured."""
+        if not self.measured or self.old is None or self.new is None:
+            return None
+        return self.new - self.old
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,9 @@ class RunTotals:
     duration: float | None
     tool_calls: int
     errors: int
+    #: model calls without usage, and steps whose times a replay copied
+    no_usage: int = 0
+    replayed: int = 0
 
 
 @dataclass(slots=True)
@@ -163,10 +175,16 @@ class RunDiff:
         a = self.left_facts[row.left] if row.left is not None else None
         b = self.right_facts[row.right] if row.right is not None else None
         out: dict[str, Delta] = {}
+        sides = [f for f in (a, b) if f is not None]
         for name in ("tokens", "input_tokens", "output_tokens", "latency", "cost"):
+            if name == "latency":
+                measured = not any(f.replayed for f in sides)
+            else:
+                measured = not any(f.no_usage for f in sides)
             out[name] = Delta(
                 getattr(a, name) if a is not None else None,
                 getattr(b, name) if b is not None else None,
+                measured,
             )
         return out
 
@@ -175,9 +193,18 @@ class RunDiff:
         a, b = self.left_totals, self.right_totals
         names: tuple[str, ...] = ("input_tokens", "output_tokens", "cost", "duration")
         names += ("steps", "tool_calls", "errors")
-        out = {name: Delta(getattr(a, name), getattr(b, name)) for name in names}
+        usage = not (a.no_usage or b.no_usage)
+        timed = not (a.replayed or b.replayed)
+        measured = {"input_tokens": usage, "output_tokens": usage, "cost": usage}
+        measured["duration"] = timed
+        out = {
+            name: Delta(getattr(a, name), getattr(b, name), measured.get(name, True))
+            for name in names
+        }
         out["tokens"] = Delta(
-            _sum_known(a.input_tokens, a.output_tokens), _sum_known(b.input_tokens, b.output_tokens)
+            _sum_known(a.input_tokens, a.output_tokens),
+            _sum_known(b.input_tokens, b.output_tokens),
+            usage,
         )
         return out
 
@@ -281,6 +308,8 @@ class _Tally:
             duration=(self.end or 0.0) - (self.start or 0.0) if known else None,
             tool_calls=sum(self.tool_names.values()),
             errors=self.errors,
+            no_usage=sum(1 for f in self.facts if f.no_usage),
+            replayed=sum(1 for f in self.facts if f.replayed),
         )
 
 
@@ -298,6 +327,7 @@ def run_document(info: RunInfo) -> dict[str, Any]:
 
 
 _NO_FACTS = StepFacts(None, None, None, None)
+_REPLAY_MATCH = "trace_tui.replay.match"
 
 
 def facts_of(step: Step) -> StepFacts:
@@ -305,10 +335,12 @@ def facts_of(step: Step) -> StepFacts:
     attrs = step.attributes
     tokens_in = _count(attrs.get(A_USAGE_INPUT))
     tokens_out = _count(attrs.get(A_USAGE_OUTPUT))
+    replayed = _REPLAY_MATCH in attrs  # its times were copied, not measured
+    latency = None if replayed else step.duration
     if tokens_in is None and tokens_out is None:
-        return StepFacts(None, None, step.duration, None)
+        return StepFacts(None, None, latency, None, replayed=replayed, no_usage=step.kind == "llm")
     cost = call_cost(step.model, tokens_in, tokens_out)
-    return StepFacts(tokens_in, tokens_out, step.duration, cost, cost is None)
+    return StepFacts(tokens_in, tokens_out, latency, cost, cost is None, replayed)
 
 
 def _count(value: Any) -> int | None:

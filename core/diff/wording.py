@@ -46,7 +46,10 @@ def number_text(value: float | None, *, money: bool = False, seconds: bool = Fal
 
 
 def delta_text(delta: Delta, *, money: bool = False, seconds: bool = False) -> str:
-    """``old → new (+change)`` for a :class:`Delta`."""
+    """``old → new (+change)`` for a :class:`Delta`; ``not measured`` when a side's number is
+    not a measurement (a replay copied the recorded times; a call answered without usage)."""
+    if not delta.measured:
+        return "not measured"
     old = number_text(delta.old, money=money, seconds=seconds)
     text = f"{old} → {number_text(delta.new, money=money, seconds=seconds)}"
     change = delta.change
