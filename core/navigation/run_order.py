@@ -65,7 +65,9 @@ class OrderedRun:
     to reading rows and steps, which this view maps.
     """
 
+    # fast paths that read the index by stored position: not offered here (callers fall back)
     fact_columns = None
+    light_attributes = None
 
     def __init__(self, inner: Any, order: list[int]) -> None:
         self.inner = inner
@@ -104,6 +106,26 @@ class OrderedRun:
         """The display position of the step with this span id, or -1."""
         stored = int(self.inner.index_of(span_id))
         return self.rank[stored] if 0 <= stored < len(self.rank) else -1
+
+    def find(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        start: int = 0,
+        backward: bool = False,
+    ) -> int:
+        """The next (or previous) display position from ``start`` with this status/kind."""
+        positions = (
+            range(min(start, len(self) - 1), -1, -1)
+            if backward
+            else range(max(0, start), len(self))
+        )
+        for i in positions:
+            row = self.row(i)
+            if (status is None or row.status == status) and (kind is None or row.kind == kind):
+                return i
+        return -1
 
     def scan_view(self) -> None:
         """No byte scan over a reordered view (its columns are in file order)."""
