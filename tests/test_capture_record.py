@@ -365,3 +365,34 @@ def test_background_writer_writes_every_record_in_order_masked(tmp_path: Path) -
     for span_id in started:
         kinds = [r["type"] for r in records if r.get("span_id") == span_id]
         assert kinds == ["span_start", "span_end"]
+
+
+def test_a_tool_call_with_a_secret_argument_still_links_to_its_call(tmp_path: Path) -> None:
+    secret = "sk-proj-" + "M1n2B3v4C5x6Z7l8K9j0H1g2F3d4S5a6"
+    trace = tmp_path / "run.jsonl"
+    with WireServer() as srv:
+        srv.add(
+            json_reply(
+                chat_completion(
+                    tool_calls=[
+                        ("call_a", "lookup_order", {"order_id": "A-1"}),
+                        ("call_b", "lookup_order", {"order_id": secret}),
+                    ]
+                )
+            )
+        )
+        client = openai.OpenAI(
+            base_url=srv.url + "/v1",
+            api_key="sk-test",
+            http_client=capture.http_client(),
+            max_retries=0,
+        )
+        with capture.record(trace, agent="a"):
+            reply = client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "both"}]
+            )
+            for call in reversed(reply.choices[0].message.tool_calls or []):
+                lookup_order(**json.loads(call.function.arguments))
+    llm, first, second = open_run(trace).steps
+    assert [first.tool_call_id, second.tool_call_id] == ["call_b", "call_a"]
+    assert secret not in trace.read_text()

@@ -42,6 +42,8 @@ from trace_tui.core.export.convert import REDACTION_KEY
 from trace_tui.core.formats.shared.provider_bodies import response_attributes
 from trace_tui.core.text.redact import Redactor, load_redactor
 
+#: Text every redaction placeholder holds: tool-call arguments with it are re-read unmasked.
+PLACEHOLDER_MARK = "redacted:"
 #: ``environment`` key naming what wrote the trace.
 CAPTURE_KEY = "trace_tui.capture"
 
@@ -184,9 +186,10 @@ class Recorder(Session):
                 if error is not None and failure is None:
                     problem = error_of(error)
                 log.end(span, attrs, error=problem, source=source, masked=True)
-                if redactor.enabled and status < 400:  # link tools by the arguments as sent
-                    attrs = response_attributes(call.provider, body)
-                log.offer_calls(output_tool_calls(attrs))
+                calls = output_tool_calls(attrs)
+                if calls and PLACEHOLDER_MARK in str(calls):  # link by the arguments as sent
+                    calls = output_tool_calls(response_attributes(call.provider, body))
+                log.offer_calls(calls)
             except Exception as exc:  # noqa: BLE001 - capture never breaks the agent
                 log.guard_failed(exc)
 
