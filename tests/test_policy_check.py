@@ -161,6 +161,7 @@ def test_allowed_run_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         ("constraints:\n  - tool: t\n    params:\n      p: {regex: '('}\n", ":4:", "invalid regex"),
         ("enforcement:\n  unconstrained_tools: maybe\n", ":2:3:", "warn, deny or allow"),
         ("- a\n- b\n", ":1:1:", "mapping at the top level"),
+        ("tools:\n  apply_discount:\n    arguments: {}\n", ":2:3:", "go under schemas"),
     ],
 )
 def test_policy_errors_name_file_line_and_problem(

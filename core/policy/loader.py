@@ -53,6 +53,12 @@ RULE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "require_system_prompt": ((), ()),
 }
 COMMON_RULE_FIELDS = ("type", "id", "on_violation", "description", "when")
+#: Assay ``tools:`` fields for a live MCP proxy: accepted, not checked on a recorded trace.
+PROXY_TOOLS_KEYS = {
+    "allow_classes", "deny_classes", "approval_required", "approval_required_classes",
+    "restrict_scope", "restrict_scope_classes", "restrict_scope_contract", "redact_args",
+    "redact_args_classes", "redact_args_contract", "require_args", "arg_constraints",
+}  # fmt: skip
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -69,6 +75,15 @@ def policy_from_document(doc: PolicyDocument) -> Policy:
         f"{doc.where((key,))}: unknown key '{key}' ignored" for key in data if key not in KNOWN_KEYS
     ]
     tools = _mapping(doc, ("tools",), data.get("tools"))
+    for key in tools:
+        if key in PROXY_TOOLS_KEYS:
+            warnings.append(f"{doc.where(('tools', key))}: tools.{key} is not checked on traces")
+        elif key not in ("allow", "deny"):
+            raise doc.error(
+                ("tools", key),
+                f"tools.{key} is not a field of tools (allow, deny); per-tool argument "
+                "rules go under schemas: or constraints:",
+            )
     allow = _names(doc, ("tools", "allow"), tools.get("allow"))
     legacy_allow = _names(doc, ("allow",), data.get("allow"))
     if legacy_allow is not None:
