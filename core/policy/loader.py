@@ -91,11 +91,15 @@ def policy_from_document(doc: PolicyDocument) -> Policy:
     deny = (_names(doc, ("tools", "deny"), tools.get("deny")) or ()) + (
         _names(doc, ("deny",), data.get("deny")) or ()
     )
-    for key, patterns in ((("tools", "deny"), deny), (("tools", "allow"), allow or ())):
+    lists: tuple[tuple[PathKey, tuple[str, ...]], ...] = (
+        (("tools", "deny"), deny),
+        (("tools", "allow"), allow or ()),
+    )
+    for where, patterns in lists:
         for pattern in patterns:
             if is_interior_star(pattern):
                 warnings.append(
-                    f"{doc.where(key)}: '{pattern}' has a '*' in the middle, which Assay "
+                    f"{doc.where(where)}: '{pattern}' has a '*' in the middle, which Assay "
                     "matches literally (not a wildcard)"
                 )
     schemas = _schemas(doc, "schemas", data.get("schemas"))
