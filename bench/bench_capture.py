@@ -17,7 +17,9 @@ the default, and ``background=True``):
 * ``loopback``: a local HTTP server on 127.0.0.1 (a thread of this process) answers, the
   closest thing to a real round trip that needs no network; the overhead is compared with it.
 
-Plain and streamed (server-sent events) responses are measured. Calls alternate between the
+Last, capture's own work without the SDK: the capture transport around the in-memory one,
+against the in-memory one alone. Plain and streamed (server-sent events) responses are
+measured. Calls alternate between the
 two clients so load changes on a shared machine hit both; figures are medians per call, of
 wall time and of the calling thread's CPU time (``time.thread_time``), which a busy machine
 skews less.
@@ -44,7 +46,7 @@ from typing import Any
 import openai
 
 from trace_tui.core import capture
-from trace_tui.core.capture.transport import httpx_module
+from trace_tui.core.capture.transport import httpx_module, transport_classes
 
 MESSAGES = [
     {"role": "system", "content": "You are Acme's order desk. " * 8},
@@ -203,6 +205,32 @@ def measure(
     return row
 
 
+def transport_only(calls: int, folder: Path) -> dict[str, Any]:
+    """Capture's own work per call, without the SDK: the transport alone, plain vs capture."""
+    mod = httpx_module()
+    body = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "tools": TOOLS}).encode()
+    url = "http://127.0.0.1/v1/chat/completions"
+    inner = _mock_transport()
+    sync_cls, _ = transport_classes(mod)
+    times: dict[str, list[float]] = {"plain": [], "capture": []}
+    with capture.record(folder / "transport.jsonl", agent="bench") as run:
+        wrapped = sync_cls(inner, run)
+        for _ in range(calls):
+            for kind, transport in (("plain", inner), ("capture", wrapped)):
+                request = mod.Request("POST", url, content=body)
+                start = time.thread_time()
+                transport.handle_request(request).read()
+                times[kind].append(time.thread_time() - start)
+    plain, captured = (statistics.median(times[k]) * 1000 for k in ("plain", "capture"))
+    return {
+        "setting": "transport",
+        "calls": calls,
+        "cpu_plain_ms": plain,
+        "cpu_capture_ms": captured,
+        "cpu_overhead_ms": captured - plain,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500, help="calls per client and setting")
@@ -213,7 +241,12 @@ def main() -> None:
             for stream in (False, True):
                 for background in (False, True):
                     rows.append(measure(setting, stream, background, args.calls, Path(folder)))
+        only = transport_only(args.calls * 4, Path(folder))
     print("medians per call; cpu = the calling thread's CPU time")
+    print(
+        f"transport alone (no SDK), cpu: plain {only['cpu_plain_ms']:.3f} ms, with capture "
+        f"{only['cpu_capture_ms']:.3f} ms, capture's own work {only['cpu_overhead_ms']:.3f} ms"
+    )
     print(
         f"{'setting':<11} {'response':<9} {'writer':<11} {'time':<5} {'plain ms':>9} "
         f"{'capture ms':>11} {'overhead ms':>12} {'overhead %':>11}"
@@ -235,7 +268,9 @@ def main() -> None:
         "load": os.getloadavg(),
         "openai": openai.__version__,
     }
-    (out / "capture.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / "capture.json").write_text(
+        json.dumps({"meta": meta, "rows": rows, "transport": only}, indent=2)
+    )
 
 
 if __name__ == "__main__":
