@@ -10,11 +10,10 @@ every run's divergence from the nearest successful run of its task.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from trace_tui.core.triage.divergence import divergence_step, nearest_success
+from trace_tui.core.triage.divergence import SiblingIndex
 from trace_tui.core.triage.outcomes import DESCRIPTIONS
 from trace_tui.core.triage.signature import normalise_message
 from trace_tui.core.triage.summary import RunSummary
@@ -135,10 +134,7 @@ def group_failures(summaries: list[RunSummary], by: str = "signature",
     """The failure groups of ``summaries``, largest first (ties: most recent last seen first)."""
     if by not in GROUP_BY:
         raise ValueError(f"--by must be one of {', '.join(GROUP_BY)}")
-    successes: dict[str, list[RunSummary]] = defaultdict(list)
-    for summary in summaries:
-        if not summary.failed:
-            successes[summary.task].append(summary)
+    siblings = SiblingIndex(s for s in summaries if not s.failed) if divergence else None
     groups: dict[tuple[str, ...], FailureGroup] = {}
     for summary in summaries:
         if not summary.failed:
@@ -150,10 +146,10 @@ def group_failures(summaries: list[RunSummary], by: str = "signature",
                 key, summary.outcome, summary.tool, summary.error_type,
                 normalise_message(summary.error), summary.shape)
         grouped = GroupedRun(summary)
-        if divergence:
-            sibling = nearest_success(summary, successes.get(summary.task, ()))
+        if siblings is not None:
+            sibling = siblings.nearest(summary)
             if sibling is not None:
-                grouped.divergence = divergence_step(summary, sibling)
+                grouped.divergence = siblings.divergence(summary, sibling)
                 grouped.sibling = sibling.path
         group.runs.append(grouped)
     return sorted(groups.values(),

@@ -169,6 +169,20 @@ def _version(run: Run) -> str:
     return ""
 
 
+_POLICIES: dict[tuple[str, int, int], Any] = {}
+
+
+def _policy(path: str) -> Any:
+    """The policy at ``path``, loaded once per process (per file version)."""
+    from trace_tui.core.policy.loader import load_policy
+
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _POLICIES:
+        _POLICIES[key] = load_policy(path)
+    return _POLICIES[key]
+
+
 def _ends_cut(run: Run) -> bool:
     """True when the last problem in the file comes after the last step (a cut end)."""
     if not run.problems or not run.steps:
@@ -180,9 +194,8 @@ def _ends_cut(run: Run) -> bool:
 
 def _first_blocked(run: Run, policy_path: str) -> tuple[int, str, str] | None:
     from trace_tui.core.policy.evaluate import check_run
-    from trace_tui.core.policy.loader import load_policy
 
-    report = check_run(run, load_policy(policy_path))
+    report = check_run(run, _policy(policy_path))
     blocked = report.blocked
     if not blocked:
         return None
