@@ -5,7 +5,7 @@ call's input so the runs total about 1 GB), then times, in this order and each f
 cache file: the first triage of everything, and a second triage after 100 new runs were added
 (only those are read). Prints the numbers and writes them to ``bench/out/triage.json``.
 
-    python -m bench.bench_triage [--runs 10000] [--pad 24000]
+    python -m bench.bench_triage [--runs 10000] [--pad 33000]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ OUT = Path(__file__).parent / "out"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--pad", type=int, default=24_000)
+    parser.add_argument("--pad", type=int, default=33_000)
     args = parser.parse_args()
     night = OUT / "night"
     if not (night / "manifest.json").exists() or \

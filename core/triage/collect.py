@@ -48,9 +48,9 @@ def find_files(paths: Iterable[str]) -> list[Path]:
             path = Path(match)
             if path.is_dir():
                 for child in _walk(path):
-                    found.setdefault(str(child.resolve()), child)
+                    found.setdefault(os.path.abspath(child), child)
             elif path.exists():
-                found.setdefault(str(path.resolve()), path)
+                found.setdefault(os.path.abspath(path), path)
             else:
                 raise FileNotFoundError(f"{match}: no such file or folder")
     return [found[key] for key in sorted(found)]
@@ -65,7 +65,7 @@ def _walk(folder: Path) -> Iterable[Path]:
 
 
 def _cache_key(path: Path, size: int, mtime_ns: int, policy: str | None) -> str:
-    return f"{path.resolve()}\x1f{size}\x1f{mtime_ns}\x1f{policy or ''}"
+    return f"{os.path.abspath(path)}\x1f{size}\x1f{mtime_ns}\x1f{policy or ''}"
 
 
 def _policy_tag(policy: str | None) -> str | None:
@@ -93,8 +93,8 @@ def load_cache(path: Path) -> dict[str, RunSummary]:
 
 def save_cache(path: Path, entries: dict[str, RunSummary]) -> None:
     """Write the cache atomically (best effort: a cache that cannot be written is skipped)."""
-    lines = b"".join(orjson.dumps({"key": key, "summary": summary.to_json()}) + b"\n"
-                     for key, summary in entries.items())
+    lines = b"".join(orjson.dumps({"key": key, "summary": summary}) + b"\n"
+                     for key, summary in entries.items())  # orjson writes dataclasses as-is
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, lines)
