@@ -238,9 +238,19 @@ def test_concurrent_calls_answered_in_recorded_completion_order(tmp_path: Path) 
     assert finished == ["answer C", "answer A", "answer B"]
 
 
-def test_replay_from_raw_api_exchanges_we_did_not_capture(no_sockets: list[Any]) -> None:
-    """agenttap's Anthropic wire capture drives the Anthropic client and the tool."""
+@pytest.mark.parametrize("converted", [False, True], ids=["as-captured", "converted"])
+def test_replay_from_raw_api_exchanges_we_did_not_capture(
+    no_sockets: list[Any], converted: bool, tmp_path: Path
+) -> None:
+    """agenttap's Anthropic wire capture (as it is, and after ``trace-tui convert``, with and
+    without its source records) drives the Anthropic client and the tool."""
     path = DATA / "wire-exchanges" / "agenttap-wire-orders.jsonl"
+    source = path
+    if converted:
+        from trace_tui.core.export.convert import convert_file
+
+        source = tmp_path / "converted.jsonl"
+        convert_file(path, source, include_source=False)
     bodies = [json.loads(line)["request_body"] for line in path.read_text().splitlines()]
     for body in bodies:  # this SDK release takes temperature only as an extra body field
         body["extra_body"] = {"temperature": body.pop("temperature")}
@@ -252,7 +262,7 @@ def test_replay_from_raw_api_exchanges_we_did_not_capture(no_sockets: list[Any])
     def lookup_order(query: str) -> Any:
         raise AssertionError("a replayed tool is not called")
 
-    with capture.replay(path) as rep:
+    with capture.replay(source) as rep:
         first = client.messages.create(**bodies[0])
         use = next(b for b in first.content if b.type == "tool_use")
         result = lookup_order(**use.input)
