@@ -18,8 +18,6 @@ from typing import Any, TextIO
 from trace_tui.cli.exit_codes import EXIT_BLOCKED, EXIT_OK
 from trace_tui.core.model.run import RunView
 from trace_tui.core.policy.changes import VerdictChange, verdict_changes
-from trace_tui.core.policy.evaluate import PolicyEvaluator
-from trace_tui.core.policy.loader import load_policy
 from trace_tui.core.policy.model import BLOCKED, WARNED, Policy, Report, StepVerdict
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
@@ -53,6 +51,8 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_check(args: argparse.Namespace, redactor: Redactor) -> int:
     """Load the policy, check the trace, print the report; the exit code."""
+    from trace_tui.core.policy.loader import load_policy  # YAML and JSON Schema: only for check
+
     policy = load_policy(args.policy)
     for warning in policy.warnings:
         print(f"trace-tui: {one_line(warning, LINE_LIMIT)}", file=sys.stderr)
@@ -73,6 +73,8 @@ def check_file(path: str, policy: Policy, format_name: str | None = None) -> Rep
 
     source = open_source(path, format_name)
     try:
+        from trace_tui.core.policy.evaluate import PolicyEvaluator
+
         evaluator = PolicyEvaluator(policy)
         while True:
             update = source.update()

@@ -24,7 +24,7 @@ class TriageError(BadInput):
 
 def add_triage_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``triage`` on the CLI's subparsers."""
-    from trace_tui.core.triage.grouping import GROUP_BY
+    from trace_tui.core.triage.signature import GROUP_BY
 
     p = sub.add_parser(
         "triage", help="group many runs by how they failed (exit 1 when any failed)",

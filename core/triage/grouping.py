@@ -15,10 +15,8 @@ from typing import Any
 
 from trace_tui.core.triage.divergence import SiblingIndex
 from trace_tui.core.triage.outcomes import DESCRIPTIONS
-from trace_tui.core.triage.signature import normalise_message
+from trace_tui.core.triage.signature import GROUP_BY, normalise_message
 from trace_tui.core.triage.summary import RunSummary
-
-GROUP_BY = ("signature", "outcome", "tool", "error", "model", "version", "task")
 
 
 @dataclass(slots=True)

@@ -21,6 +21,8 @@ _URL = re.compile(r"\bhttps?://\S+")
 _NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?")
 _SPACE = re.compile(r"\s+")
 MESSAGE_LIMIT = 160
+#: What ``triage --by`` can group on (see :mod:`.grouping`).
+GROUP_BY = ("signature", "outcome", "tool", "error", "model", "version", "task")
 
 
 def normalise_message(message: str) -> str:
