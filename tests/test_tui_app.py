@@ -185,16 +185,16 @@ async def test_gauge_warns_and_reports_truncation() -> None:
         await loaded(app, pilot)
         screen = app.debugger
         gauge = screen.query_one(ContextGauge)
-        screen.move_to(6)  # 96 % of acme-support-8k's window
+        screen.move_to(6)  # 97 % of acme-support-8k's window (input + output)
         await pilot.pause()
         shown = text(gauge)
-        assert "96%" in shown and "above 80% of the window" in shown
+        assert "97%" in shown and "above 80% of the window" in shown
         assert "exact" in shown and "≈" in shown  # totals exact, split estimated
         screen.move_to(7)  # the call after the eviction
         await pilot.pause()
         shown = text(gauge)
         assert "system prompt missing" in shown and "truncated" in shown
-        assert "96% @ step 7" in shown  # the peak (here also the run's peak)
+        assert "97% @ step 7" in shown  # the peak (here also the run's peak), as its headline
         await pilot.press("x")
         assert "no system prompt was sent" in text(screen.query_one(DocumentView))
 

@@ -157,3 +157,77 @@ def test_branch_fixture_is_a_valid_native_trace(tmp_path: Path) -> None:
     kinds = [json.loads(x).get("attributes", {}).get("trace_tui.replay.match")
              for x in path.read_text("utf-8").splitlines()]
     assert {"edited", "live", "position", "manual", "exact-args", "none"} <= set(kinds)
+
+
+async def test_gauge_agrees_with_itself_and_warns_at_80_columns() -> None:
+    from trace_tui.tui.widgets.gauge import ContextGauge
+
+    app = build_app(SAMPLES / "system_prompt_evicted.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        screen = app.debugger
+        gauge = screen.query_one(ContextGauge)
+        screen.move_to(6)  # the fullest call: the headline and the peak are the same call
+        await pilot.pause()
+        shown = text(gauge)
+        headline = shown.split("Context ")[1].split("%")[0]
+        assert f"{headline}% @ step 7" in shown
+        screen.move_to(7)  # the call after the eviction, in the short 80-column gauge
+        await pilot.pause()
+        assert "system prompt missing" in text(gauge)
+
+
+async def test_gauge_while_a_model_call_runs_in_tail_mode(write_trace: Any) -> None:
+    from trace_tui.tui.widgets.gauge import UNKNOWN_WINDOW, ContextGauge
+
+    done = {"type": "span", "span_id": "l1", "parent_id": None, "kind": "llm", "name": "chat",
+            "start_time": 1.0, "end_time": 2.0, "status": "ok",
+            "attributes": {"gen_ai.request.model": "gpt-4o",
+                           "gen_ai.input.messages": [{"role": "user", "content": "a"},
+                                                     {"role": "user", "content": "b"},
+                                                     {"role": "user", "content": "c"}],
+                           "gen_ai.usage.input_tokens": 500,
+                           "gen_ai.usage.output_tokens": 20}}
+    running = {"type": "span_start", "span_id": "l2", "parent_id": None, "kind": "llm",
+               "name": "chat", "start_time": 3.0, "attributes": {}}
+    app = build_app(write_trace([done, running]), follow=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.debugger
+        await _until(pilot, lambda: screen.count == 2)
+        await pilot.pause()
+        shown = text(screen.query_one(ContextGauge))
+        assert "step 2 running" in shown and "step 1" in shown
+        assert UNKNOWN_WINDOW not in shown and "fewer messages" not in shown
+
+
+async def test_waiting_notice_goes_when_steps_arrive(tmp_path: Path) -> None:
+    path = tmp_path / "later.jsonl"
+    app = build_app(path, follow=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.debugger
+        await _until(pilot, lambda: bool(screen.notice) and "does not exist" in screen.notice)
+        _append(path, [_span(0, None, "agent"), _span(1)])
+        await _until(pilot, lambda: screen.count == 2)
+        assert screen.notice is None
+        assert "does not exist" not in text(screen.query_one(StatusLine))
+
+
+async def test_z_fills_the_screen_with_the_step_list() -> None:
+    app = build_app(SAMPLES / "discount_over_cap.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.debugger.query_one(SpanTree).outer_size.width == SIZE[0]
+
+
+def test_light_theme_pane_divider_stands_out() -> None:
+    from textual.color import Color
+
+    from trace_tui.themes import load_themes
+
+    for item in load_themes():
+        divider = Color.parse(item.theme.variables["pane-divider"])
+        for name in ("panel", "surface", "background"):
+            behind = Color.parse(getattr(item.theme, name))
+            assert abs(divider.brightness - behind.brightness) > 0.1, (item.theme.name, name)

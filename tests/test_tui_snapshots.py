@@ -53,16 +53,18 @@ def test_discount_error_160x48(snap_compare: Any) -> None:
 
 def test_evicted_context_80x24(snap_compare: Any) -> None:
     """system_prompt_evicted at step 8 (``:8``), the first call after the eviction, in the
-    Context view (``x``): the gauge warns that the context was truncated and the input shrank,
-    and the inspector says no system prompt was sent."""
+    Context view (``x``): the short gauge's one warning line starts with "system prompt
+    missing" (then truncated, input shrank...), its peak line reads 97 % @ step 7, and the
+    inspector says no system prompt was sent."""
     assert _compare(snap_compare, "system_prompt_evicted.jsonl", (80, 24),
                     "colon", "8", "enter", "x")
 
 
 def test_evicted_context_160x48(snap_compare: Any) -> None:
     """The same at 160x48: the tall gauge lists every warning (truncated by the agent, input
-    shrank from 7,904 to 4,321 tokens, fewer messages, system prompt missing) and the peak of
-    96 % at step 7; the tree shows step 8 highlighted and steps 9-10 dimmed."""
+    shrank from 7,904 to 4,321 tokens, fewer messages, system prompt missing first) and the
+    peak of 97 % at step 7 (input + output, as the headline measures it); the tree shows
+    step 8 highlighted and steps 9-10 dimmed."""
     assert _compare(snap_compare, "system_prompt_evicted.jsonl", (160, 48),
                     "colon", "8", "enter", "x")
 

@@ -126,6 +126,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             self._steps.clear()
         self.query_one(SpanTree).set_run(self.run_view, self.count, scanned=self.scanned)
         self._show_branch()
+        if self.count > old and self.notice and "waiting for it to be" in self.notice:
+            self.notice = None  # "does not exist yet; waiting": steps are here, it is stale
         self.filter_grew(old, self.count)
         self.policy_grew()
         self._cursor_changed()

@@ -44,6 +44,9 @@ class GaugeModel:
     peak_so_far: PeakInfo | None = None
     run_peak: PeakInfo | None = None
     extra: tuple[str, ...] = field(default=())
+    #: The model call at the cursor is still running (its 1-based number); the breakdown is
+    #: then the latest finished call's.
+    running_step: int | None = None
 
 
 def window_of(run: RunView, step: Step, table: ContextWindowTable) -> ContextWindow | None:
@@ -58,11 +61,23 @@ def gauge_model(run: RunView, facts: RunFacts, table: ContextWindowTable, index:
     if llm_index is None:
         return GaugeModel(cursor_number=index + 1, breakdown=None)
     llm = load(llm_index)
+    running: int | None = None
+    if llm.status == "running":
+        # a call still running (tail mode) has no answer and often no request details yet:
+        # measure the latest finished call instead and say so, rather than "window unknown"
+        running = llm_index + 1
+        earlier = facts.llm_before(llm_index)
+        if earlier is None:
+            return GaugeModel(cursor_number=index + 1, breakdown=None, running_step=running)
+        llm_index, llm = earlier, load(earlier)
     window = window_of(run, llm, table)
     previous = facts.llm_before(llm_index)
     notes = truncation_notes(llm, load(previous) if previous is not None else None)
     extra: tuple[str, ...] = ()
-    if llm_index != index:
+    if running is not None:
+        extra = (f"(the model call at step {running} is still running; shown: step "
+                 f"{llm_index + 1}, the latest finished one)",)
+    elif llm_index != index:
         extra = (f"(latest model call at or before step {index + 1})",)
     return GaugeModel(
         cursor_number=index + 1,
@@ -71,6 +86,7 @@ def gauge_model(run: RunView, facts: RunFacts, table: ContextWindowTable, index:
         peak_so_far=_peak_info(run, facts.peak_until(index), table, load),
         run_peak=_peak_info(run, facts.run_peak(), table, load),
         extra=extra,
+        running_step=running,
     )
 
 
@@ -78,5 +94,8 @@ def _peak_info(run: RunView, peak: Peak | None, table: ContextWindowTable,
                load: Callable[[int], Step]) -> PeakInfo | None:
     if peak is None:
         return None
-    window = window_of(run, load(peak.index), table)
-    return PeakInfo(peak, peak.input_tokens / window.tokens if window else None)
+    step = load(peak.index)
+    window = window_of(run, step, table)
+    # the same measure as the headline (input + output over the window), so a peak at the
+    # cursor reads the same percentage as the headline
+    return PeakInfo(peak, breakdown(step, window).fraction if window else None)

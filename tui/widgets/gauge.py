@@ -19,7 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from trace_tui.core.navigation.gauge import ContextBreakdown, fraction_level
+from trace_tui.core.navigation.gauge import ContextBreakdown, ContextNote, fraction_level
 from trace_tui.tui.display.formatting import fmt_count, fmt_percent, fmt_tokens
 from trace_tui.tui.display.safe_text import display_str
 from trace_tui.tui.session.gauge_model import GaugeModel
@@ -90,6 +90,9 @@ class ContextGauge(Widget):
         if model is None:
             return Text("Context: no steps yet", style=self._s("muted"))
         if model.breakdown is None:
+            if model.running_step is not None:
+                return Text(f"Context: the model call at step {model.running_step} is still "
+                            "running (nothing finished to measure yet)", style=self._s("muted"))
             return Text(f"Context: no model call yet at step {model.cursor_number}",
                         style=self._s("muted"))
         if self.size.height >= 14:
@@ -126,6 +129,8 @@ class ContextGauge(Widget):
     def _compact(self, model: GaugeModel, b: ContextBreakdown, width: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Context ", style=self._s("title"))
+        if model.running_step is not None:  # said first: a short pane cuts the line's end
+            text.append(f"(step {model.running_step} running) ", style=self._s("muted"))
         text.append_text(self._headline(b))
         model_name = display_str(b.model or "?", one_line=True, limit=24)
         text.append(f" · step {b.step_index + 1} {model_name}", style=self._s("muted"))
@@ -179,15 +184,22 @@ class ContextGauge(Widget):
         lines: list[Text] = []
         if b.window is None:
             lines.append(Text(UNKNOWN_WINDOW, style=self._s("warn")))
-        elif b.level in ("warn", "over"):
+        elif b.level in ("warn", "over") and not compact:
             word = "over the window" if b.level == "over" else "above 80% of the window"
             lines.append(Text(f"⚠ {fmt_percent(b.fraction)}: {word}", style=self._s(b.level)))
-        for note in model.notes:
-            if compact:
-                lines.append(Text(f"⚠ {note.text}", style=self._s("warn")))
-                continue
-            for n, part in enumerate(textwrap.wrap(note.text, max(10, width - 2))):
-                lines.append(Text(("⚠ " if n == 0 else "  ") + part, style=self._s("warn")))
+        if compact:
+            # one line of warnings, the most telling first, so a short pane still shows
+            # "system prompt missing" (the headline's colour already says "above 80%")
+            bits = [short_note(n) for n in sorted(model.notes, key=_note_rank)]
+            if b.window is not None and b.level in ("warn", "over"):
+                bits.append("over the window" if b.level == "over" else "above 80%")
+            if bits:
+                lines.append(Text("⚠ " + " · ".join(bits), style=self._s("warn")))
+        else:
+            for note in sorted(model.notes, key=_note_rank):
+                for n, part in enumerate(textwrap.wrap(note.text, max(10, width - 2))):
+                    lines.append(Text(("⚠ " if n == 0 else "  ") + part,
+                                      style=self._s("warn")))
         peaks = Text(style=self._s("muted"))
         pairs = [("peak so far", model.peak_so_far), ("run peak", model.run_peak)]
         if model.peak_so_far is not None and model.run_peak is not None and \
@@ -208,3 +220,24 @@ class ContextGauge(Widget):
         if not compact:
             lines.extend(Text(extra, style=self._s("muted")) for extra in model.extra)
         return lines
+
+
+#: Warnings in the order they matter to someone asking "why did the model forget?".
+_NOTE_ORDER = ("system", "flagged", "shrank", "messages")
+
+
+def _note_rank(note: ContextNote) -> int:
+    return _NOTE_ORDER.index(note.kind) if note.kind in _NOTE_ORDER else len(_NOTE_ORDER)
+
+
+def short_note(note: ContextNote) -> str:
+    """A few words for a warning, for the one-line list of a short gauge."""
+    if note.kind == "system":
+        return "system prompt missing"
+    if note.kind == "flagged":
+        return "context truncated (by the agent)"
+    if note.kind == "messages":
+        return note.text.split(" sent")[0]
+    if note.kind == "shrank":
+        return note.text.split(" since")[0]
+    return note.text

@@ -58,7 +58,7 @@ class SpanTree(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     SpanTree { background: $surface; overflow-x: hidden; overflow-y: auto;
-               scrollbar-size-vertical: 1; border-top: solid $panel-lighten-2;
+               scrollbar-size-vertical: 1; border-top: solid $pane-divider;
                border-title-color: $text-muted; border-title-align: left; }
     SpanTree > .span-tree--cursor { background: $step-cursor; text-style: bold; }
     SpanTree > .span-tree--agent { color: $step-agent; }
