@@ -146,7 +146,7 @@ class DiffScreen(Screen[None]):
     DiffScreen {
         layout: vertical;
         & > AlignedSteps { height: 1fr; min-height: 4; }
-        & > DiffDetail { height: 1fr; min-height: 4; border-top: solid $pane-divider; }
+        & > DiffDetail { height: 1fr; min-height: 4; border-top: solid $panel-lighten-2; }
     }
     """
 
