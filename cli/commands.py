@@ -63,7 +63,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(run, sys.stdout, redactor)
     else:
-        print_table(run, sys.stdout, redactor)
+        print_table(run, sys.stdout, redactor, fold=not args.all)
     sys.stdout.flush()
     if run.format_name == "native":
         from trace_tui.core.export.validate import validate_file
@@ -369,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print a trace's steps as a table (no screen)")
     trace_arg(p)
     p.add_argument("--json", action="store_true", help="print the normalised model as JSON")
+    p.add_argument(
+        "--all", action="store_true", help="list bookkeeping records too (folded by default)"
+    )
     redact_arg(p)
     p.set_defaults(handler=cmd_show)
 

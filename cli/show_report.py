@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any, TextIO
 
 from trace_tui.core.io.standard_json import dumps
 from trace_tui.core.model.run import Run, Step
+from trace_tui.core.navigation.bookkeeping import bookkeeping_stretches
 from trace_tui.core.replay.readiness import Readiness, readiness
 from trace_tui.core.text.redact import Redactor
 from trace_tui.core.text.sanitize import one_line
@@ -58,8 +60,15 @@ def step_summary(step: Step, limit: int = 60) -> str:
     return one_line(text, limit)
 
 
-def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None:
-    """The run's header facts and one row per step, secrets masked (``None``: built-in rules)."""
+def print_table(
+    run: Run, out: TextIO, redactor: Redactor | None = None, *, fold: bool = True
+) -> None:
+    """The run's header facts and one row per step, secrets masked (``None``: built-in rules).
+
+    With ``fold``, each stretch of two or more bookkeeping records (an agent's notes to itself:
+    attachments, queue operations, hooks; :func:`~trace_tui.core.navigation.bookkeeping.
+    is_bookkeeping`) is one line saying what it holds; ``show --all`` lists them.
+    """
     redactor = Redactor() if redactor is None else redactor
     ready = readiness(run)
     run = redacted_run(run, redactor)
@@ -73,7 +82,16 @@ def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None
             f"{'time':>{time_w}} {'in':>{in_w}} {'out':>{out_w}}  ")
     summary_w = 60 if width is None else max(10, min(60, width - len(head) - 1))
     out.write(head + "summary\n")
+    folded = bookkeeping_stretches(run) if fold else {}
+    skip_to = -1
     for step in run.steps:
+        if step.index < skip_to:
+            continue
+        stretch = folded.get(step.index)
+        if stretch is not None:
+            skip_to = stretch[-1].index + 1
+            out.write(_folded_line(stretch, len(head)) + "\n")
+            continue
         depth = run.row(step.index).depth
         name = one_line("  " * depth + KIND_MARK.get(step.kind, KIND_MARK["other"]) + " "
                         + step.name, name_w)
@@ -87,6 +105,17 @@ def print_table(run: Run, out: TextIO, redactor: Redactor | None = None) -> None
             f"{tokens_out:>{out_w}}  "
             f"{step_summary(step, summary_w)}\n"
         )
+
+
+def _folded_line(stretch: list[Step], indent: int) -> str:
+    """``   4–15  · 12 bookkeeping records (attachment ×9, ...)  show --all lists them``."""
+    names = Counter(s.name for s in stretch)
+    what = ", ".join(f"{one_line(n, 30)} ×{c}" if c > 1 else one_line(n, 30)
+                     for n, c in names.most_common(4))
+    more = ", ..." if len(names) > 4 else ""
+    span = f"{stretch[0].number}–{stretch[-1].number}"
+    return (f"{span:>{max(4, len(span))}}  · {len(stretch)} bookkeeping records ({what}{more}); "
+            "show --all lists them")
 
 
 def _terminal_width(out: TextIO) -> int | None:
