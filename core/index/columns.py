@@ -255,7 +255,7 @@ class StepColumns:
             up = self.parent[up]
         adopted = [o for o in orphans if o not in ancestors]  # never close a cycle
         for orphan in orphans:
-            if orphan not in adopted:  # a root for good now: its subtree waits no more
+            if orphan in ancestors:  # a root for good now: its subtree waits no more
                 self._fix_subtree([orphan], keep=False, changed=None)
         still_waiting = index in self.pending
         if not adopted:
