@@ -65,6 +65,9 @@ async def test_blocked_steps_marked_explained_and_reachable_with_v() -> None:
         verdict = text(screen.query_one("#inspector-verdict"))
         assert "⊘ BLOCKED: no progress: 'check_shipment_status' called 4 times" in verdict
         assert "polling_loop" in verdict and "evidence steps 3–9" in verdict
+        # the evidence range is marked in the tree: steps 3 to 9, not 2 or 10
+        marked = [line.split("┃")[0].strip() for line in text(tree).splitlines() if "┃" in line]
+        assert marked == [str(n) for n in range(3, 10)]
         await pilot.press("v", "v")
         assert screen.cursor.position == 12
         verdict = text(screen.query_one("#inspector-verdict"))

@@ -101,6 +101,9 @@ class PolicyMixin(DebuggerScreenBase):
         session = self.policy_session
         inspector = self.query_one(Inspector)
         verdict = session.verdict(index) if session is not None and index >= 0 else None
+        self.query_one(SpanTree).set_evidence(
+            (f.first, f.last) for f in (verdict.findings if verdict is not None else ())
+        )
         if verdict is None or not verdict.findings:
             inspector.show_verdict(None)
             if verdict is not None:

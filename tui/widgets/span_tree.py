@@ -75,13 +75,14 @@ class SpanTree(ScrollView, can_focus=True):
     SpanTree > .span-tree--context { color: $text-muted; text-style: italic; }
     SpanTree > .span-tree--blocked { color: $step-error; text-style: bold; }
     SpanTree > .span-tree--warned { color: $warning; }
+    SpanTree > .span-tree--evidence { color: $step-error; text-style: bold; }
     SpanTree > .span-tree--pending { color: $gauge-warn; text-style: bold; }
     """
 
     COMPONENT_CLASSES = {
         "span-tree--cursor", "span-tree--error", "span-tree--running", "span-tree--future",
         "span-tree--number", "span-tree--meta", "span-tree--match", "span-tree--context",
-        "span-tree--blocked", "span-tree--warned", "span-tree--pending",
+        "span-tree--blocked", "span-tree--warned", "span-tree--evidence", "span-tree--pending",
         *(f"span-tree--{kind}" for kind in _KINDS),
     }
 
@@ -142,6 +143,7 @@ class SpanTree(ScrollView, can_focus=True):
         self._rebuilding = False
         self._pending_matches: list[int] = []
         self._marks: Mapping[int, str] = {}
+        self._evidence: tuple[tuple[int, int], ...] = ()
         self._replay: Callable[[int], str | None] | None = None
 
     def on_mount(self) -> None:
@@ -209,6 +211,14 @@ class SpanTree(ScrollView, can_focus=True):
         """Policy verdicts to mark: ``{step index: "blocked" | "warned"}`` (``{}``: none)."""
         self._marks = marks
         self.refresh()
+
+    def set_evidence(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Steps the verdict at the cursor rests on (inclusive index ranges): a ``┃`` after
+        their numbers (``()``: none)."""
+        evidence = tuple(ranges)
+        if evidence != self._evidence:
+            self._evidence = evidence
+            self.refresh()
 
     def set_replay_marks(self, replay: Callable[[int], str | None] | None) -> None:
         """Show a one-cell mark per row saying how a branch's step was answered.
@@ -345,12 +355,13 @@ class SpanTree(ScrollView, can_focus=True):
         context = self.visibility.filtered and not self.visibility.is_match(index)
         mark = self._marks.get(index) if self._marks else None
         replay = self._replay(index) if self._replay is not None else None
+        evidence = any(a <= index <= b for a, b in self._evidence) if self._evidence else False
         key = (row, here, future, running_then, width, fold, context, self._generation,
-               len(str(self._count)), mark, replay)
+               len(str(self._count)), mark, replay, evidence)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(row, here, future, running_then, width, fold, context, base,
-                               mark, replay)
+                               mark, replay, evidence)
             self._cache[key] = strip
         return strip
 
@@ -367,7 +378,7 @@ class SpanTree(ScrollView, can_focus=True):
 
     def _draw(self, row: StepRow, here: bool, future: bool, running_then: bool, width: int,
               fold: int, context: bool, base: Style, mark: str | None = None,
-              replay: str | None = None) -> Strip:
+              replay: str | None = None, evidence: bool = False) -> Strip:
         digits = len(str(max(1, self._count)))
         error = row.status == "error" and not running_then
         running = row.status == "running" or running_then
@@ -388,8 +399,12 @@ class SpanTree(ScrollView, can_focus=True):
         name = fit_cells(display_str(row.name, one_line=True, limit=name_room), name_room)
         glyph = {0: "  ", 1: FOLD_OPEN + " ", 2: FOLD_CLOSED + " "}[fold]
         gap = max(1, width - fixed - len(indent) - cell_len(name))
+        number = [(f"{row.index + 1:>{digits}} ", self._style("number"))]
+        if evidence:  # a step the verdict at the cursor rests on (policy)
+            number = [(f"{row.index + 1:>{digits}}", self._style("number")),
+                      ("┃", self._style("evidence"))]
         pieces = [
-            (f"{row.index + 1:>{digits}} ", self._style("number")),
+            *number,
             ((replay or " ") + " " if self._replay is not None else "",
              self._style("pending") if replay == "?" else self._style("meta")),
             (indent + glyph, self._style("meta")),
