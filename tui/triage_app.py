@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer
 
 from trace_tui.core.triage.grouping import FailureGroup, GroupedRun
-from trace_tui.core.triage.outcomes import DESCRIPTIONS
+from trace_tui.core.triage.outcomes import SHORT
 from trace_tui.core.triage.summary import RunSummary
 from trace_tui.themes import DEFAULT_THEME, NO_COLOR_THEME, load_themes
 from trace_tui.tui.app import TraceApp
@@ -74,7 +74,7 @@ class TriageApp(App[Chosen | None]):
         """Summary line, the groups, the runs of the highlighted group, the keys."""
         yield TextLine(id="summary")
         groups: DataTable[Text] = DataTable(id="groups", cursor_type="row")
-        groups.add_columns("#", "runs", "share", "outcome", "tool", "error", "last seen")
+        groups.add_columns("#", "runs", "share", "outcome", "tool", "what failed", "last seen")
         yield groups
         yield TextLine(id="runs-title")
         runs: DataTable[Text] = DataTable(id="runs", cursor_type="row")
@@ -94,8 +94,8 @@ class TriageApp(App[Chosen | None]):
             share = f"{100 * group.count / total:.1f} %" if total else "-"
             table.add_row(Text(str(number), end=""), Text(f"{group.count:,}", end=""),
                           Text(share, end=""),
-                          _cell(DESCRIPTIONS.get(group.outcome, group.outcome), 36, "bold"),
-                          _cell(group.tool or "-", 24), _cell(group.message or "-", 60),
+                          _cell(SHORT.get(group.outcome, group.outcome), 16, "bold"),
+                          _cell(group.tool or "-", 20), _cell(group.message or "-", 70),
                           Text(_when(group.last_seen), end=""))
         start_group, start_run = self._start
         if self.groups:
@@ -120,7 +120,7 @@ class TriageApp(App[Chosen | None]):
             f"runs of group {index + 1} ({group.count:,}); the representative first", end=""))
         for item in self._ordered_runs(group):
             summary = item.summary
-            runs.add_row(_cell(summary.path, 60), _cell(summary.format, 12),
+            runs.add_row(_cell(_short_path(summary.path), 48), _cell(summary.format, 12),
                          Text(_step(summary.step), end=""),
                          Text(_step(item.divergence) if item.sibling else "no sibling",
                               style="" if item.sibling else "dim", end=""),
@@ -178,6 +178,12 @@ class TriageRunApp(TraceApp):
     def action_back_to_triage(self) -> None:
         """Back to the groups."""
         self.exit(0)
+
+
+def _short_path(path: str) -> str:
+    """The file name and its folder (the rest of a long path says little in a narrow column)."""
+    parts = path.replace("\\", "/").rsplit("/", 2)
+    return "/".join(parts[-2:]) if len(parts) > 2 else path
 
 
 def _when(seconds: float | None) -> str:

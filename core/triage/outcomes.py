@@ -46,6 +46,13 @@ DESCRIPTIONS = {
     "policy_blocked": "blocked by policy",
     COMPLETED: "completed",
 }
+#: Short labels for narrow tables.
+SHORT = {
+    "cut_short": "cut short", "context_overflow": "context overflow", "loop": "loop",
+    "empty_retrieval": "empty retrieval", "tool_error": "tool error",
+    "model_refusal": "refusal", "error": "error", "policy_blocked": "policy blocked",
+    COMPLETED: "completed",
+}
 LOOP_REPEATS = 3
 _ITERATION_LIMIT = re.compile(
     r"max[_ ]?iterations?|max(?:imum)?[_ ]turns?|recursion[_ ]limit|iteration limit", re.I)
