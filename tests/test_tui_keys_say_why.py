@@ -141,3 +141,12 @@ async def test_status_says_one_bad_line() -> None:
                               complete=True, problems=1))
         plain = line.render().plain
         assert "1 bad line" in plain and "bad lines" not in plain
+
+
+async def test_inspector_keys_that_cannot_act_say_why() -> None:
+    app = build_app(SAMPLES / "discount_over_cap.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("j", "c", "enter")  # step 2 in the chat view; focus the inspector
+        await pilot.press("g", "enter")  # the heading line: nothing to fold or expand
+        assert "nothing to fold" in status(app)

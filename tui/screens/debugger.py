@@ -470,9 +470,13 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         """
         focused = self.focused
         tree = isinstance(focused, SpanTree)
-        if focused is not None and not tree and \
-                binding_for_key(event.key, type(focused).BINDINGS) is not None:
-            return  # the inspector (or another pane) has its own use for the key
+        if focused is not None and not tree:
+            own = binding_for_key(event.key, type(focused).BINDINGS)
+            if own is not None:  # the inspector has its own use for the key
+                name, params = parse_action(own.action)
+                if isinstance(focused, DocumentView) and not focused.check_action(name, params):
+                    self.explain_unavailable(own.action)
+                return
         tables = [SpanTree.BINDINGS, SCREEN_BINDINGS] if tree else [SCREEN_BINDINGS]
         binding = binding_for_key(event.key, *tables)
         if binding is None:

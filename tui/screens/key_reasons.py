@@ -80,6 +80,10 @@ def why_not(screen: DebuggerScreen, action: str, params: tuple[object, ...]) -> 
         if action == "diff_parent" and screen.complete:
             return "this run is not a branch (b lists the branches; F forks)"
         return "wait until the whole trace is read to compare"
+    if action == "activate":
+        return "nothing to fold, unfold or expand on this line"
+    if action in ("copy", "reveal"):
+        return f"this line has no value to {action} (select a JSON line)"
     if action == "problems":
         return "no corrupt records or skipped lines in this file"
     if action == "toggle_fold":
