@@ -150,3 +150,18 @@ async def test_inspector_keys_that_cannot_act_say_why() -> None:
         await pilot.press("j", "c", "enter")  # step 2 in the chat view; focus the inspector
         await pilot.press("g", "enter")  # the heading line: nothing to fold or expand
         assert "nothing to fold" in status(app)
+
+
+async def test_footer_keeps_q_quit_at_60_columns_in_tail_mode() -> None:
+    from test_readme_capture import screen_lines
+
+    app = build_app(SAMPLES / "discount_over_cap.jsonl", follow=True)
+    async with app.run_test(size=(60, 15)) as pilot:
+        screen = app.debugger
+        for _ in range(500):  # following: wait for the steps, not for the reader to stop
+            if screen.count == 8:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        footer = screen_lines(app.export_screenshot())[-1]
+        assert "F Fork" in footer and "q Quit" in footer and "f Follow" in footer

@@ -91,6 +91,13 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.read_trace()
         self.start_policy()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 80 columns the footer drops its spacing and the palette hint (``?`` lists
+        ctrl+p) so q Quit still fits."""
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < 80
+        footer.show_command_palette = event.size.width >= 80
+
     def set_code_style(self, name: str) -> None:
         """The theme changed: use Pygments style ``name`` for payloads."""
         self._code_style = name
