@@ -42,15 +42,12 @@ def reference_loop(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def index_file(path: Path, workers: int | None = None) -> dict[str, Any]:
-    """Index ``path`` completely; wall time, steps, memory (run this in a fresh process).
-
-    ``workers``: helper processes for the reader (``None``: its default, one on 2+ cores).
-    """
+def index_file(path: Path) -> dict[str, Any]:
+    """Index ``path`` completely; wall time, steps, memory (run this in a fresh process)."""
     gc.collect()
     base_rss = rss_bytes()
     start = time.perf_counter()
-    source = IndexedSource(path, NATIVE, workers=workers)
+    source = IndexedSource(path, NATIVE)
     first = source.update()
     first_at = time.perf_counter() - start
     updates = 1
@@ -83,25 +80,23 @@ def index_file(path: Path, workers: int | None = None) -> dict[str, Any]:
 
 
 def index_and_reference(path: Path, rounds: int = 2) -> dict[str, Any]:
-    """Alternate the reference loop, indexing alone and indexing with a helper process.
+    """Alternate the reference loop and indexing.
 
     ``rounds`` times each, keeping the best of each: alternating in one process, on the same
     file, makes the ratios fair on a busy machine. Memory figures come from the first
-    single-process indexing (the process was fresh then).
+    indexing (the process was fresh then).
     """
     result: dict[str, Any] = {}
-    references, singles, helped = [], [], []
+    references, singles = [], []
     for _ in range(rounds):
         references.append(reference_loop(path))
-        run = index_file(path, workers=0)
+        run = index_file(path)
         result = result or run
         singles.append(run["index_seconds"])
-        helped.append(index_file(path, workers=1)["index_seconds"])
     result["reference_seconds_all"] = references
-    result["single_seconds_all"], result["helper_seconds_all"] = singles, helped
+    result["single_seconds_all"] = singles
     result["reference_seconds"] = min(references)
-    result["single_seconds"], result["helper_seconds"] = min(singles), min(helped)
-    result["index_seconds"] = min(result["single_seconds"], result["helper_seconds"])
+    result["index_seconds"] = min(singles)
     result["loadavg"] = os.getloadavg()
     return result
 
@@ -117,8 +112,6 @@ def index_in_child(path: Path) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["ratio"] = result["reference_seconds"] / result["index_seconds"]
-    result["ratio_single"] = result["reference_seconds"] / result["single_seconds"]
-    result["ratio_helper"] = result["reference_seconds"] / result["helper_seconds"]
     result["steps_per_second"] = result["steps"] / result["index_seconds"]
     result["mb_per_second"] = result["bytes"] / result["index_seconds"] / 1e6
     return result

@@ -1,8 +1,14 @@
-"""Paths shared by the tests (importable as ``support`` thanks to pytest's ``pythonpath``)."""
+"""Paths and the polling helper shared by the tests (importable as ``support`` thanks to
+pytest's ``pythonpath``)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_traces"
@@ -21,3 +27,54 @@ SHARED_SAMPLES = next(
     ),
     None,
 )
+
+
+# --------------------------------------------------------------------------- polling
+#: How long a polling test waits for another thread, process or the app before it fails.
+EVENTUALLY_SECONDS = 20.0
+
+
+def eventually(
+    check: Callable[[], T | None],
+    timeout: float = EVENTUALLY_SECONDS,
+    *,
+    between: Callable[[], object] | None = None,
+    what: str = "the condition",
+) -> T:
+    """Poll ``check`` until it returns something truthy, and return that; fail after ``timeout``.
+
+    The one polling helper of the suite. Between tries it calls ``between`` (the work that
+    moves things on: ``source.update``, ``reader.read``...), or sleeps 10 ms while another
+    thread or process works: a bounded poll of something outside the test's control, never a
+    sleep for coordination.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s")
+        if between is not None:
+            between()
+        else:
+            time.sleep(0.01)
+
+
+async def eventually_async(
+    check: Callable[[], T | None],
+    pause: Callable[[float], Awaitable[object]],
+    timeout: float = EVENTUALLY_SECONDS,
+    *,
+    what: str = "the condition",
+) -> T:
+    """:func:`eventually` for an app under test: ``pause`` is ``pilot.pause`` (the app's
+    workers and messages run while it waits)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s")
+        await pause(0.02)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.formats.native import NATIVE
 from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index import indexer as index_module
@@ -566,37 +566,3 @@ def test_head_detection_matches_registry(tmp_path: Path) -> None:
 
     for sample in SAMPLES:
         assert detect_from_bytes(sample, sample.read_bytes()[:65536]) is detect_format(sample)
-    assert isinstance(Head, type)
-
-
-def test_helper_process_gives_the_same_columns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Part of each chunk decoded in a spawned helper process: same rows, steps and problems."""
-    from trace_tui.core.index import workers as index_workers
-
-    pytest.importorskip("msgspec")
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(index_workers, "PARALLEL_MIN_CHUNK", 0)
-    monkeypatch.setattr(index_module, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(index_module, "SLICE_BYTES", 4096)
-    path = write_records(tmp_path / "t.jsonl", awkward_records(n=600, seed=11))
-    source = IndexedSource(path, NATIVE, workers=1)
-    assert not source.update().complete  # the first update starts the helper
-    helper = source._helper
-    assert helper is not None
-    assert helper.wait_ready(60)  # let chunks really be shared
-    shared = 0
-    real_submit = helper.submit
-
-    def counting_submit(data: bytes, offset: int, line: int) -> Any:
-        nonlocal shared
-        shared += 1
-        return real_submit(data, offset, line)
-
-    monkeypatch.setattr(helper, "submit", counting_submit)
-    while not source.update().complete:
-        pass
-    assert shared > 3 and source._helper is None  # stopped once caught up
-    assert_same_as_builder(source.run, open_run(path, in_run_order=False))
-    source.close()

@@ -44,3 +44,15 @@ def test_wheel_has_only_trace_tui_at_top_level(tmp_path: Path) -> None:
                 assert f"trace_tui/{source.relative_to(ROOT).as_posix()}" in names, source
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "trace-tui = trace_tui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_test_run_uses_the_textual_the_snapshots_were_made_with() -> None:
+    """The ``test`` extra pins Textual exactly (the runtime dependency keeps a range)."""
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    pins = [d for d in project["optional-dependencies"]["test"] if d.startswith("textual==")]
+    runtime = [d for d in project["dependencies"] if d.startswith("textual")]
+    assert len(pins) == 1 and runtime == ["textual>=3.0,<9"]
+    assert version("textual") == pins[0].removeprefix("textual==")

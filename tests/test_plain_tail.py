@@ -10,14 +10,13 @@ import argparse
 import io
 import json
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support import eventually
 from trace_tui.cli.exit_codes import EXIT_INTERRUPTED
 from trace_tui.cli.plain_tail import plain_line, tail_plain
 from trace_tui.core.reading.reader import TraceOpenError, open_run
@@ -67,20 +66,13 @@ def run_tail(
     return thread, out, err, stop, code
 
 
-def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)  # bounded polling of another thread's output, not coordination
-
-
 def test_prints_only_new_steps_by_default(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(rec(1) + rec(2))
     thread, out, err, stop, code = run_tail(args_for(path))
-    until(lambda: "following" in err.getvalue())
+    eventually(lambda: "following" in err.getvalue())
     append(path, rec(3) + rec(4))
-    until(lambda: out.getvalue().count("\n") >= 2)
+    eventually(lambda: out.getvalue().count("\n") >= 2)
     stop.set()
     thread.join(10)
     lines = out.getvalue().splitlines()
@@ -99,9 +91,9 @@ def test_from_start_then_follow_with_running_step_ending(tmp_path: Path) -> None
         + b"\n"
     )
     thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
-    until(lambda: out.getvalue().count("\n") >= 2)
+    eventually(lambda: out.getvalue().count("\n") >= 2)
     append(path, b'{"type": "span_end", "span_id": "r", "status": "error", "error": "x"}\n')
-    until(lambda: "(ended)" in out.getvalue())
+    eventually(lambda: "(ended)" in out.getvalue())
     stop.set()
     thread.join(10)
     lines = out.getvalue().splitlines()
@@ -126,7 +118,7 @@ def test_json_output_is_a_native_trace(tmp_path: Path) -> None:
         return len(steps) == 2 and steps[0].status == "ok"
 
     try:
-        until(finished)
+        eventually(finished)
     finally:
         stop.set()
         thread.join(10)
@@ -141,7 +133,7 @@ def test_hostile_text_is_sanitised(tmp_path: Path) -> None:
     path.write_bytes(b"")
     thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
     append(path, rec(1, name="evil\x1b]0;pwned\x07\x1b[2J\u202etxt"))
-    until(lambda: "\n" in out.getvalue())
+    eventually(lambda: "\n" in out.getvalue())
     stop.set()
     thread.join(10)
     text = out.getvalue()
@@ -152,12 +144,12 @@ def test_hostile_text_is_sanitised(tmp_path: Path) -> None:
 def test_notices_go_to_stderr(tmp_path: Path) -> None:
     path = tmp_path / "later.jsonl"
     thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
-    until(lambda: "waiting" in err.getvalue())
+    eventually(lambda: "waiting" in err.getvalue())
     path.write_bytes(rec(1) + b"not json\n")
-    until(lambda: "corrupt record" in err.getvalue() or "\n" in out.getvalue())
+    eventually(lambda: "corrupt record" in err.getvalue() or "\n" in out.getvalue())
     path.write_bytes(rec(9))  # truncate + rewrite
-    until(lambda: "truncated" in err.getvalue() or "rewritten" in err.getvalue())
-    until(lambda: "step 9" in out.getvalue())
+    eventually(lambda: "truncated" in err.getvalue() or "rewritten" in err.getvalue())
+    eventually(lambda: "step 9" in out.getvalue())
     stop.set()
     thread.join(10)
     assert out.getvalue().count("step 1") == 1
@@ -214,7 +206,7 @@ def test_a_failed_step_prints_its_error_message(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(rec(1, status="error", error="ToolError: refunds are closed\x1b[2J"))
     thread, out, err, stop, code = run_tail(args_for(path, from_start=True))
-    until(lambda: "error:" in out.getvalue())
+    eventually(lambda: "error:" in out.getvalue())
     stop.set()
     thread.join(10)
     lines = out.getvalue().splitlines()

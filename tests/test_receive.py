@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from support import ROOT
+from support import ROOT, eventually
 from trace_tui.core.reading.reader import open_run
 from trace_tui.core.receive.server import OtlpReceiver, ReceiverLimits, ReceiverServer
 from trace_tui.core.receive.spool import SpanSpool
@@ -331,7 +331,6 @@ def test_kill_9_during_a_flood_keeps_every_acknowledged_span(tmp_path: Path) -> 
     import socket
     import subprocess
     import sys
-    import time
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -341,13 +340,11 @@ def test_kill_9_during_a_flood_keeps_every_acknowledged_span(tmp_path: Path) -> 
         [sys.executable, "-m", "trace_tui", "receive", "--listen", f"127.0.0.1:{port}",
          "--out", str(out)], stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/v1/traces"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
+    try:
+        eventually(lambda: _accepts(port), what="the receiver listening")
+    except AssertionError:
+        process.kill()
+        raise
     acked: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -369,9 +366,10 @@ def test_kill_9_during_a_flood_keeps_every_acknowledged_span(tmp_path: Path) -> 
     clients = [threading.Thread(target=flood, args=(n,)) for n in range(4)]
     for client in clients:
         client.start()
-    while len(acked) < 2000 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
+    try:
+        eventually(lambda: len(acked) >= 2000, what="2000 spans acknowledged")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     stop.set()
     for client in clients:
@@ -459,3 +457,13 @@ async def test_one_run_opens_by_itself_and_shows_every_span(tmp_path: Path) -> N
     finally:
         server.socket.close()
         spool.close()
+
+
+def _accepts(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False

@@ -11,7 +11,7 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from support import SAMPLES
+from support import SAMPLES, eventually_async
 from trace_tui.core.reading.reader import TraceOpenError
 from trace_tui.tui.app import TraceApp, build_app
 from trace_tui.tui.screens.help import HelpScreen
@@ -224,13 +224,9 @@ def _span(n: int, parent: str | None = "s0", kind: str = "tool") -> dict[str, An
             "attributes": {}}
 
 
-async def _until(pilot: Any, condition: Any, tries: int = 200) -> None:
+async def _until(pilot: Any, condition: Any) -> None:
     """Let the app run until ``condition()`` holds (the reader thread posts on its own)."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
+    await eventually_async(condition, pilot.pause)
 
 
 def _append(path: Path, records: list[dict[str, Any]]) -> None:

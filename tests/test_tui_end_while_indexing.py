@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import trace_tui.core.index.indexer as indexer
+from support import eventually_async
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.reading.source import SourceUpdate
 from trace_tui.tui.app import TraceApp
@@ -68,12 +69,9 @@ def _trace(path: Path) -> Path:
     return path
 
 
-async def _until(pilot: Any, condition: Any, tries: int = 300) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
+async def _until(pilot: Any, condition: Any) -> None:
+    """Let the app run until ``condition()`` holds (the reader thread posts on its own)."""
+    await eventually_async(condition, pilot.pause)
 
 
 async def test_end_while_indexing_follows_to_the_true_end(

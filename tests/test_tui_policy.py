@@ -11,7 +11,7 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from support import SAMPLES
+from support import SAMPLES, eventually_async
 from trace_tui.core.policy.document import PolicyError
 from trace_tui.tui.app import TraceApp, build_app
 from trace_tui.tui.widgets.span_tree import SpanTree
@@ -33,12 +33,9 @@ def text(widget: Widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
-async def _until(pilot: Any, condition: Any, tries: int = 300) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
+async def _until(pilot: Any, condition: Any) -> None:
+    """Let the app run until ``condition()`` holds (the reader thread posts on its own)."""
+    await eventually_async(condition, pilot.pause)
 
 
 async def loaded(app: TraceApp, pilot: Any) -> None:

@@ -11,8 +11,9 @@ records (:mod:`trace_tui.core.index.store`).
 
 Native lines are indexed a whole slice at a time (decoded in C, merged in bulk); a piece the
 bulk path declines (a run record, a corrupt line...) is halved until the bad lines are found and
-indexed one by one with the builder's rules. Optionally a helper process decodes part of each
-slice (:mod:`trace_tui.core.index.workers`).
+indexed one by one with the builder's rules. Everything runs in one process: a helper process
+decoding part of each slice on the second core was tried and lost on the benchmark
+(``bench/RESULTS.md``, "The indexing helper process is gone").
 
 :class:`~trace_tui.core.index.run_view.IndexedRun` (re-exported here) is the run view the source
 fills: ``row(i)`` is cheap, ``step(i)`` parses the payload on demand. ``update`` runs on one
@@ -37,12 +38,6 @@ from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index.columns import StepColumns
 from trace_tui.core.index.run_view import IndexedRun
 from trace_tui.core.index.store import BIG_STRING_BYTES, SpillFile, read_line_at
-from trace_tui.core.index.workers import (
-    PARALLEL_MIN_BYTES,
-    ChunkHelper,
-    default_workers,
-    split_point,
-)
 from trace_tui.core.io.jsonl import (
     BOM,
     HUGE_LINE_BYTES,
@@ -87,9 +82,7 @@ class IndexedSource:
 
     ``fmt=None`` detects the format when the first complete line arrives (a followed path
     that does not exist yet, or is still empty). ``follow=False`` reads the file as it is now:
-    an unterminated last line counts, and the mapper is flushed at the end. ``workers``: how
-    many helper processes may decode a big native trace alongside (0 or 1; default 0, see
-    :mod:`trace_tui.core.index.workers`).
+    an unterminated last line counts, and the mapper is flushed at the end.
     """
 
     def __init__(
@@ -98,13 +91,10 @@ class IndexedSource:
         fmt: TraceFormat | None = None,
         *,
         follow: bool = False,
-        workers: int | None = None,
         drain_quiet: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.follow = follow
-        self.workers = default_workers() if workers is None else workers
-        self._helper: ChunkHelper | None = None
         self._fmt = fmt
         self.format_name = fmt.name if fmt is not None else "unknown"
         self._tail = TailReader(self.path, follow=follow, max_line=HUGE_LINE_BYTES)
@@ -148,7 +138,6 @@ class IndexedSource:
         """Stop watching and close every file handle."""
         if self._waiter is not None:
             self._waiter.close()
-        self._stop_helper()
         self._tail.close()
         self.run._swap(StepColumns(), None, None)
 
@@ -169,11 +158,7 @@ class IndexedSource:
             self._publish()
             if self._stash or self._first or self._tail.caught_up or time.monotonic() > deadline:
                 break
-        if self._first:
-            self._maybe_start_helper()
         self._first = False
-        if self._tail.caught_up or self._failed is not None:
-            self._stop_helper()
         if self._tail.finished and not self._flushed:
             self._flush_mapper()
         if run.version == version and (len(run) != before or state.changed):
@@ -190,21 +175,6 @@ class IndexedSource:
             complete=not self._stash and (self._tail.caught_up or self._failed is not None),
             progress=min(1.0, self._tail.offset / size) if not self._tail.caught_up else 1.0,
         )
-
-    def _maybe_start_helper(self) -> None:
-        """A big native file with much left to read: decode part of each chunk in a helper."""
-        left = self._tail.size - self._tail.offset
-        native = self._fmt is not None and self._fmt.name == "native"
-        if self.workers > 0 and native and left >= PARALLEL_MIN_BYTES and self._helper is None:
-            try:
-                self._helper = ChunkHelper()
-            except (OSError, RuntimeError, ValueError) as exc:
-                log.warning("no indexing helper process (%s); indexing alone", exc)
-
-    def _stop_helper(self) -> None:
-        if self._helper is not None:
-            self._helper.close()
-            self._helper = None
 
     def _old_generation_pending(self, state: _UpdateState, before: int) -> bool:
         """Before a reset: did this update add or change steps the caller has not seen?"""
@@ -258,32 +228,10 @@ class IndexedSource:
         fast = self._fmt is not None and self._fmt.name == "native" and index_fast.AVAILABLE
         if fast and not data.isascii():
             fast = _valid_utf8(data)
-        helper = self._helper
-        cut = split_point(data) if fast and helper is not None and helper.ready else 0
-        if cut:
-            self._shared_lines(data, cut, item.offset, item.line, state)
-        elif fast:
+        if fast:
             self._fast_lines(data, item.offset, item.line, state)
         else:
             self._slow_lines(data, item.offset, item.line, state)
-
-    def _shared_lines(
-        self, data: bytes, cut: int, offset: int, line: int, state: _UpdateState
-    ) -> None:
-        """``data[:cut]`` decoded here while the helper decodes the rest; merged in order."""
-        assert self._helper is not None
-        rest_line = line + data.count(b"\n", 0, cut)
-        rest = data[cut:]
-        sent = self._helper.submit(rest, offset + cut, rest_line)
-        self._fast_lines(data[:cut], offset, line, state)
-        chunk = self._helper.result(sent)
-        cols = self.run._cols
-        if chunk is None or not index_fast.apply_chunk(
-            cols, chunk, rest, offset + cut, state.changed
-        ):
-            self._fast_lines(rest, offset + cut, rest_line, state)
-        if not self._helper.alive:
-            self._helper = None
 
     def _fast_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """Complete native lines in bulk; a piece the fast path declines is halved, and at
