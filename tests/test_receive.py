@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from support import ROOT, eventually
+from support import ROOT, eventually, eventually_async
 from trace_tui.core.reading.reader import open_run
 from trace_tui.core.receive.server import OtlpReceiver, ReceiverLimits, ReceiverServer
 from trace_tui.core.receive.spool import SpanSpool
@@ -449,10 +449,8 @@ async def test_one_run_opens_by_itself_and_shows_every_span(tmp_path: Path) -> N
         assert picker.return_value == tmp_path / f"trace-{1:032x}.jsonl"
         debugger = build_app(picker.return_value, follow=True, format_name="otlp-jsonl")
         async with debugger.run_test(size=(120, 30)) as pilot:
-            for _ in range(200):  # the reader follows the file: wait for the three spans
-                if debugger.debugger.count >= 3:
-                    break
-                await pilot.pause(0.02)
+            # the reader follows the file: wait for the three spans
+            await eventually_async(lambda: debugger.debugger.count >= 3, pilot.pause)
             assert debugger.debugger.count == 3
     finally:
         server.socket.close()

@@ -410,16 +410,17 @@ def test_chaos_twenty_thousand_steps_with_truncation_and_rotation(tmp_path: Path
     pending = b""
     rotations = 0
 
+    def read_once() -> bool:
+        before = len(source.run)
+        update = source.update()
+        if update.reset:
+            seen.append([])
+            before = 0
+        seen[-1].extend(source.run.row(i).name for i in range(before, len(source.run)))
+        return update.complete
+
     def read_some() -> None:
-        for _ in range(200):
-            before = len(source.run)
-            update = source.update()
-            if update.reset:
-                seen.append([])
-                before = 0
-            seen[-1].extend(source.run.row(i).name for i in range(before, len(source.run)))
-            if update.complete:
-                return
+        eventually(read_once, between=lambda: None, what="the reader catching up")
 
     for n in range(20_000):
         line = record(n) + b"\n"

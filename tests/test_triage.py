@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bench.night import generate
-from support import SAMPLES
+from support import SAMPLES, eventually_async
 from trace_tui.core.triage.collect import find_files, summarise_all
 from trace_tui.core.triage.grouping import group_failures
 from trace_tui.core.triage.signature import normalise_message, sequence_shape
@@ -203,10 +203,9 @@ async def test_groups_screen_opens_runs_and_the_debugger_starts_at_the_failing_s
 
     debugger = TriageRunApp(open_source(rep.path), start_step=rep.step)
     async with debugger.run_test(size=(120, 30)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if debugger.debugger.cursor.position == rep.step:
-                break
+        await eventually_async(
+            lambda: debugger.debugger.cursor.position == rep.step, pilot.pause
+        )
         assert debugger.debugger.cursor.position == rep.step
         await pilot.press("escape")
     assert debugger.return_value == 0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from branch_fixture import every_answer_branch
 
-from support import SAMPLES
+from support import SAMPLES, eventually_async
 from trace_tui.tui.app import build_app
 
 SIZE = (80, 24)
@@ -80,10 +80,8 @@ def test_tail_footer_80x24(snap_compare: Any) -> None:
 
     async def run_before(pilot: Any) -> None:
         screen = pilot.app.debugger
-        for _ in range(500):  # the reader keeps following: wait for the steps, not the worker
-            if screen.count == 8 and screen.complete:
-                break
-            await pilot.pause(0.02)
+        # the reader keeps following: wait for the steps, not the worker
+        await eventually_async(lambda: screen.count == 8 and screen.complete, pilot.pause)
         await pilot.press("k")
         await pilot.pause()
 
