@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.formats.importers.claude_code_context import ChainStore, RequestStore
+from trace_tui.core.formats.importers.claude_code_lines import detect_claude_code, other_line
 from trace_tui.core.formats.shared.common import (
     A_IMPORT_NOTE,
     as_dict,
@@ -34,17 +35,6 @@ from trace_tui.core.formats.shared.common import (
 )
 from trace_tui.core.formats.shared.messages import content_of, normalize_messages, text_of
 
-_LINE_TYPES = (
-    "user",
-    "assistant",
-    "system",
-    "summary",
-    "file-history-snapshot",
-    "queue-operation",
-    "attachment",
-    "progress",
-    "last-prompt",
-)
 _AGENT_TOOLS = ("Task", "Agent")
 _REBUILT = (
     "input messages rebuilt from the transcript's parentUuid chain; reminders that "
@@ -442,6 +432,20 @@ class ClaudeCodeMapper:
         )
 
     # ----------------------------------------------------------------- other lines
+    def _other(self, rec: dict[str, Any], line: int) -> dict[str, Any]:
+        label, attrs = other_line(rec, line)
+        parent = self._parent if rec.get("type") == "user" else self._turn
+        return span(
+            self._id("other"),
+            "other",
+            label,
+            parent_id=parent,
+            start=rec.get("timestamp"),
+            end=rec.get("timestamp"),
+            attributes=attrs,
+            source=rec,
+        )
+
     def _compact(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
         meta = as_dict(rec.get("compactMetadata"))
         self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", None, [])
@@ -465,59 +469,12 @@ class ClaudeCodeMapper:
             )
         ]
 
-    def _other(self, rec: dict[str, Any], line: int) -> dict[str, Any]:
-        kind = rec.get("type")
-        label = str(kind) if isinstance(kind, str) else "record without a type"
-        if rec.get("subtype"):
-            label += f" {rec['subtype']}"
-        attrs: dict[str, Any] = {"claude_code.line_type": kind if isinstance(kind, str) else None}
-        if kind == "summary":
-            attrs["claude_code.summary"] = rec.get("summary")
-        elif rec.get("isCompactSummary"):
-            label, attrs["claude_code.summary"] = "compact summary", _line_text(rec)
-        elif rec.get("isMeta"):
-            label, attrs["claude_code.text"] = "user (meta)", _line_text(rec)
-        elif kind == "user" and rec.get("isSidechain") and _line_text(rec):
-            label, attrs["claude_code.prompt"] = "subagent prompt", _line_text(rec)
-        elif kind == "user":
-            attrs[A_IMPORT_NOTE] = "a user line with no prompt text and no tool result"
-        elif kind not in _LINE_TYPES:
-            attrs[A_IMPORT_NOTE] = f"line {line}: a record type this importer does not know"
-        parent = self._parent if kind == "user" else self._turn
-        return span(
-            self._id("other"),
-            "other",
-            label,
-            parent_id=parent,
-            start=rec.get("timestamp"),
-            end=rec.get("timestamp"),
-            attributes=attrs,
-            source=rec,
-        )
-
-
-def _line_text(rec: dict[str, Any]) -> str | None:
-    msg = as_dict(rec.get("message"))
-    return text_of(content_of(msg.get("content")))
 
 
 def _message_id(rec: dict[str, Any]) -> str:
     msg = as_dict(rec.get("message"))
     value = msg.get("id") or rec.get("requestId") or rec.get("uuid")
     return str(value) if value else f"line-{id(rec)}"
-
-
-def detect_claude_code(head: Head) -> bool:
-    """A line with a Claude Code ``type`` and ``sessionId``/``uuid`` (or a leading summary)."""
-    rec = head.first_record
-    if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
-        return False
-    if rec["type"] == "summary" and "leafUuid" in rec:
-        return True
-    if rec["type"] == "file-history-snapshot" and "snapshot" in rec:
-        return True  # recent transcripts often open with one
-    known = rec["type"] in _LINE_TYPES or rec["type"].startswith("api-request")
-    return known and ("sessionId" in rec or "uuid" in rec or "parentUuid" in rec)
 
 
 CLAUDE_CODE = TraceFormat(
