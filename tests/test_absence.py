@@ -55,3 +55,21 @@ def test_our_format_still_says_none_was_sent_when_the_prompt_is_gone() -> None:
 def test_an_empty_value_is_empty() -> None:
     step = Step(0, "a", None, "llm", "chat", attributes={SYSTEM: "", TOOLS: []})
     assert absence(step, SYSTEM) == EMPTY and absence(step, TOOLS) == EMPTY
+
+
+FOREIGN_TRACES = [
+    p for p in sorted(FOREIGN.glob("*/*")) if p.is_file() and p.suffix not in (".md", ".py")
+]
+
+
+def test_no_foreign_view_says_none_for_what_its_format_does_not_record() -> None:
+    """Every model call of every foreign trace: the views never claim "none was sent" or
+    "tools offered (0)" unless the trace recorded an empty value."""
+    for trace in FOREIGN_TRACES:
+        run = open_run(trace)
+        for step in run.steps_of_kind("llm"):
+            text = _views(run, step)
+            if absence(step, SYSTEM) != EMPTY:
+                assert "no system prompt was sent" not in text, (trace.name, step.number)
+            if absence(step, TOOLS) != EMPTY:
+                assert "tools offered (0)" not in text, (trace.name, step.number)

@@ -374,3 +374,23 @@ async def test_big_run_paths_use_workers(monkeypatch: pytest.MonkeyPatch) -> Non
         await pilot.press("escape", "minus")
         await loaded(app, pilot)
         assert tree.row_count == 1
+
+
+async def test_claude_code_bookkeeping_is_folded_and_esc_shows_it() -> None:
+    """A Claude Code session opens on its turns, model and tool calls; the attachments,
+    queue operations and other notes the agent keeps are one key (Esc) away."""
+    from support import FOREIGN
+
+    app = build_app(FOREIGN / "claude-code" / "claude-code-2.1.328_orders.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.pause()
+        screen = app.debugger
+        tree = screen.query_one(SpanTree)
+        shown = text(tree)
+        assert tree.row_count < screen.count == 25
+        assert "attachment" not in shown and "queue-operation" not in shown
+        assert "Bash" in shown and "chat claude-sonnet-4-5" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert tree.row_count == 25 and "attachment" in text(tree)

@@ -28,3 +28,11 @@ def bookkeeping_stretches(run: Run, *, shortest: int = 2) -> dict[int, list[Step
             out[current[0].index] = current
         current = []
     return out
+
+
+#: Formats whose ``other`` steps are the agent's own bookkeeping (transcript lines such as
+#: attachments, queue operations and hooks; eval events such as init, state and store).
+BOOKKEEPING_FORMATS = frozenset({"claude-code", "codex", "inspect-json", "inspect-eval"})
+#: The filter the screen opens such a trace with: the run's steps, bookkeeping folded away
+#: (Esc clears it and shows every record).
+BOOKKEEPING_FILTER = "kind:agent,llm,tool,retrieval"

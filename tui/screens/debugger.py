@@ -24,10 +24,12 @@ from trace_tui.core.io.raw_record import RawRecord, read_record_line
 from trace_tui.core.model.context_windows import ContextWindowTable
 from trace_tui.core.model.run import BranchInfo, Step
 from trace_tui.core.model.source import TraceSource
+from trace_tui.core.navigation.bookkeeping import BOOKKEEPING_FILTER, BOOKKEEPING_FORMATS
 from trace_tui.core.navigation.context_view import context_at
 from trace_tui.core.navigation.cursor import StepCursor
 from trace_tui.core.navigation.run_order import OrderedRun
 from trace_tui.core.navigation.state import RunState
+from trace_tui.core.navigation.step_query import StepQuery
 from trace_tui.core.policy.model import Policy
 from trace_tui.core.replay.provenance import replay_answer
 from trace_tui.tui.display.glyphs import REPLAY_LEGEND, REPLAY_MARKS
@@ -69,6 +71,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self.init_policy(policy)
         self._replay_marks: LRUCache[int, str] = LRUCache(4096)
         self._branch_shown = False
+        self._fold_bookkeeping = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -90,6 +93,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self._update_all()
         self.read_trace()
         self.start_policy()
+        # an agent transcript is mostly the agent's own notes: fold them once steps arrive
+        self._fold_bookkeeping = self.source.format_name in BOOKKEEPING_FORMATS
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 80 columns the footer drops its spacing and the palette hint (``?`` lists
@@ -136,6 +141,14 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if self.count > old and self.notice and "waiting for it to be" in self.notice:
             self.notice = None  # "does not exist yet; waiting": steps are here, it is stale
         self.filter_grew(old, self.count)
+        if self._fold_bookkeeping and self.count and self.filter_query is None:
+            self._fold_bookkeeping = False
+            self.apply_filter(StepQuery.parse(BOOKKEEPING_FILTER))
+            self.show_notice("bookkeeping records folded (a filter); Esc shows every record")
+            tree = self.query_one(SpanTree)
+            hidden = not tree.visibility.is_match(self.cursor.position)
+            if tree.row_count and hidden and not self.follow_mode:
+                self.cursor.go(tree.visibility.step_at(0))  # open on the first shown step
         self.policy_grew()
         self._cursor_changed()
 
