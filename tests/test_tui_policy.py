@@ -142,3 +142,28 @@ async def test_hostile_names_and_reasons_stay_inert(write_trace: Any, tmp_path: 
         )
         assert "BLOCKED" in shown
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+
+
+async def test_a_branch_opened_from_the_screen_is_checked_too(tmp_path: Path) -> None:
+    import shutil
+
+    from trace_tui.cli.commands import main
+
+    trace = tmp_path / "discount_over_cap.jsonl"
+    shutil.copy(SAMPLES / "discount_over_cap.jsonl", trace)
+    branch = tmp_path / "fixed.jsonl"
+    main(["fork", str(trace), "--at", "7", "--set",
+          "/attributes/gen_ai.tool.call.arguments/percent=15", "--answer", '{"ok": true}',
+          "-o", str(branch)])  # fmt: skip
+    app = build_app(trace, policy=POLICIES / "discount_over_cap.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        assert app.debugger.policy_session is not None
+        assert app.debugger.policy_session.marks == {6: "blocked"}
+        app.open_trace(branch)
+        await _until(pilot, lambda: app.debugger.source.path == branch)
+        screen = app.debugger
+        await _until(pilot, lambda: screen.policy_session is not None and screen.complete
+                     and screen.policy_session.finished)  # fmt: skip
+        assert screen.policy_session.marks == {}
+        assert "policy ✔" in text(screen.query_one(StatusLine))
