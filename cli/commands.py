@@ -441,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Give every tool call of TRACE a verdict (allowed, warned, blocked) under "
         "an Assay-compatible POLICY (YAML or JSON; docs/policy.md), with rule, reason and "
         "evidence steps, like 'assay explain'.",
+        epilog="exit status: 0 nothing blocked, 1 a step is blocked, 2 bad input or an "
+        "invalid policy (the message names the file, line and column).",
     )
     add_check_arguments(p)
     redact_arg(p)
