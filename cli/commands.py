@@ -496,12 +496,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Anything else is a bug: its traceback goes to the log file, one line names it, exit 1
     (with ``--debug`` the traceback is printed too).
     """
+    from trace_tui.cli.terminal import safe_output
+
+    with safe_output():  # every byte printed goes through the sanitiser
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="trace-tui: %(levelname)s %(name)s: %(message)s",
-    )
+    _log_to_stderr(args.debug)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -525,6 +529,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug: traceback to the log, one line to the user
         return _report_bug(args, exc)
+
+
+def _log_to_stderr(debug: bool) -> None:
+    """Log lines on stderr (``--debug``: everything; else warnings), sanitised: the handler
+    writes to ``sys.stderr`` as :func:`~trace_tui.cli.terminal.safe_output` set it."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="trace-tui: %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _report_bug(args: argparse.Namespace, exc: Exception) -> int:

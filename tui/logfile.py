@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from trace_tui.core.io.log_file import log_path
+from trace_tui.core.text.sanitize import SafeLogFormatter
 
 __all__ = ["log_path", "logging_to_file"]
 
@@ -32,7 +33,7 @@ def logging_to_file(path: Path | None = None) -> Iterator[Path | None]:
         handler = logging.FileHandler(target, encoding="utf-8", delay=True)
     except OSError:
         handler, target = logging.NullHandler(), None  # nowhere to write: stay quiet on screen
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for stream in streams:
         root.removeHandler(stream)
     root.addHandler(handler)

@@ -13,6 +13,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trace_tui.core.text.sanitize import sanitize_text
+
 
 def log_path() -> Path:
     """``$XDG_STATE_HOME/trace-tui/trace-tui.log`` (``~/.local/state/...`` by default)."""
@@ -30,7 +32,7 @@ def record_exception(exc: BaseException, what: str, path: Path | None = None) ->
     """
     target = path or log_path()
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    text = "".join(traceback.format_exception(exc))
+    text = sanitize_text("".join(traceback.format_exception(exc)))  # read later in a terminal
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8") as stream:

@@ -9,6 +9,7 @@ original bytes; this is for display only.
 
 from __future__ import annotations
 
+import logging
 import re
 
 # ESC followed by a CSI/OSC/DCS/... sequence, shown as one placeholder so the payload stays
@@ -20,31 +21,28 @@ _ESC_SEQUENCE = re.compile(
     r"|[@-Z\\-_]?)"  # two-byte sequences
 )
 _BIDI_AND_INVISIBLE = {
-    0x061C,
-    0x200B,
-    0x200C,
-    0x200D,
-    0x200E,
-    0x200F,
-    0x202A,
-    0x202B,
-    0x202C,
-    0x202D,
-    0x202E,
-    0x2060,
-    0x2061,
-    0x2062,
-    0x2063,
-    0x2064,
-    0x2066,
-    0x2067,
-    0x2068,
-    0x2069,
-    0xFEFF,
-    0x00AD,
+    0x00AD,  # soft hyphen
+    0x061C,  # Arabic letter mark
+    0x180E,  # Mongolian vowel separator
+    *range(0x200B, 0x2010),  # zero-width space/joiners, LRM, RLM
+    0x2028,  # line separator: a line break to some terminals and editors
+    0x2029,  # paragraph separator
+    *range(0x202A, 0x202F),  # bidi embeddings and overrides
+    *range(0x2060, 0x2065),  # word joiner, invisible operators
+    *range(0x2066, 0x2070),  # bidi isolates, deprecated format characters
+    0xFEFF,  # zero-width no-break space (BOM)
+    *range(0xFFF9, 0xFFFC),  # interlinear annotation controls
+    *range(0xE0000, 0xE0080),  # tag characters: invisible text that hides prompt injections
 }
 _CONTROL_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)}
 _CONTROL_PICTURES[0x7F] = "\u2421"
+# Everything the sanitiser replaces, as one character class (C-speed search for the common
+# case, text that needs no work).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"
+    + "".join(re.escape(chr(c)) for c in sorted(_BIDI_AND_INVISIBLE))
+    + "]"
+)
 
 
 def _placeholder(code: int) -> str:
@@ -54,16 +52,14 @@ def _placeholder(code: int) -> str:
 
 
 def _needs_work(text: str) -> bool:
-    return any(
-        (c < " " and c not in "\n\t") or "\x7f" <= c <= "\x9f" or ord(c) in _BIDI_AND_INVISIBLE
-        for c in text
-    )
+    return _UNSAFE.search(text) is not None
 
 
 def sanitize_text(text: str, *, keep_newlines: bool = True) -> str:
     """Return ``text`` with every control, escape, bidi override and invisible char visible.
 
-    ``ESC [ 3 1 m`` becomes ``␛[31m``; a BEL becomes ``␇``; U+202E becomes ``⟨U+202E⟩``.
+    ``ESC [ 3 1 m`` becomes ``␛[31m``; a BEL becomes ``␇``; U+202E becomes ``⟨U+202E⟩``;
+    a Unicode tag character becomes ``⟨U+E0041⟩``; U+2028 becomes ``⟨U+2028⟩``.
     With ``keep_newlines=False`` newlines and tabs become ``⏎`` and ``␉`` (one-line labels).
     """
     if not keep_newlines:
@@ -73,18 +69,7 @@ def sanitize_text(text: str, *, keep_newlines: bool = True) -> str:
     if not _needs_work(text):
         return text
     text = _ESC_SEQUENCE.sub(lambda m: "␛" + sanitize_text(m.group(0)[1:]), text)
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if (
-            (code < 0x20 and ch not in "\n\t")
-            or 0x7F <= code <= 0x9F
-            or code in _BIDI_AND_INVISIBLE
-        ):
-            out.append(_placeholder(code))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _UNSAFE.sub(lambda m: _placeholder(ord(m.group(0))), text)
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -93,3 +78,13 @@ def one_line(text: str, limit: int | None = None) -> str:
     if limit is not None and len(clean) > limit:
         return clean[: max(0, limit - 1)] + "…"
     return clean
+
+
+class SafeLogFormatter(logging.Formatter):
+    """A log formatter whose lines went through :func:`sanitize_text`: a log file read later
+    with ``cat`` or ``less`` obeys no escape that a file name or a branch's ``parent_path``
+    carried (newlines stay, so tracebacks keep their shape)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, sanitised."""
+        return sanitize_text(super().format(record))
