@@ -276,6 +276,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from trace_tui.core.text.sanitize import one_line
 
     redactor = redactor_of(args)
+    to_stdout = args.output == "-"
     try:
         result = convert_file(
             Path(args.file),
@@ -283,6 +284,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             format_name=args.format,
             include_source=not args.no_source,
             redactor=redactor,
+            stream=sys.stdout if to_stdout else None,
         )
     except ConvertError as exc:
         raise CommandError(str(exc)) from None
@@ -295,7 +297,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
         if result.input_problems
         else ""
     )
-    print(f"{args.output}: {result.steps} steps from {result.format_name}{skipped}")
+    where = "standard output" if to_stdout else args.output
+    print(
+        f"{where}: {result.steps} steps from {result.format_name}{skipped}",
+        file=sys.stderr if to_stdout else sys.stdout,
+    )
     return EXIT_OK
 
 
@@ -478,7 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="IN", help="trace file (any supported format)")
     p.add_argument(
-        "-o", "--output", metavar="OUT.jsonl", required=True, help="native trace to write"
+        "-o",
+        "--output",
+        metavar="OUT.jsonl",
+        required=True,
+        help="native trace to write (- for standard output)",
     )
     p.add_argument("--format", metavar="NAME", help="skip detection (see 'trace-tui formats')")
     p.add_argument(

@@ -179,7 +179,7 @@ def sources_from_args(args: argparse.Namespace, reuse: AnswerFixtures | None = N
 # --------------------------------------------------------------------------- handlers
 def run_fork(args: argparse.Namespace) -> int:
     """``trace-tui fork``: plan, replay, save, report."""
-    from trace_tui.core.reading.reader import open_run
+    from trace_tui.core.reading.reader import check_trace_path, open_run
     from trace_tui.core.replay.branches import branch_tree, save_branch
     from trace_tui.core.replay.engine import Replay
     from trace_tui.core.replay.fork import ForkError, cli_edits, find_step, plan_fork, step_record
@@ -187,6 +187,7 @@ def run_fork(args: argparse.Namespace) -> int:
     trace = Path(args.file)
     redactor = redactor_for(args)
     if args.list:
+        check_trace_path(trace)  # a missing trace is bad input, not "no branches"
         return _print_tree(branch_tree(trace, args.branches_dir), redactor)
     if not args.at:
         raise ForkError("--at STEP is required (a 1-based step number or a span id)")
@@ -215,7 +216,7 @@ def run_fork(args: argparse.Namespace) -> int:
             new_name_if_taken=args.name is None and args.output is None,
         )
     except OSError as exc:
-        raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
+        raise ForkError(f"cannot save the branch: {_os_error(exc)}") from exc
     return _report(replay, path, args.json, redactor)
 
 
@@ -241,8 +242,14 @@ def run_replay(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except OSError as exc:
-        raise ForkError(f"cannot save the branch: {exc.strerror or exc} ({exc.filename})") from exc
+        raise ForkError(f"cannot save the branch: {_os_error(exc)}") from exc
     return _report(replay, path, args.json, redactor)
+
+
+def _os_error(exc: OSError) -> str:
+    """``reason (file)``, without a ``(None)`` when the error names no file."""
+    reason = exc.strerror or str(exc)
+    return f"{reason} ({exc.filename})" if exc.filename else reason
 
 
 def redactor_for(args: argparse.Namespace) -> Redactor:
@@ -359,7 +366,8 @@ def _print_tree(root: BranchNode, redactor: Redactor) -> int:
             print(one_line(str(node.path)))
             continue
         name = entry.name or node.path.stem
-        label = f"{name} @ step {entry.fork_step}, {len(entry.edits)} edit(s): {entry.status}"
+        status = entry.status or "status unknown (no status in its branch record: damaged?)"
+        label = f"{name} @ step {entry.fork_step}, {len(entry.edits)} edit(s): {status}"
         label = one_line(redactor.text(label), 120)
         print(f"{'  ' * depth}└ {label}  ({one_line(node.path.name)})")
     return EXIT_OK

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from trace_tui.core.errors import BadInput
 from trace_tui.core.io.atomic import atomic_writer
 from trace_tui.core.io.standard_json import dumps_line
 from trace_tui.core.model.run import Problem, Run, Step
 from trace_tui.core.model.times import iso_utc
-from trace_tui.core.reading.reader import open_run
+from trace_tui.core.reading.reader import check_trace_path, open_run
 from trace_tui.core.text.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,14 @@ def convert_file(
     format_name: str | None = None,
     include_source: bool = True,
     redactor: Redactor | None = None,
+    stream: IO[str] | None = None,
 ) -> ConvertResult:
     """Read ``source`` (any supported format) and write it to ``output`` as a native trace.
+
+    With ``stream`` the lines go there instead (``-o -``: standard output) and ``output`` is
+    only its name. An ``output`` that is a symbolic link is written *through* (the link stays;
+    the file it names gets the trace); an output, or a link's target, that is not a regular
+    file (a device, a FIFO, a directory) is refused, never replaced.
 
     Secrets are masked by ``redactor`` (``None``: the built-in rules; a disabled one writes
     the values as they are); the run record says which.
@@ -73,7 +80,10 @@ def convert_file(
     when the input cannot be read.
     """
     source_path, output_path = Path(source), Path(output)
-    _refuse_same_file(source_path, output_path)
+    check_trace_path(source_path)  # before anything resolves it (a symlink loop is bad input)
+    if stream is None:
+        output_path = _writable_output(output_path)
+        _refuse_same_file(source_path, output_path)
     run = open_run(source_path, format_name)
     records = redact_records(
         native_records(run, include_source=include_source),
@@ -87,11 +97,20 @@ def convert_file(
             f"the converted records break the native format, nothing written: {quoted}{more}"
         )
     written = 0
+    if stream is not None:
+        for record in records:
+            text = dumps_line(record).decode("utf-8")
+            stream.write(text)
+            written += len(text)
+        stream.flush()
+        return ConvertResult(
+            output_path, run.format_name, len(run.steps), written, list(run.problems)
+        )
     try:
-        with atomic_writer(output_path) as stream:
+        with atomic_writer(output_path) as out:
             for record in records:
                 line = dumps_line(record)
-                stream.write(line)
+                out.write(line)
                 written += len(line)
     except OSError as exc:
         raise ConvertError(f"{output_path}: cannot write ({exc.strerror or exc})") from None
@@ -105,8 +124,27 @@ def convert_file(
     return ConvertResult(output_path, run.format_name, len(run.steps), written, list(run.problems))
 
 
+def _writable_output(output: Path) -> Path:
+    """The regular file to write for ``-o output``: a symbolic link's target (written through,
+    the link kept); ``ConvertError`` for anything that is not, or would not be, a regular file."""
+    target = Path(os.path.realpath(output)) if output.is_symlink() else output
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise ConvertError(f"{output}: cannot write ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        what = f"is a link to {target}, which" if target != output else "exists and"
+        raise ConvertError(
+            f"{output}: {what} is not a regular file (a device, FIFO or directory); refusing to "
+            "replace it (use -o - for standard output)"
+        )
+    return target
+
+
 def _refuse_same_file(source: Path, output: Path) -> None:
-    same = source.resolve() == output.resolve()
+    same = os.path.realpath(source) == os.path.realpath(output)
     if not same and output.exists():
         try:
             same = os.path.samefile(source, output)

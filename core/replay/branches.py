@@ -38,7 +38,7 @@ from trace_tui.core.io.jsonl import CorruptLine, decode_line, iter_raw_lines
 from trace_tui.core.io.standard_json import dumps_line
 from trace_tui.core.model.builder import RecordError, branch_from_record
 from trace_tui.core.model.run import Run
-from trace_tui.core.reading.reader import open_run
+from trace_tui.core.reading.reader import check_trace_path, open_run
 from trace_tui.core.replay.engine import Replay
 from trace_tui.core.replay.exchange import digest
 from trace_tui.core.replay.fixtures import AnswerFixtures
@@ -418,8 +418,10 @@ class LoadedBranch:
 
 
 def load_branch(path: str | os.PathLike[str]) -> LoadedBranch:
-    """Open a branch file and its parent (``BranchError`` when either is unusable)."""
+    """Open a branch file and its parent (``BranchError`` when either is unusable; a missing
+    file or a directory is :class:`~trace_tui.core.reading.reader.TraceOpenError`)."""
     path = Path(path)
+    check_trace_path(path)
     entry = read_branch_head(path)
     if entry is None:
         raise BranchError(f"{path}: not a trace-tui branch (no branch record in its first lines)")
