@@ -7,11 +7,13 @@ make trace-tui call a URL or import code.
 
 - :class:`OpenAICompatibleResponder`: ``openai-compatible:URL``, any OpenAI-compatible
   chat-completions endpoint (vLLM, Ollama, llama.cpp server, OpenAI), through ``urllib``.
-  The API key is read from an environment variable and sent only as a bearer token.
+  The API key is read from an environment variable and sent only as a bearer token, only to
+  the URL given: redirects are never followed (a 3xx is an error naming where it pointed).
 - :class:`PythonResponder`: ``python:module:function`` (or ``python:path/to/file.py:function``),
   called with a :class:`~trace_tui.core.replay.exchange.ModelRequest`.
-- :class:`PythonTools`: ``python:module`` (or a ``.py`` path), whose functions (or ``TOOLS``
-  dict) are tools by name, called with the call's arguments as keyword arguments.
+- :class:`PythonTools`: ``python:module`` (or a ``.py`` path), whose own functions (or
+  ``TOOLS`` dict) are tools by name, called with the call's arguments as keyword arguments;
+  functions the module merely imports are not tools.
 
 A source returns ``None`` when it cannot answer (replay then stops and asks a person) and
 raises :class:`SourceError` when it failed (the replay stops with that message).
@@ -167,7 +169,10 @@ class PythonResponder:
 
 
 class PythonTools:
-    """Live tools from a Python module: its ``TOOLS`` dict, else its public functions."""
+    """Live tools from a Python module: its ``TOOLS`` dict, else the public functions the
+    module *defines*. A function it imports (``from subprocess import run``) is never a tool,
+    so a trace's tool call named ``run`` cannot reach it; to expose one, list it in ``TOOLS``.
+    """
 
     def __init__(self, target: str) -> None:
         module = load_module(target)
@@ -178,7 +183,9 @@ class PythonTools:
             self.tools = {
                 name: fn
                 for name, fn in vars(module).items()
-                if inspect.isfunction(fn) and not name.startswith("_")
+                if inspect.isfunction(fn)
+                and not name.startswith("_")
+                and fn.__module__ == module.__name__
             }
         self.label = f"python:{target}"
 
@@ -214,6 +221,27 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: a request carrying the API key goes to the URL given or nowhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        """``None``: urllib then raises the 3xx as an ``HTTPError``."""
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def chat_completions_url(url: str) -> str:
+    """``url`` with ``/chat/completions`` at the end of its *path* (a query string stays a
+    query string: ``…/v1?api-version=2`` becomes ``…/v1/chat/completions?api-version=2``)."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/chat/completions"):
+        path += "/chat/completions"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
 class OpenAICompatibleResponder:
     """Asks an OpenAI-compatible ``/chat/completions`` endpoint (opt-in, never the default)."""
 
@@ -229,8 +257,7 @@ class OpenAICompatibleResponder:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SourceError(f"openai-compatible: {url!r} is not an http(s) URL")
-        base = url.rstrip("/")
-        self.endpoint = base if base.endswith("/chat/completions") else base + "/chat/completions"
+        self.endpoint = chat_completions_url(url)
         self.label = f"openai-compatible:{redact_url(url)}"
         self.api_key = (environ if environ is not None else os.environ).get(api_key_env)
         self.model_name = model_name
@@ -247,9 +274,15 @@ class OpenAICompatibleResponder:
         )
         where = redact_url(self.endpoint)
         try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout) as reply:
+            with _OPENER.open(http_request, timeout=self.timeout) as reply:
                 raw = reply.read(MAX_RESPONSE_BYTES + 1)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                target = redact_url(exc.headers.get("Location") or "") or "nowhere"
+                raise SourceError(
+                    f"{where} answered HTTP {exc.code}, a redirect to {target}; not followed "
+                    "(the API key is only ever sent to the URL given: pass the final URL)"
+                ) from exc
             detail = one_line(exc.read(300).decode("utf-8", "replace").strip(), 200)
             raise SourceError(f"{where} answered HTTP {exc.code}: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:
