@@ -9,6 +9,14 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_config_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the real ``~/.config/trace-tui`` (redaction key, configs)."""
+    import os
+
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture
 def write_trace(tmp_path: Path):
     """Write records (dicts, or raw str/bytes lines) to a new ``.jsonl`` file; returns its path."""

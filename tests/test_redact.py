@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -26,6 +27,7 @@ from trace_tui.core.text.redact import (
     Redactor,
     load_redactor,
 )
+from trace_tui.core.text.redact_key import user_hash_key
 
 _RNG = random.Random(8)
 _ALNUM = string.ascii_letters + string.digits
@@ -98,7 +100,8 @@ def assert_gone(output: Any, *secrets: str) -> None:
 
 
 def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()[:6]
+    """The mark's hash: HMAC-SHA-256 keyed with the user's redaction key (issue 13, item 10)."""
+    return hmac.new(user_hash_key(), secret.encode(), hashlib.sha256).hexdigest()[:6]
 
 
 # ------------------------------------------------------------------------------------- shapes

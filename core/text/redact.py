@@ -15,13 +15,13 @@ exported or saved as a branch goes through a :class:`Redactor` first:
   masked and reveal one value when the user asks for it.
 
 A masked secret reads ``«redacted:KIND#HASH»``: KIND says what it was (``openai-key``,
-``jwt``, ``x-api-key`` …), HASH is the first 6 hex digits of the SHA-256 of the secret, so two
-occurrences of one secret are recognisably equal, within a run and across runs and machines.
-Six hex digits (24 bits) of an unkeyed hash reveal nothing about a high-entropy key; for a weak
-password they let someone who already guesses it confirm the guess (one chance in 16 million of
-a false match per guess). Pass ``hash_key`` to use a keyed HMAC instead, at the price of hashes
-that no longer match between people. The guillemets and the ``redacted:`` word make the
-placeholder impossible to mistake for a key, and redacting redacted text changes nothing.
+``jwt``, ``x-api-key`` …), HASH is the first 6 hex digits of an HMAC-SHA-256 of the secret
+keyed with the user's own random key (:mod:`trace_tui.core.text.redact_key`, kept in the config
+folder), so two occurrences of one secret are recognisably equal in everything one user writes,
+while someone holding the file cannot test guesses against the mark (a bare digest let a 6-digit
+password be recovered in a second). ``hash_key`` sets another key (a team may share one so
+marks match between people). The guillemets and the ``redacted:`` word make the placeholder
+impossible to mistake for a key, and redacting redacted text changes nothing.
 
 Numbers, ``true``/``false`` and ``null`` under a sensitive name are kept (``"token": 12`` is a
 count or an id far more often than a credential, ``"expires_in"`` and ``"has_password"`` say
@@ -56,6 +56,7 @@ from typing import Any, TypeAlias, TypeVar
 from trace_tui.core.errors import BadValue
 from trace_tui.core.model.context_windows import config_dir
 from trace_tui.core.text import redact_patterns as rules
+from trace_tui.core.text.redact_key import user_hash_key
 
 __all__ = [
     "CONFIG_FILE",
@@ -70,7 +71,7 @@ __all__ = [
 #: The user's configuration file, in :func:`~trace_tui.core.model.context_windows.config_dir`.
 CONFIG_FILE = "redact.json"
 
-PLACEHOLDER_FORMAT = "«redacted:<kind>#<first 6 hex digits of sha256>»"
+PLACEHOLDER_FORMAT = "«redacted:<kind>#<first 6 hex digits of HMAC-SHA-256, the user's key>»"
 #: A placeholder, also as ``json.dumps(..., ensure_ascii=True)`` writes it (``\u00ab…``).
 _PLACEHOLDER = re.compile(r"(?:«|\\u00ab)redacted:[a-z0-9][a-z0-9-]{0,39}#[0-9a-f]{6}(?:»|\\u00bb)")
 _PLACEHOLDER_MARK = "redacted:"
@@ -216,9 +217,9 @@ class Redactor:
         if kind == "private-key":
             secret = _PEM_NOISE.sub("", secret)
         data = secret.encode("utf-8", "surrogatepass")
-        if self._hash_key is not None:
-            return hmac.new(self._hash_key, data, hashlib.sha256).hexdigest()[:6]
-        return hashlib.sha256(data).hexdigest()[:6]
+        if self._hash_key is None:  # the user's own key, read (or made) on first need
+            self._hash_key = user_hash_key()
+        return hmac.new(self._hash_key, data, hashlib.sha256).hexdigest()[:6]
 
     # -- JSON-like values ---------------------------------------------------------------------
 

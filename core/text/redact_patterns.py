@@ -58,6 +58,14 @@ SHAPES: dict[str, tuple[str, str]] = {
         "aws-access-key-id",
         _starts_word("[A-Za-z0-9]") + r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
     ),
+    "stripe_key": (
+        "stripe-key",
+        _starts_word("[A-Za-z0-9_]") + r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+    ),
+    "huggingface_token": (
+        "huggingface-token",
+        _starts_word("[A-Za-z0-9_]") + r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])",
+    ),
     "google_api_key": ("google-api-key", rf"{_starts_word(_KEY_CHARS)}AIza{_KEY_CHARS}{{35,}}"),
     "github_token": (
         "github-token",
@@ -96,13 +104,15 @@ _ASSIGNED = (
 CONTEXTS: dict[str, tuple[str, str]] = {
     "url_password": (
         "url-password",
-        r"(?<=://)[^/\s:@«\"'<>]+:(?P<v_url_password>[^/\s@«\"'<>]+)@",
+        r"(?<=://)[^/\s:@«\"'<>]*:(?P<v_url_password>[^/\s@«\"'<>]+)@",
     ),
     "header": (
         "header",
         _starts_word("[A-Za-z0-9]") + r"(?P<n_header>(?i:authorization|cookie))"
         rf"{_SEPARATOR}\\?[\"']?(?:(?i:{AUTH_SCHEMES})[ \t]+)?"
-        r"(?P<v_header>[^\r\n\"'\\«]*[^\s\"'\\«])",
+        # the credential only: one token (a cookie list: name=value pairs joined by "; "),
+        # never the ordinary text after it on the line
+        r"(?P<v_header>[^\s\"'\\«;,]+(?:;[ \t]*[^\s\"'\\«;,=]+=[^\s\"'\\«;,]*)*)",
     ),
     "bearer": (
         "bearer-token",
@@ -193,6 +203,10 @@ TRIGGER_GROUPS: tuple[tuple[tuple[str, ...], tuple[Trigger, ...]], ...] = (
             ("ghs_", 0, _SHAPE),
             ("ghr_", 0, _SHAPE),
             ("github_pat_", 0, _SHAPE),
+            ("sk_live_", 0, _SHAPE),
+            ("sk_test_", 0, _SHAPE),
+            ("rk_live_", 0, _SHAPE),
+            ("hf_", 0, _SHAPE),
         ),
     ),
     ((":",), (("://", 3, _URL_PASSWORD),)),
@@ -351,7 +365,63 @@ def scan(s: str, fields: frozenset[str] = frozenset()) -> list[Span]:
         # cut a quoted value short is still found whole by its shape, and the spans merge.
         floor = span[1] if is_shape else span[0]
         last_end = max(last_end, span[1])
+    if spans:
+        spans = [_with_continuation(s, span) for span in spans]
+    if len(s) >= AWS_SECRET_LENGTH and _AWS_SECRET_GATE.search(s) is not None:
+        spans.extend(_aws_secret_keys(s))
+        spans.sort()
     return spans
+
+
+#: Kinds whose value is a random token: if the line breaks right after one and the next line
+#: goes on with token characters, that is the rest of the key (a key wrapped or split in two).
+_SPLITTABLE = frozenset(
+    "openai-key anthropic-key github-token slack-token google-api-key stripe-key "
+    "huggingface-token jwt bearer-token header url-param secret".split()
+)
+_CONTINUATION = re.compile(
+    r"(?:\r?\n|(?:\\r)?\\n)[ \t]*([A-Za-z0-9_.+/=-]{6,})(?=[\s\"'\\,;)}\]]|$)"
+)
+
+
+def _with_continuation(s: str, span: Span) -> Span:
+    """``span`` extended over the second half of a key split by a newline."""
+    if span[2] not in _SPLITTABLE:
+        return span
+    match = _CONTINUATION.match(s, span[1])
+    if match is None or not _looks_random(match.group(1)):
+        return span
+    return (span[0], match.end(), span[2])
+
+
+def _looks_random(text: str) -> bool:
+    """A digit, or capitals inside the word: a key's fragment, not the next line's word."""
+    if any(c.isdigit() for c in text):
+        return True
+    return len(text) >= 12 and sum(c.isupper() for c in text[1:]) >= 2
+
+
+#: An AWS secret access key: 40 characters of ``[A-Za-z0-9/+]`` standing alone.
+AWS_SECRET_LENGTH = 40
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_GATE = re.compile(r"[A-Za-z0-9/+]{40}")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _aws_secret_keys(s: str) -> list[Span]:
+    """Standalone AWS secret access keys: mixed case and digits (never a hex digest or a
+    git SHA, never a piece of a longer base64 run)."""
+    out = []
+    for match in _AWS_SECRET.finditer(s):
+        key = match.group(0)
+        if (
+            any(c.isupper() for c in key)
+            and any(c.islower() for c in key)
+            and any(c.isdigit() for c in key)
+            and not set(key) <= _HEX
+        ):
+            out.append((match.start(), match.end(), "aws-secret-access-key"))
+    return out
 
 
 def _rule_at(
