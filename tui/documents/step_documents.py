@@ -27,6 +27,12 @@ from trace_tui.tui.documents.lines import DocLine, Piece, line
 #: Containers folded until the user opens them (they are long and rarely the question).
 DEFAULT_FOLDED = frozenset({f"/attributes/{A_TOOL_DEFINITIONS}"})
 _CHUNK = 100_000
+#: The Raw view lexes and wraps this many characters of a record at first; each "show more"
+#: adds :data:`RAW_STEP` (a 7 MB line is never lexed whole while the user steps past it).
+RAW_PREVIEW = 64_000
+RAW_STEP = 64_000
+RAW_ANCHOR = "raw"
+_REDACT_MARGIN = 16_384
 
 
 def _iso(value: float | None) -> str | None:
@@ -79,8 +85,14 @@ def copy_text(value: Any) -> str:
 
 
 def raw_document(step: Step, record: RawRecord | None, width: int,
-                 error: str | None = None) -> list[DocLine]:
-    """The step's original record: a header line, then the text highlighted and wrapped."""
+                 error: str | None = None, expanded: Mapping[str, int] | None = None,
+                 ) -> list[DocLine]:
+    """The step's original record: a header line, then the text highlighted and wrapped.
+
+    Only the first :data:`RAW_PREVIEW` characters (plus what the user asked for with the
+    "show more" line, ``expanded[RAW_ANCHOR]``) are lexed and wrapped: building the view costs
+    the same for a 7 MB line as for a short one.
+    """
     if step.source is not None:
         header = "original record (imported; shown as JSON)"
         text = json.dumps(step.source, ensure_ascii=False, indent=2, default=str)
@@ -91,16 +103,36 @@ def raw_document(step: Step, record: RawRecord | None, width: int,
     else:
         return [line((display_str(error or "the original record is not available",
                                   one_line=True), "note"))]
-    text = redact_text(text)
+    limit = RAW_PREVIEW + (expanded or {}).get(RAW_ANCHOR, 0)
+    rest = max(0, len(text) - limit)
+    # mask before cutting (half a key is no longer recognisable), on a bounded window
+    text = redact_text(text[: limit + _REDACT_MARGIN])[:limit]
     safe = "".join(
         display_str(text[i : i + _CHUNK], redact=False) for i in range(0, len(text), _CHUNK)
     )
     out = [line((header, "note"))]
     out.extend(line(*pieces) for pieces in wrap_pieces(lex_json(safe), max(20, width)))
+    if rest:
+        more = min(rest, RAW_STEP)
+        out.append(line((f"… {rest:,} more characters: ⏎ shows {more:,} more", "note"),
+                        anchor=RAW_ANCHOR, action="expand"))
     if cut:
         out.append(line(("… the line goes on; the rest was not read (copy it from the file)",
                          "note")))
     return out
+
+
+def _head_fitting(part: str, room: int) -> str:
+    """The longest head of ``part`` that fits ``room`` cells. Zero-width characters (a
+    "zalgo" run of combining marks) may fill any prefix, so the window grows until it holds
+    more than ``room`` cells or the whole part."""
+    size = room + 64
+    window = part[:size]
+    while cell_len(window) <= room and size < len(part):
+        size *= 4
+        window = part[:size]
+    pieces = chop_cells(window, room)
+    return pieces[0] if pieces else ""
 
 
 def wrap_pieces(pieces: list[Piece], width: int) -> list[tuple[Piece, ...]]:
@@ -120,7 +152,9 @@ def wrap_pieces(pieces: list[Piece], width: int) -> list[tuple[Piece, ...]]:
                     current.append((part, role))
                     used += cell_len(part)
                     break
-                head = chop_cells(part[: room + 64], room)[0] if room > 0 else ""
+                head = _head_fitting(part, room) if room > 0 else ""
+                if not head and not current:  # wider than a whole line: it goes alone
+                    head = part[0]
                 if head:
                     current.append((head, role))
                 lines.append(tuple(current))

@@ -243,7 +243,7 @@ class Inspector(Vertical):
                     record = focus.raw()
                 except OSError as exc:
                     return raw_document(step, None, width, f"cannot read the record: {exc}")
-                return raw_document(step, record, width)
+                return raw_document(step, record, width, expanded=state.expanded)
             return payload_document(step, state.folds, width, self._revealed.get(step.index))
         except Exception as exc:  # a bad payload must not take the screen down
             log.exception("inspector could not build the %s view", self.mode)
