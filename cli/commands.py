@@ -560,7 +560,7 @@ def _report_bug(args: argparse.Namespace, exc: Exception) -> int:
     if args.debug:
         text = "".join(traceback.format_exception(exc))
         print(sanitize_text(_masked_text(args, text)), end="", file=sys.stderr)
-    where = record_exception(exc, f"trace-tui {args.command}")
+    where = record_exception(exc, f"trace-tui {args.command}", clean=sanitize_text)
     kind = type(exc).__name__
     detail = one_line(_masked_message(args, exc), 200)
     place = f"the traceback is in {one_line(str(where), 300)}" if where else "no log file"

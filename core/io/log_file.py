@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from trace_tui.core.text.sanitize import sanitize_text
 
 
 def log_path() -> Path:
@@ -24,15 +23,23 @@ def log_path() -> Path:
     return Path(base) / "trace-tui" / "trace-tui.log"
 
 
-def record_exception(exc: BaseException, what: str, path: Path | None = None) -> Path | None:
+def record_exception(
+    exc: BaseException,
+    what: str,
+    path: Path | None = None,
+    clean: Callable[[str], str] | None = None,
+) -> Path | None:
     """Append ``exc``'s traceback to the log file; returns its path (None: nowhere to write).
 
-    ``what`` says what was running (e.g. ``"trace-tui show"``). The log is append-only and ours
-    alone, so it is appended to rather than rewritten.
+    ``what`` says what was running (e.g. ``"trace-tui show"``); ``clean`` (the terminal
+    sanitiser, passed by the caller: this layer does not import it) is applied to the text.
+    The log is append-only and ours alone, so it is appended to rather than rewritten.
     """
     target = path or log_path()
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    text = sanitize_text("".join(traceback.format_exception(exc)))  # read later in a terminal
+    text = "".join(traceback.format_exception(exc))
+    if clean is not None:  # the sanitiser: the log is read later in a terminal
+        text = clean(text)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8") as stream:
