@@ -63,3 +63,16 @@ def test_show_fits_an_80_column_terminal(monkeypatch, capsys) -> None:
 def test_gap_says_step_for_one_step() -> None:
     assert Gap("k", "no tool results", (6,)).describe() == "no tool results (step 6)"
     assert Gap("k", "no tool results", (6, 7)).describe() == "no tool results (steps 6, 7)"
+
+
+def test_wrapped_json_keeps_its_indent() -> None:
+    import json as _json
+
+    from trace_tui.tui.documents.lines import wrap_text
+
+    text = _json.dumps({"a": {"b": "word " * 20}}, indent=2)
+    lines, _ = wrap_text(text, 30, limit=10_000)
+    value_lines = [line for line in lines if "word" in line]
+    assert len(value_lines) > 1
+    assert all(line.startswith("    ") for line in value_lines)  # nested, not back at column 0
+    assert all(len(line) <= 30 for line in lines)
