@@ -57,6 +57,12 @@ def run_check(args: argparse.Namespace, redactor: Redactor) -> int:
     for warning in policy.warnings:
         print(f"trace-tui: {one_line(warning, LINE_LIMIT)}", file=sys.stderr)
     report = check_file(args.file, policy, args.format)
+    if report.problems:
+        print(
+            f"trace-tui: {one_line(args.file, LINE_LIMIT)}: {report.problems} problem(s) while "
+            "reading (corrupt or unusable lines were skipped; see 'trace-tui validate')",
+            file=sys.stderr,
+        )
     out = sys.stdout
     if args.report == "json":
         write_json(report, policy, args.file, out, redactor, args.blocked_only)
@@ -83,7 +89,9 @@ def check_file(path: str, policy: Policy, format_name: str | None = None) -> Rep
                 break
         run: RunView = source.run
         evaluator.finish(run)
-        return evaluator.report(len(run))
+        report = evaluator.report(len(run))
+        report.problems = len(run.problems)
+        return report
     finally:
         source.close()
 

@@ -336,3 +336,14 @@ def test_policy_without_a_screen_says_where_to_go(capsys: pytest.CaptureFixture[
     trace, policy = SAMPLES / "discount_over_cap.jsonl", POLICIES / "discount_over_cap.yaml"
     assert main(["tail", "--plain", str(trace), "--policy", str(policy)]) == 2
     assert "trace-tui check" in capsys.readouterr().err
+
+
+def test_corrupt_lines_are_said_and_the_rest_is_checked(
+    write_trace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = write_trace([_tool("a", {"gen_ai.tool.name": "exec_x"}), "{not json", b"\xff\xfe"])
+    policy = POLICIES.parent / "policies" / "order_lookup_missing_user_id.yaml"
+    assert main(["check", str(trace), "-p", str(policy)]) == 1
+    captured = capsys.readouterr()
+    assert "[1] exec_x" in captured.out
+    assert "problem(s) while reading" in captured.err

@@ -209,6 +209,8 @@ class Report:
     steps: list[StepVerdict]
     total_steps: int
     complete: bool = True
+    #: Lines of the trace that could not be used (corrupt records...), as the reader counted.
+    problems: int = 0
 
     def by_index(self) -> dict[int, StepVerdict]:
         """Verdicts keyed by 0-based step index."""
