@@ -34,6 +34,7 @@ from itertools import compress, repeat
 from operator import and_, eq, ne
 from typing import Any
 
+from trace_tui.core.model import tree
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import (
     A_USAGE_CACHE_READ,
@@ -248,14 +249,10 @@ class StepColumns:
             self._adopt(index, orphans, changed)
 
     def _adopt(self, index: int, orphans: list[int], changed: set[int] | None) -> None:
-        ancestors = {index}
-        up = self.parent[index]
-        while up >= 0 and up not in ancestors:
-            ancestors.add(up)
-            up = self.parent[up]
-        adopted = [o for o in orphans if o not in ancestors]  # never close a cycle
+        above = tree.ancestors(index, self._tree_parent)
+        adopted = [o for o in orphans if o not in above]  # never close a cycle (tree rules)
         for orphan in orphans:
-            if orphan in ancestors:  # a root for good now: its subtree waits no more
+            if orphan in above:  # a root for good now: its subtree waits no more
                 self._fix_subtree([orphan], keep=False, changed=None)
         still_waiting = index in self.pending
         if not adopted:
@@ -265,6 +262,10 @@ class StepColumns:
         if still_waiting:
             self.pending[index].extend(adopted)
         self._fix_subtree(adopted, keep=still_waiting, changed=changed)
+
+    def _tree_parent(self, index: int) -> int | None:
+        up = self.parent[index]
+        return up if up >= 0 else None
 
     def _fix_subtree(self, tops: list[int], *, keep: bool, changed: set[int] | None) -> None:
         """Recompute depths below ``tops``; drop their ``pending`` entries unless ``keep``."""

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from trace_tui.core.model import tree
 from trace_tui.core.model.step import (
     A_AGENT_NAME,
     A_CONTEXT_TRUNCATED,
@@ -249,12 +250,8 @@ class Run:
 
     def _adopt_waiting(self, parent: Step) -> None:
         orphans = self._waiting.pop(parent.span_id, [])
-        ancestors = {parent.span_id}
-        up = self.parent_of(parent)
-        while up is not None and up.span_id not in ancestors:
-            ancestors.add(up.span_id)
-            up = self.parent_of(up)
-        adopted = [o for o in orphans if o.span_id not in ancestors]  # never close a cycle
+        above = tree.ancestors(parent.span_id, self._parent_id)
+        adopted = [o for o in orphans if o.span_id not in above]  # never close a cycle
         if not adopted:
             return
         moved = {o.span_id for o in adopted}
@@ -326,13 +323,13 @@ class Run:
 
     def depth_of(self, step: Step) -> int:
         """How many ancestors the step has in this file."""
-        depth, seen = 0, {step.span_id}
-        parent = self.parent_of(step)
-        while parent is not None and parent.span_id not in seen:
-            seen.add(parent.span_id)
-            depth += 1
-            parent = self.parent_of(parent)
-        return depth
+        return tree.depth(step.span_id, self._parent_id)
+
+    def _parent_id(self, span_id: str) -> str | None:
+        """The id of the step's parent when that step is in this file (else ``None``)."""
+        step = self._by_id.get(span_id)
+        parent = step.parent_id if step is not None else None
+        return parent if parent is not None and parent in self._by_id else None
 
     def tree_rows(self) -> Iterator[TreeRow]:
         """Depth-first rows of the span tree, children in start order."""
