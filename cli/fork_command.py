@@ -180,7 +180,7 @@ def sources_from_args(args: argparse.Namespace, reuse: AnswerFixtures | None = N
 def run_fork(args: argparse.Namespace) -> int:
     """``trace-tui fork``: plan, replay, save, report."""
     from trace_tui.core.reading.reader import check_trace_path, open_run
-    from trace_tui.core.replay.branches import branch_tree, save_branch
+    from trace_tui.core.replay.branches import branch_path, branch_tree, save_branch
     from trace_tui.core.replay.engine import Replay
     from trace_tui.core.replay.fork import ForkError, cli_edits, find_step, plan_fork, step_record
 
@@ -217,6 +217,14 @@ def run_fork(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise ForkError(f"cannot save the branch: {_os_error(exc)}") from exc
+    if args.output is None:
+        default = branch_path(trace, replay.plan.name, args.branches_dir)
+        if path != default:
+            print(
+                f"trace-tui: note: {one_line(str(default))} holds another branch (kept as it "
+                f"is); this one is saved as {one_line(path.name)}",
+                file=sys.stderr,
+            )
     return _report(replay, path, args.json, redactor)
 
 

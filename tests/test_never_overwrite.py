@@ -55,7 +55,9 @@ def test_readme_fork_example_keeps_a_hand_made_branch(
     assert main(["fork", str(trace), "--at", "5", "--set", f"{POINTER}=15"]) == 3
     assert mine.read_bytes() == kept
     new = mine.with_name(mine.name.replace(".jsonl", "-2.jsonl"))
-    assert new.is_file() and str(new) in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert new.is_file() and str(new) in out
+    assert "holds another branch (kept as it is)" in err and new.name in err
     # the same command again finds its own identical file: no third copy
     assert main(["fork", str(trace), "--at", "5", "--set", f"{POINTER}=15"]) == 3
     assert sorted(p.name for p in mine.parent.glob("*.jsonl")) == sorted([mine.name, new.name])
