@@ -3,6 +3,7 @@ pytest's ``pythonpath``)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,6 +28,16 @@ SHARED_SAMPLES = next(
     ),
     None,
 )
+
+
+def pristine_sample(folder: Path, name: str) -> Path:
+    """A copy of the sample trace ``name`` in ``folder`` (a test's ``tmp_path``), with no
+    branches beside it. The README's fork example writes ``sample_traces/.trace-tui/`` in the
+    user's clone and the screen counts those branches ("· 1 branch"), so a test that pictures
+    the screen opens a copy, not the sample itself."""
+    target = folder / name
+    shutil.copyfile(SAMPLES / name, target)
+    return target
 
 
 # --------------------------------------------------------------------------- polling

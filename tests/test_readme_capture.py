@@ -7,10 +7,11 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
-from support import ROOT, SAMPLES
+from support import ROOT, pristine_sample
 from trace_tui.tui.app import build_app
 
 pytestmark = pytest.mark.anyio
@@ -46,8 +47,8 @@ def screen_lines(svg: str) -> list[str]:
     return out
 
 
-async def test_readme_capture_is_the_apps_screen() -> None:
-    app = build_app(SAMPLES / "discount_over_cap.jsonl", theme="dark")
+async def test_readme_capture_is_the_apps_screen(tmp_path: Path) -> None:
+    app = build_app(pristine_sample(tmp_path, "discount_over_cap.jsonl"), theme="dark")
     async with app.run_test(size=(100, 30)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from branch_fixture import every_answer_branch
 
-from support import SAMPLES, eventually_async
+from support import SAMPLES, eventually_async, pristine_sample
 from trace_tui.tui.app import build_app
 
 SIZE = (80, 24)
@@ -72,11 +72,12 @@ def test_corrupt_record_entry(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_tail_footer_80x24(snap_compare: Any) -> None:
+def test_tail_footer_80x24(snap_compare: Any, tmp_path: Path) -> None:
     """``tail`` at 80x24, pinned on step 7: the status says "⏸ pinned"; the footer shows
     ? Keys, : Go to, e Next error, f Follow, / Search, F Fork and q Quit in full, then
     ^p palette."""
-    app = build_app(SAMPLES / "discount_over_cap.jsonl", follow=True, theme="dark")
+    sample = pristine_sample(tmp_path, "discount_over_cap.jsonl")
+    app = build_app(sample, follow=True, theme="dark")
 
     async def run_before(pilot: Any) -> None:
         screen = pilot.app.debugger
