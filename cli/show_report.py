@@ -36,7 +36,8 @@ def format_duration(seconds: float | None) -> str:
         return "-"
     if seconds < 0.0005:
         return "<1ms"
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
+    # 0.9996 s rounds to 1000 ms: from there on it is "1.00s"
+    return f"{seconds * 1000:.0f}ms" if seconds < 0.9995 else f"{seconds:.2f}s"
 
 
 def step_summary(step: Step, limit: int = 60) -> str:

@@ -9,13 +9,15 @@ def fmt_duration(seconds: float | None) -> str:
         return ""
     if seconds < 0.0005:
         return "<1ms"
-    if seconds < 1:
+    # each unit ends where its rounding would reach the next one: 0.9996 s is "1.0s", never
+    # "1000ms"; 9.96 s is "10s", never "10.0s"; 59.7 s is "1m00s", never "60s"
+    if seconds < 0.9995:
         return f"{seconds * 1000:.0f}ms"
-    if seconds < 10:
+    if seconds < 9.95:
         return f"{seconds:.1f}s"
-    if seconds < 60:
+    if seconds < 59.5:
         return f"{seconds:.0f}s"
-    minutes, secs = divmod(int(seconds), 60)
+    minutes, secs = divmod(max(int(seconds), 60), 60)
     if minutes < 60:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
