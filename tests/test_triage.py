@@ -201,6 +201,10 @@ async def test_groups_screen_opens_runs_and_the_debugger_starts_at_the_failing_s
     assert second is not None and second.group == 1 and second.run == 1
     assert second.path != groups[1].representative.summary.path
 
+    from trace_tui.tui.triage_app import Chosen, debugger_for
+
+    with_policy = debugger_for(Chosen(rep.path, rep.step, 0, 0), str(out / "policy.yaml"))
+    assert with_policy.policy is not None and with_policy.policy.name == "night"
     debugger = TriageRunApp(open_source(rep.path), start_step=rep.step)
     async with debugger.run_test(size=(120, 30)) as pilot:
         await eventually_async(

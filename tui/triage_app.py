@@ -197,8 +197,6 @@ def _step(index: int | None) -> str:
 def run_triage_screen(summaries: list[RunSummary], groups: list[FailureGroup],
                       args: argparse.Namespace) -> None:
     """Alternate between the groups and the debugger on a chosen run until the user leaves."""
-    from trace_tui.core.model.context_windows import ContextWindowTable
-    from trace_tui.core.reading.source import open_source
     from trace_tui.core.text.redact import load_redactor
     from trace_tui.tui.display.safe_text import configure_redaction
     from trace_tui.tui.logfile import logging_to_file
@@ -213,5 +211,16 @@ def run_triage_screen(summaries: list[RunSummary], groups: list[FailureGroup],
             if chosen is None:
                 return
             where = (chosen.group, chosen.run)
-            source = open_source(chosen.path)
-            TriageRunApp(source, windows=ContextWindowTable(), start_step=chosen.step).run()
+            debugger_for(chosen, getattr(args, "policy", None)).run()
+
+
+def debugger_for(chosen: Chosen, policy_path: str | None) -> TriageRunApp:
+    """The debugger on the chosen run, at its failing step, with triage's policy (if any)
+    marking verdicts as ``open --policy`` does."""
+    from trace_tui.core.model.context_windows import ContextWindowTable
+    from trace_tui.core.policy.loader import load_policy
+    from trace_tui.core.reading.source import open_source
+
+    policy = load_policy(policy_path) if policy_path else None
+    return TriageRunApp(open_source(chosen.path), windows=ContextWindowTable(),
+                        start_step=chosen.step, policy=policy)
