@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,7 +224,9 @@ def _diff_paths(args: argparse.Namespace) -> tuple[Path, Path]:
         raise CommandError(
             f"{branch_path}: not a branch file with a parent_path; give two runs: diff A B"
         )
-    return branch_path.parent / branch.parent_path, branch_path
+    # normpath: ".trace-tui/../run.jsonl" reads as "run.jsonl" (the same file; no symlinks
+    # are resolved, so it is the path the branch names)
+    return Path(os.path.normpath(branch_path.parent / branch.parent_path)), branch_path
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

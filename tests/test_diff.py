@@ -323,3 +323,16 @@ def test_reports_never_emit_control_characters(tmp_path: Path) -> None:
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "␛[31m" in text and "⟨U+202E⟩" in text
     json.dumps(json_report(diff, str(a), str(b)))  # machine output keeps the raw values
+
+
+def test_a_branch_alone_is_compared_with_its_parent_by_a_clean_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "run.jsonl"
+    trace.write_bytes((SAMPLES / "discount_over_cap.jsonl").read_bytes())
+    assert main(["fork", str(trace), "--at", "5", "--set",
+                 "/attributes/gen_ai.tool.call.result/discount_pct=15"]) in (0, 3)
+    (branch,) = (tmp_path / ".trace-tui").glob("*.jsonl")
+    capsys.readouterr()
+    assert main(["diff", str(branch), "--plain"]) == 1
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"A: {trace}  (8 steps)")

@@ -210,12 +210,14 @@ async def test_unknown_window_is_said_and_override_fixes_it(write_trace: Any) ->
     app = build_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
-        assert UNKNOWN_WINDOW in text(app.debugger.query_one(ContextGauge))
+        shown = text(app.debugger.query_one(ContextGauge))
+        assert UNKNOWN_WINDOW in shown
+        assert "░" in shown and "█" not in shown  # the split only: never a full bar
     app = build_app(path, context_windows=["mystery-model-9=1000"])
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         shown = text(app.debugger.query_one(ContextGauge))
-        assert "70%" in shown and UNKNOWN_WINDOW not in shown
+        assert "70%" in shown and UNKNOWN_WINDOW not in shown and "█" in shown
 
 
 def _span(n: int, parent: str | None = "s0", kind: str = "tool") -> dict[str, Any]:

@@ -113,6 +113,9 @@ class ContextGauge(Widget):
     def _bar(self, b: ContextBreakdown, width: int) -> Text:
         width = max(4, width)
         text = Text()
+        # An unknown window: the bar shows only the split, in light shade, never a full bar
+        # that would read as 100 %.
+        block = "█" if b.window else "░"
         scale = b.window.tokens if b.window else max(1, b.used_tokens)
         used = 0
         for part in b.parts:
@@ -120,7 +123,7 @@ class ContextGauge(Widget):
             cells = min(cells, width - used)
             if part.tokens and cells == 0 and used < width:
                 cells = 1
-            text.append("█" * cells, style=self._s(_PART_CLASS[part.key]))
+            text.append(block * cells, style=self._s(_PART_CLASS[part.key]))
             used += cells
         if b.window:
             text.append("·" * (width - used), style=self._s("empty"))
