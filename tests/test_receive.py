@@ -287,6 +287,8 @@ def test_rotation_loses_no_line(tmp_path: Path) -> None:
             body = json.dumps(json_request(3, start=n * 3)).encode()
             spool.append(decode_export(body, JSON, None, 1 << 20))
         assert spool.stats.rotations >= 5
+        assert spool.stats.traces == {}  # a day spool keeps no per-trace list (a fleet's
+        # receiver would grow it with every trace id); only the live view's trace spool does
     ids = span_ids(tmp_path)
     assert sorted(ids) == [f"{i:016x}" for i in range(1, 91)]
     assert all(p.stat().st_size <= 3000 for p in tmp_path.glob("traces-*.jsonl"))

@@ -65,7 +65,7 @@ class TraceEntry:
 
 @dataclass(slots=True)
 class SpoolStats:
-    """Counters since the spool started."""
+    """Counters since the spool started (``traces``: per-trace spools only, for the run list)."""
 
     batches: int = 0
     spans: int = 0
@@ -150,7 +150,8 @@ class SpanSpool:
                     os.fsync(self._files[path][0])
             self.stats.batches += 1
             self.stats.spans += batch.accepted
-            self._note_traces(groups, now)
+            if self.split == "trace":  # the live view's run list; a day or service spool
+                self._note_traces(groups, now)  # on a fleet would grow with every trace id
         return written
 
     def _groups(self, resources: list[dict[str, Any]], now: float
