@@ -156,7 +156,8 @@ def print_result(r: dict[str, Any]) -> None:
     print(f"{r['file']}: {r['format_detected']}, {r['steps']:,} steps, {r['bytes'] / 1e6:,.0f} MB, "
           f"{r['problems']} problems, {r['errors']:,} error steps")
     print(f"  orjson loop   {r['orjson_s']:8.2f} s")
-    print(f"  grep -c       {r['grep_s']:8.2f} s   ({r['grep_count']:,} lines with {r['grep_word']!r})")
+    print(f"  grep -c       {r['grep_s']:8.2f} s   "
+          f"({r['grep_count']:,} lines with {r['grep_word']!r})")
     print(f"  index         {r['index_s']:8.2f} s   = {r['ratio_index_vs_orjson']:.2f}x the orjson "
           f"loop's throughput, {r['ratio_index_vs_grep']:.0f}x grep's time, "
           f"{r['mb_per_s']:.0f} MB/s")

@@ -39,7 +39,8 @@ COMPACT_EVERY = 20
 
 
 def _uuid(kind: int, n: int) -> str:
-    return f"{kind:08x}-{n >> 32 & 0xFFFF:04x}-4{n >> 20 & 0xFFF:03x}-8{n >> 8 & 0xFFF:03x}-{n:012x}"
+    mid = f"{n >> 32 & 0xFFFF:04x}-4{n >> 20 & 0xFFF:03x}-8{n >> 8 & 0xFFF:03x}"
+    return f"{kind:08x}-{mid}-{n:012x}"
 
 
 def _hash(n: int) -> str:
