@@ -34,6 +34,7 @@ from itertools import compress, repeat
 from operator import and_, eq, ne
 from typing import Any
 
+from trace_tui.core.index.record_facts import END_STATUSES, StartFacts, error_text, start_facts
 from trace_tui.core.model import tree
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import (
@@ -49,6 +50,7 @@ from trace_tui.core.model.run import (
     StepRow,
     Usage,
 )
+from trace_tui.core.model.times import epoch_of
 
 KIND_CODES: dict[str, int] = {kind: code for code, kind in enumerate(STEP_KINDS)}
 STATUS_CODES: dict[str, int] = {status: code for code, status in enumerate(STATUSES)}
@@ -320,7 +322,54 @@ class StepColumns:
         format). A new step returns its new index, a ``span_end`` the index it updated, and a
         record that breaks the rules ``None`` (it becomes a problem). Older steps whose
         parent or depth changed (adopted children) are added to ``changed``.
+
+        A well-formed ``span``/``span_start``/``span_end`` (what importers emit) is applied
+        directly, with the builder's rules written out for the light facts
+        (:func:`start_facts`, :meth:`_direct_end`); anything else goes through the builder
+        on a scratch run (:meth:`add_record_built`). A test checks both give the same columns.
         """
+        if type(record) is dict:
+            kind = record.get("type")
+            if kind == "span_end":
+                index = self._direct_end(record, offset, line, ref_offset)
+                if index != _DECLINED:
+                    return index
+            elif kind == "span" or kind == "span_start":
+                facts = start_facts(record, kind == "span")
+                if facts is not None:
+                    span_id = facts[0]
+                    if self.is_duplicate(span_id):
+                        self.add_problem(
+                            Problem(
+                                line,
+                                offset,
+                                f"span_id {span_id!r} appears twice",
+                                record_preview(record),
+                            )
+                        )
+                        return None
+                    return self._append_facts(facts, ref_offset, ref_length, line or 0, changed)
+        return self.add_record_built(
+            record,
+            offset=offset,
+            line=line,
+            ref_offset=ref_offset,
+            ref_length=ref_length,
+            changed=changed,
+        )
+
+    def add_record_built(
+        self,
+        record: Any,
+        *,
+        offset: int,
+        line: int | None,
+        ref_offset: int,
+        ref_length: int,
+        changed: set[int] | None = None,
+    ) -> int | None:
+        """:meth:`add_record` through the builder itself, on a one-step scratch run (the
+        reference the direct path is tested against; also what odd records take)."""
         kind = record.get("type") if isinstance(record, dict) else None
         if kind == "span_end":
             return self._apply_end(record, offset, line, ref_offset)
@@ -338,6 +387,93 @@ class StepColumns:
         if step is None:
             return None
         return self.append_step(step, ref_offset, ref_length, line or 0, changed)
+
+    def _append_facts(
+        self,
+        facts: StartFacts,
+        offset: int,
+        length: int,
+        line: int,
+        changed: set[int] | None,
+    ) -> int:
+        """:meth:`append_step` from the facts :func:`start_facts` read (no :class:`Step`)."""
+        span_id, parent_id, kind, name, status, error, start, end, attributes = facts
+        index = self.count
+        self.offset.append(offset)
+        self.length.append(length)
+        self.line.append(line)
+        self.end_offset.append(-1)
+        code = self.name_ids.get(name)
+        if code is None:
+            code = self.intern(name)
+            if code == MAX_NAMES:
+                self.loose_names[index] = name
+        self.name.append(code)
+        self.kind.append(KIND_CODES[kind])
+        self.status.append(STATUS_CODES[status])
+        self.flags.append(FLAG_ERROR if error else 0)
+        self.start.append(NAN if start is None else start)
+        self.end.append(NAN if end is None else end)
+        tokens = self.tokens
+        if attributes:
+            for column, attr in enumerate(TOKEN_ATTRS):
+                count = token_value(attributes.get(attr))
+                if count is not None and -TOKEN_MAX <= count <= TOKEN_MAX:
+                    tokens[column].append(count)
+                else:
+                    tokens[column].append(NO_TOKENS)
+                    if count is not None:
+                        self.big_tokens[(index, column)] = count
+        else:
+            for values in tokens:
+                values.append(NO_TOKENS)
+        self._remember_id(span_id, index)
+        self.link(index, parent_id, hash(span_id), changed)
+        self.count = index + 1
+        return index
+
+    def _direct_end(
+        self, record: dict[str, Any], offset: int, line: int | None, ref_offset: int
+    ) -> int | None:
+        """A ``span_end`` with the builder's rules (:meth:`RunBuilder._end
+        <trace_tui.core.model.builder.RunBuilder._end>`) applied to the columns; returns
+        :data:`_DECLINED` for a record the builder must see (unknown id, bad attributes)."""
+        span_id = record.get("span_id")
+        if type(span_id) is not str:
+            return _DECLINED
+        index = self.index_of(span_id)
+        attributes = record.get("attributes") or {}
+        if index < 0 or type(attributes) is not dict:
+            return _DECLINED
+        if self.status[index] != _RUNNING:  # a late end: applied, but never silently
+            self.add_problem(
+                Problem(
+                    line,
+                    offset,
+                    f"span_end for span {span_id!r}, which had already ended; applied over it",
+                    record_preview(record),
+                )
+            )
+        end = epoch_of(record.get("end_time"))
+        error = error_text(record.get("error"))
+        if not error and self.flags[index] & FLAG_ERROR:
+            error = "error"
+        status = record.get("status")
+        if status not in END_STATUSES:
+            status = "error" if error else "ok"
+        previous = self.end_offset[index]
+        if previous >= 0:
+            self.extra_ends.setdefault(index, []).append(previous)
+        self.end_offset[index] = ref_offset
+        if end:
+            self.end[index] = end
+        self.status[index] = STATUS_CODES[status]
+        self.flags[index] = FLAG_ERROR if error else 0
+        if attributes:
+            for column, attr in enumerate(TOKEN_ATTRS):
+                if attr in attributes:
+                    self._set_tokens(index, column, token_value(attributes[attr]))
+        return index
 
     def _apply_end(
         self, record: dict[str, Any], offset: int, line: int | None, ref_offset: int
@@ -430,6 +566,11 @@ class StepColumns:
             self.end,
             *self.tokens,
         ]
+
+
+#: :meth:`StepColumns._direct_end`: "the builder must see this record".
+_DECLINED = -2
+_RUNNING = STATUS_CODES["running"]
 
 
 def record_preview(record: Any, limit: int = 120) -> str:
