@@ -37,6 +37,64 @@ class RecordMapper(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class LightSteps:
+    """The index facts of the steps some foreign lines make, read without mapping them.
+
+    One entry per step, in the order the mapper would emit them; ``offsets``/``lengths``/
+    ``lines`` locate the source line each step comes from (several steps may share a line).
+    Values are as the builder would hold them after mapping: kind and status names, epoch
+    seconds (``None``: not recorded), token counts in native order (input, output, cache
+    read, cache write; ``None``: not recorded).
+    """
+
+    n_lines: int
+    offsets: list[int]
+    lengths: list[int]
+    lines: list[int]
+    span_ids: list[str]
+    parent_ids: list[str | None]
+    kinds: list[str]
+    names: list[str]
+    statuses: list[str]
+    errors: list[bool]
+    start: list[float | None]
+    end: list[float | None]
+    tokens: tuple[list[int | None], list[int | None], list[int | None], list[int | None]]
+
+
+class LightDecoder(Protocol):
+    """Reads the index facts of a JSON-lines format without building native records.
+
+    The full :class:`RecordMapper` stays the one definition of what a line means: a light
+    decoder only takes lines whose steps the mapper would build from that line alone (no
+    state joins them to other lines), and :meth:`remap` builds such a step's native record
+    from its line when a view shows it. Anything else is declined (``None``) and goes through
+    the mapper. A differential test checks that both paths give the same index and steps.
+    """
+
+    def decode(
+        self, data: bytes, offset: int, first_line: int, mapper: RecordMapper
+    ) -> LightSteps | None:
+        """Steps of complete lines ``data`` (ending in a newline) found at ``offset``, or
+        ``None`` to decline them. Must not change ``mapper``: see :meth:`accept`."""
+        ...
+
+    def accept(self, steps: LightSteps, mapper: RecordMapper) -> None:
+        """``steps`` were indexed: bring ``mapper``'s state to what mapping them would leave."""
+        ...
+
+    def remap(self, value: Any, position: int) -> dict[str, Any] | None:
+        """The native record of the ``position``-th step (0-based) made from the parsed
+        source line ``value``, exactly as the mapper emitted it (``None``: it is not there)."""
+        ...
+
+    def invented(self) -> frozenset[str]:
+        """Lower-cased text the mapping may write that a line does not hold (the importer's
+        own keys and words), so a byte search knows when to check every step."""
+        ...
+
+
 @dataclass(frozen=True)
 class Head:
     """What detection sees: the path, the first bytes and the first parsed JSON line if any."""
@@ -59,6 +117,8 @@ class TraceFormat:
     title: str
     detect: Callable[[Head], bool]
     mapper: Callable[[], RecordMapper] | None = None
+    #: JSON-lines formats only, optional: a faster way to index lines (see LightDecoder).
+    light: Callable[[], LightDecoder] | None = None
     read_document: Callable[[Path], Iterator[dict[str, Any]]] | None = None
 
     @property

@@ -66,6 +66,11 @@ NO_TOKENS = -(2**31)
 TOKEN_MAX = 2**31 - 1
 NAN = math.nan
 FLAG_ERROR = 1
+#: Where a step's record is (the ``origin`` column): the record itself at ``offset`` (a native
+#: trace's line, or a foreign trace's spilled record), or a foreign source line at ``offset``
+#: that is mapped again when the step is shown (a light decoder indexed it).
+ORIGIN_RECORD = 0
+ORIGIN_SOURCE_LINE = 1
 #: Keep at most this many problems (a summary line counts the rest).
 MAX_PROBLEMS = 10_000
 #: Intern at most this many distinct names; later new names are kept per step in a dict.
@@ -105,6 +110,7 @@ class StepColumns:
         self.kind = bytearray()
         self.status = bytearray()
         self.flags = bytearray()
+        self.origin = bytearray()  # ORIGIN_RECORD or ORIGIN_SOURCE_LINE
         self.start = array("d")
         self.end = array("d")
         self.tokens = tuple(array("i") for _ in TOKEN_ATTRS)
@@ -215,6 +221,7 @@ class StepColumns:
         self.kind.append(KIND_CODES[step.kind])
         self.status.append(STATUS_CODES[step.status])
         self.flags.append(FLAG_ERROR if step.error else 0)
+        self.origin.append(ORIGIN_RECORD)
         self.start.append(NAN if step.start_time is None else step.start_time)
         self.end.append(NAN if step.end_time is None else step.end_time)
         for column, attr in enumerate(TOKEN_ATTRS):
@@ -562,6 +569,7 @@ class StepColumns:
             self.kind,
             self.status,
             self.flags,
+            self.origin,
             self.start,
             self.end,
             *self.tokens,

@@ -44,6 +44,7 @@ from trace_tui.core.index.columns import (
     KIND_CODES,
     MAX_NAMES,
     NO_TOKENS,
+    ORIGIN_RECORD,
     STATUS_CODES,
     TOKEN_ATTRS,
     TOKEN_MAX,
@@ -333,7 +334,12 @@ def _end_records(
 
 # ----------------------------------------------------------------- merging (index state)
 def apply_chunk(
-    cols: StepColumns, chunk: DecodedChunk, data: bytes, base: int, changed: set[int]
+    cols: StepColumns,
+    chunk: DecodedChunk,
+    data: bytes,
+    base: int,
+    changed: set[int],
+    origin: int = ORIGIN_RECORD,
 ) -> bool:
     """Merge a decoded chunk into ``cols``; ``False`` (``cols`` untouched) for the slow path.
 
@@ -356,6 +362,7 @@ def apply_chunk(
     cols.kind.extend(chunk.kinds)
     cols.status.extend(chunk.status)
     cols.flags.extend(chunk.flags)
+    cols.origin.extend(repeat(origin, len(hashes)))
     cols.start.extend(chunk.start)
     cols.end.extend(chunk.end)
     for column, values in zip(cols.tokens, chunk.tokens, strict=True):

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from trace_tui.core.index.columns import StepColumns
-from trace_tui.core.index.store import read_line_at
+from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
+from trace_tui.core.index.store import RecordFiles, read_line_at
 
 try:
     import msgspec
@@ -62,14 +62,24 @@ def _fields_in(data: bytes, spilled: bool, names: tuple[str, ...]) -> dict[str, 
 
 
 def read_attributes(
-    cols: StepColumns, index: int, fd: int, spilled: bool, names: tuple[str, ...]
+    cols: StepColumns, index: int, files: RecordFiles, names: tuple[str, ...]
 ) -> dict[str, Any]:
     """The attributes ``names`` of step ``index`` as the built step would have them (a name
     the records lack is left out; an unreadable record counts as having none)."""
     out: dict[str, Any] = {}
+    spilled = files.spill_fd is not None
+    fd = files.spill_fd if spilled else files.trace_fd
     offsets: list[tuple[int, int | None]] = [(cols.offset[index], cols.length[index])]
+    if cols.origin[index] == ORIGIN_SOURCE_LINE:  # a foreign line: map it again
+        offsets = []
+        start = files.start_record(cols, index)
+        attrs = start[2].get("attributes") if start is not None else None
+        if isinstance(attrs, dict):
+            out.update((n, attrs[n]) for n in names if n in attrs)
     offsets += [(end, None) for end in cols.end_offsets(index)]
     for offset, length in offsets:
+        if fd is None:
+            break
         try:
             out.update(_fields_in(read_line_at(fd, offset, length), spilled, names))
         except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):

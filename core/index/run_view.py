@@ -16,18 +16,27 @@ import os
 import threading
 from array import array
 from dataclasses import dataclass
+from itertools import compress
+from operator import not_
 from pathlib import Path
 from typing import Any
 
 from trace_tui.core.index.columns import KIND_CODES, NO_TOKENS, STATUS_CODES, StepColumns
-from trace_tui.core.index.store import SpillFile, StepLoader
+from trace_tui.core.index.store import RecordFiles, Remap, SpillFile, StepLoader
 from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow, Usage
 
 
 @dataclass(frozen=True, slots=True)
 class ScanView:
     """The records of the first ``count`` steps: ``size`` bytes of ``fd`` (the trace, or the
-    spill of mapped records when ``spilled``), for :mod:`trace_tui.core.index.search`."""
+    spill of mapped records when ``spilled``), for :mod:`trace_tui.core.index.search`.
+
+    ``members``: when only some steps have their records in ``fd``, their indices in file
+    order (else every step does, in index order). ``light``: ``fd`` is a foreign trace whose
+    lines the steps are mapped from again (see :data:`~trace_tui.core.index.columns.
+    ORIGIN_SOURCE_LINE`): a line may make several steps, and ``invented`` holds the text the
+    mapping may add that its line does not hold. ``other``: the view of the remaining steps.
+    """
 
     cols: StepColumns
     count: int
@@ -35,6 +44,10 @@ class ScanView:
     spilled: bool
     size: int
     generation: int
+    members: array[int] | None = None
+    light: bool = False
+    invented: frozenset[str] = frozenset()
+    other: ScanView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,10 @@ class IndexedRun:
         self._fd: int | None = None
         self._spill: SpillFile | None = None
         self._loader = StepLoader()
+        #: The light decoder's ``remap`` for steps indexed from foreign source lines.
+        self._remap: Remap | None = None
+        #: Text the light decoder's mapping may write that its source line does not hold.
+        self._invented: frozenset[str] = frozenset()
         #: How many bytes of the file the search may scan: the end of the last complete line
         #: indexed (native), or of the spilled records (foreign); set by the source.
         self.indexed_bytes = 0
@@ -93,9 +110,7 @@ class IndexedRun:
             cols = self._cols
             if not 0 <= index < cols.count:
                 raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
-            fd = self._spill.fd if self._spill is not None else self._fd
-            assert fd is not None
-            return self._loader.load(cols, index, fd, self._spill is not None, self.generation)
+            return self._loader.load(cols, index, self._files(), self.generation)
 
     def light_attributes(self, index: int, names: tuple[str, ...]) -> dict[str, Any]:
         """Some attributes of step ``index`` read without building the step (policy checks;
@@ -106,9 +121,7 @@ class IndexedRun:
             cols = self._cols
             if not 0 <= index < cols.count:
                 raise IndexError(f"step index {index} out of range (0..{cols.count - 1})")
-            fd = self._spill.fd if self._spill is not None else self._fd
-            assert fd is not None
-            return read_attributes(cols, index, fd, self._spill is not None, names)
+            return read_attributes(cols, index, self._files(), names)
 
     def index_of(self, span_id: str) -> int:
         """The index of the step with this span id, or -1."""
@@ -156,13 +169,30 @@ class IndexedRun:
     def scan_view(self) -> ScanView | None:
         """What a byte scan of the records needs, as of now (``None`` before any file)."""
         with self._lock:
-            spill = self._spill
+            spill, cols = self._spill, self._cols
             fd = spill.fd if spill is not None else self._fd
             if fd is None:
                 return None
-            return ScanView(self._cols, self._cols.count, fd, spill is not None,
-                            spill.size if spill is not None else self.indexed_bytes,
-                            self.generation)
+            count = cols.count
+            if spill is None or self._fd is None or not any(cols.origin[:count]):
+                return ScanView(cols, count, fd, spill is not None,
+                                spill.size if spill is not None else self.indexed_bytes,
+                                self.generation)  # fmt: skip
+            spill.flush()
+            origin = cols.origin[:count]
+            light = ScanView(cols, count, self._fd, False, self.indexed_bytes, self.generation,
+                             array("i", compress(range(count), origin)), True,
+                             self._invented)  # fmt: skip
+            spilled = array("i", compress(range(count), map(not_, origin)))
+            return ScanView(cols, count, fd, True, spill.size, self.generation, spilled,
+                            other=light)  # fmt: skip
+
+    def _files(self) -> RecordFiles:
+        """Where this generation's records are read from (call under the lock)."""
+        spill = self._spill
+        if spill is not None:
+            spill.flush()
+        return RecordFiles(self._fd, spill.fd if spill is not None else None, self._remap)
 
     # ----------------------------------------------------------------- for the source
     def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:

@@ -124,15 +124,43 @@ class ByteSearch:
     def byte_candidates(
         self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False
     ) -> Iterator[list[int]]:
-        """Steps in ``[start, stop)`` whose records hold the driving bytes, block by block."""
+        """Steps in ``[start, stop)`` whose records hold the driving bytes, block by block
+        (the spill's steps, then those mapped from the trace's lines, for a foreign trace)."""
+        for part in _parts(view):
+            yield from self.part_candidates(part, start, stop, cancelled)
+
+    def part_candidates(
+        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False
+    ) -> Iterator[list[int]]:
+        """:meth:`byte_candidates` in one file of the view (``view.other`` is not read)."""
         if start >= stop:
             return
-        for block_start, block in _blocks(view, view.cols.offset[start]):
+        members = view.members
+        if members is not None:
+            lo, hi = bisect_left(members, start), bisect_left(members, stop)
+            if lo >= hi:
+                return
+            if view.light and self._may_be_invented(view):
+                yield list(members[lo:hi])  # text the mapping may write: check every step
+                return
+            first = view.cols.offset[members[lo]]
+        else:
+            first = view.cols.offset[start]
+        for block_start, block in _blocks(view, first):
             if cancelled() or self.run.generation != view.generation:
                 return
             found = self._block_hits(view, block, block_start, start, stop)
             if found:
                 yield sorted(found)
+
+    def _may_be_invented(self, view: ScanView) -> bool:
+        """Could the mapping of a foreign line write the driving bytes though the line does
+        not hold them (a word of the importer's own, or digits of a count it adds up)?"""
+        for form in self.forms:
+            text = form.decode("utf-8", "replace")
+            if text.isdigit() or any(text in word for word in view.invented):
+                return True
+        return False
 
     def by_name_or_kind(self, view: ScanView, start: int, stop: int) -> list[int]:
         """Steps whose name (or kind) holds the driving word: a bare word matches there too."""
@@ -164,9 +192,14 @@ class ByteSearch:
                 line_end = lowered.find(b"\n", pos)
                 if line_end < 0:
                     line_end = len(lowered)
-                index = _step_of(view, base + line_start, block, line_start, line_end)
-                if start <= index < stop:
-                    found.add(index)
+                if view.members is None:
+                    index = _step_of(view, base + line_start, block, line_start, line_end)
+                    if start <= index < stop:
+                        found.add(index)
+                else:
+                    found.update(i for i in _members_at(view, base + line_start, block,
+                                                        line_start, line_end)
+                                 if start <= i < stop)  # fmt: skip
                 pos = lowered.find(form, line_end)
         return found
 
@@ -255,8 +288,14 @@ def _step_of(view: ScanView, offset: int, block: bytes, line_start: int, line_en
     index = bisect_left(cols.offset, offset, 0, count)
     if index < count and cols.offset[index] == offset:
         return index
+    return _end_step(view, block[line_start:line_end], offset)
+
+
+def _end_step(view: ScanView, line: bytes, offset: int) -> int:
+    """The step a ``span_end`` record at ``offset`` updated, or -1."""
+    cols, count = view.cols, view.count
     try:
-        value = orjson.loads(block[line_start:line_end])
+        value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return -1
     record = value[2] if view.spilled and isinstance(value, list) and len(value) == 3 else value
@@ -269,6 +308,29 @@ def _step_of(view: ScanView, offset: int, block: bytes, line_start: int, line_en
     if 0 <= index < count and offset in cols.end_offsets(index):
         return index
     return -1
+
+
+def _parts(view: ScanView) -> list[ScanView]:
+    """The view, and the view of the steps whose records are in another file."""
+    return [view] if view.other is None else [view, view.other]
+
+
+def _members_at(
+    view: ScanView, offset: int, block: bytes, line_start: int, line_end: int
+) -> list[int]:
+    """The steps of a view with ``members`` whose record (or source line) is at ``offset``;
+    a ``span_end`` in the spill is found by its span id, as in :func:`_step_of`."""
+    members, cols = view.members, view.cols
+    assert members is not None
+    at = bisect_left(members, offset, key=cols.offset.__getitem__)
+    found: list[int] = []
+    while at < len(members) and cols.offset[members[at]] == offset:
+        found.append(members[at])
+        at += 1
+    if found or view.light:
+        return found
+    index = _end_step(view, block[line_start:line_end], offset)
+    return [index] if index >= 0 else []
 
 
 # ----------------------------------------------------------------- for the screen
@@ -349,10 +411,12 @@ def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, *,
             every.update(batch)
         return next((i for i in sorted(every, reverse=True) if confirmed(i)), None)
     hit: int | None = None
-    for batch in search.byte_candidates(view, lo, hi, cancelled):
-        hit = next((i for i in batch if confirmed(i)), None)
-        if hit is not None:
-            break
+    for part in _parts(view):  # the nearest in each file; the nearer of those
+        for batch in search.part_candidates(part, lo, hi if hit is None else hit, cancelled):
+            found = next((i for i in batch if confirmed(i)), None)
+            if found is not None:
+                hit = found if hit is None else min(hit, found)
+                break
     for index in names:
         if hit is not None and index >= hit:
             break

@@ -19,11 +19,14 @@ import logging
 import os
 import tempfile
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from trace_tui.core.index.columns import StepColumns
+from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
+from trace_tui.core.index.foreign import position_in_line
 from trace_tui.core.io.jsonl import BOM, HUGE_LINE_BYTES, decode_bytes, loads_big
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import STEP_KINDS, Run, Step
@@ -171,11 +174,72 @@ def _dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
 
 
+#: ``remap(value, position)``: the native record of a light step from its parsed source line.
+Remap = Callable[[Any, int], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFiles:
+    """Where one file generation's step records are read back from.
+
+    ``trace_fd`` reads the trace itself; ``spill_fd`` (foreign formats) the spilled native
+    records; ``remap`` (a light decoder's) maps a foreign source line again for steps whose
+    ``origin`` is :data:`~trace_tui.core.index.columns.ORIGIN_SOURCE_LINE`.
+    """
+
+    trace_fd: int | None
+    spill_fd: int | None = None
+    remap: Remap | None = None
+
+    def start_record(
+        self, cols: StepColumns, index: int
+    ) -> tuple[int, int | None, dict[str, Any]] | None:
+        """(source offset, source line, native record) of step ``index``'s first record."""
+        offset, length, line = cols.offset[index], cols.length[index], cols.line[index]
+        if cols.origin[index] != ORIGIN_SOURCE_LINE:
+            return self.record(offset, length, line)
+        if self.trace_fd is None or self.remap is None:
+            return None
+        value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
+        if value is None:
+            return None
+        record = self.remap(value, position_in_line(cols, index))
+        return None if record is None else (offset, line, record)
+
+    def record(
+        self, offset: int, length: int | None, line: int | None
+    ) -> tuple[int, int | None, dict[str, Any]] | None:
+        """(source offset, source line, native record) read back from the spill (foreign
+        formats) or the trace (native)."""
+        if self.spill_fd is not None:
+            data = read_line_at(self.spill_fd, offset, length)
+            big = len(data) > BIG_STRING_BYTES
+            src_offset, src_line, record = loads_big(data) if big else orjson.loads(data)
+            return src_offset, src_line, record
+        if self.trace_fd is None:
+            return None
+        value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
+        return None if value is None else (offset, line, value)
+
+
+def _source_value(data: bytes, offset: int, line: int | None) -> dict[str, Any] | None:
+    """A line of the trace itself, parsed (``None``, logged, when it no longer parses)."""
+    if len(data) > BIG_STRING_BYTES:
+        value = _big_record_value(data[len(BOM):] if offset == 0 and data.startswith(BOM)
+                                  else data)
+    else:
+        value = decode_bytes(data, offset, line or 0, exact=True)
+    if not isinstance(value, dict):
+        log.warning("record at offset %d no longer parses: %s", offset, type(value).__name__)
+        return None
+    return value
+
+
 class StepLoader:
     """Builds full steps from their records on disk, with an LRU cache."""
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[int, int, int], tuple[Step, int]] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, int, int], tuple[Step, int]] = OrderedDict()
         self._cached_bytes = 0
 
     def clear(self) -> None:
@@ -183,14 +247,14 @@ class StepLoader:
         self._cache.clear()
         self._cached_bytes = 0
 
-    def load(self, cols: StepColumns, index: int, fd: int, spilled: bool, generation: int) -> Step:
+    def load(self, cols: StepColumns, index: int, files: RecordFiles, generation: int) -> Step:
         """The full step at ``index`` (payload parsed now, or taken from the cache)."""
-        key = (generation, cols.offset[index], cols.end_offset[index])
+        key = (generation, index, cols.offset[index], cols.end_offset[index])
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit[0]
-        step = self._build(cols, index, fd, spilled)
+        step = self._build(cols, index, files)
         size = cols.length[index]
         self._cache[key] = (step, size)
         self._cached_bytes += size
@@ -201,9 +265,8 @@ class StepLoader:
             self._cached_bytes -= old
         return step
 
-    def _build(self, cols: StepColumns, index: int, fd: int, spilled: bool) -> Step:
-        offset, length = cols.offset[index], cols.length[index]
-        start = self._record(fd, offset, length, spilled, cols.line[index])
+    def _build(self, cols: StepColumns, index: int, files: RecordFiles) -> Step:
+        start = files.start_record(cols, index)
         if start is None:
             return unreadable_step(cols, index, "its record could not be read again")
         src_offset, src_line, record = start
@@ -213,39 +276,11 @@ class StepLoader:
         if step is None or step.kind != STEP_KINDS[cols.kind[index]]:
             return unreadable_step(cols, index, "the file changed on disk since it was indexed")
         for end_offset in cols.end_offsets(index):
-            end = self._record(fd, end_offset, None, spilled, None)
+            end = files.record(end_offset, None, None)
             if end is not None:
                 builder.add(end[2], offset=end[0], line=end[1])
         step.index = index
         return step
-
-    def _big_record(
-        self, data: bytes, offset: int, line: int | None
-    ) -> tuple[int, int | None, dict[str, Any]] | None:
-        value = _big_record_value(data[len(BOM):] if offset == 0 and data.startswith(BOM)
-                                  else data)
-        if not isinstance(value, dict):
-            log.warning("record at offset %d no longer parses", offset)
-            return None
-        return offset, line, value
-
-    def _record(
-        self, fd: int, offset: int, length: int | None, spilled: bool, line: int | None
-    ) -> tuple[int, int | None, dict[str, Any]] | None:
-        """(source offset, source line, native record) read back from the file or spill."""
-        data = read_line_at(fd, offset, length)
-        if spilled:
-            big = len(data) > BIG_STRING_BYTES
-            src_offset, src_line, record = loads_big(data) if big else orjson.loads(data)
-            return src_offset, src_line, record
-        if len(data) > BIG_STRING_BYTES:
-            return self._big_record(data, offset, line)
-        value = decode_bytes(data, offset, line or 0, exact=True)
-        if not isinstance(value, dict):
-            log.warning("record at offset %d no longer parses: %s", offset, value)
-            return None
-        return offset, line, value
-
 
 def _big_record_value(data: bytes) -> Any:
     """A record of many megabytes from the trace itself (its newline already cut)."""

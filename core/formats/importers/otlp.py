@@ -31,20 +31,22 @@ from trace_tui.core.formats.shared.common import (
     span_end,
 )
 from trace_tui.core.formats.shared.documents import load_document
-from trace_tui.core.formats.shared.otel_attrs import native_attributes, span_kind
+from trace_tui.core.formats.importers.otlp_light import OtlpLight
+from trace_tui.core.formats.importers.otlp_spans import (
+    attributes_of,
+    any_value,
+    iter_spans,
+    nanos,
+    otel_span_record,
+    parents_first,
+    span_event,
+)
+from trace_tui.core.formats.shared.otel_attrs import native_attributes
 from trace_tui.core.formats.shared.sniff import doc_shape
 
 log = logging.getLogger(__name__)
 
 _SIGNALS = ("resourceSpans", "resourceLogs", "resourceMetrics")
-_SPAN_KINDS = {
-    0: "UNSPECIFIED",
-    1: "INTERNAL",
-    2: "SERVER",
-    3: "CLIENT",
-    4: "PRODUCER",
-    5: "CONSUMER",
-}
 _CONTENT_KEYS = (
     "gen_ai.input.messages",
     "gen_ai.output.messages",
@@ -52,44 +54,6 @@ _CONTENT_KEYS = (
     "gen_ai.response.finish_reasons",
     "gen_ai.tool.definitions",
 )
-
-
-# --------------------------------------------------------------------------- values
-def any_value(value: Any) -> Any:
-    """A Python value from an OTLP ``AnyValue`` (``{"stringValue": ...}`` and friends)."""
-    if not isinstance(value, dict):
-        return value
-    for key in ("stringValue", "boolValue", "doubleValue", "bytesValue"):
-        if key in value:
-            return value[key]
-    if "intValue" in value:
-        number = value["intValue"]
-        try:
-            return int(number)
-        except (TypeError, ValueError):
-            return number
-    if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
-    if "kvlistValue" in value:
-        return attributes_of((value["kvlistValue"] or {}).get("values", []))
-    return None
-
-
-def attributes_of(items: Any) -> dict[str, Any]:
-    """A flat dict from an OTLP ``[{"key", "value"}]`` attribute list."""
-    if isinstance(items, dict):
-        return dict(items)
-    out: dict[str, Any] = {}
-    for item in items or ():
-        if isinstance(item, dict) and "key" in item:
-            out[str(item["key"])] = any_value(item.get("value"))
-    return out
-
-
-def nanos(value: Any) -> float | None:
-    """Epoch seconds from OTLP nanoseconds (a decimal string or a number)."""
-    number = opt_int(value)
-    return number / 1e9 if number else None
 
 
 # --------------------------------------------------------------------------- mapping
@@ -106,8 +70,8 @@ class OtlpMapper:
     def feed(self, record: dict[str, Any], *, offset: int, line: int) -> Iterable[dict[str, Any]]:
         """Native records for one request object."""
         out: list[dict[str, Any]] = []
-        spans = list(_iter_spans(record))
-        for resource, scope, raw in _parents_first(spans):
+        spans = list(iter_spans(record))
+        for resource, scope, raw in parents_first(spans):
             if not self._run_emitted:
                 self._run_emitted = True
                 out.append(
@@ -130,6 +94,21 @@ class OtlpMapper:
             keys = ", ".join(sorted(record)[:8])
             out.append(problem(f"line {line}: not an OTLP request (keys: {keys}); skipped"))
         return out
+
+    # ----------------------------------------------------------------- for the light decoder
+    def takes_light_spans(self) -> bool:
+        """True once the run record is out: later spans map to one record each."""
+        return self._run_emitted
+
+    def claims_any(self, span_ids: list[str]) -> bool:
+        """True when mapping a span with one of these ids would need this mapper's state (the
+        id was seen, so it would be renamed; or log content waits for it)."""
+        return not (self._seen.keys().isdisjoint(span_ids)
+                    and self._pending.keys().isdisjoint(span_ids))  # fmt: skip
+
+    def note_light_spans(self, span_ids: list[str], statuses: list[str]) -> None:
+        """Spans indexed without mapping: remember them as :meth:`_span` would."""
+        self._seen.update(zip(span_ids, statuses, strict=True))
 
     def finish(self) -> Iterable[dict[str, Any]]:
         """Log content whose span never arrived becomes ``other`` steps."""
@@ -163,7 +142,7 @@ class OtlpMapper:
             self._generated += 1
             note = "span had no spanId" if span_id is None else f"spanId {span_id} repeated"
             span_id = f"otlp-{line}-{self._generated}"
-        events = [_event(e) for e in raw.get("events") or () if isinstance(e, dict)]
+        events = [span_event(e) for e in raw.get("events") or () if isinstance(e, dict)]
         events += self._pending.pop(span_id, [])
         rec = otel_span_record(span_id, raw, resource, scope, events)
         if note:
@@ -198,87 +177,6 @@ class OtlpMapper:
         return [span_end(span_id, status=self._seen[span_id], attributes=content)]
 
 
-def otel_span_record(
-    span_id: str,
-    raw: dict[str, Any],
-    resource: dict[str, Any],
-    scope: dict[str, Any],
-    events: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """One native ``span`` record for an OTLP span (already given its final id)."""
-    attrs = attributes_of(raw.get("attributes"))
-    name = str(raw.get("name") or "span")
-    kind = span_kind(attrs, name)
-    native = native_attributes(attrs, kind, events)
-    otel_kind = raw.get("kind")
-    native["otel.span.kind"] = (
-        _SPAN_KINDS.get(otel_kind, otel_kind) if otel_kind is not None else None
-    )
-    native["otel.scope.name"] = scope.get("name") or None
-    native["service.name"] = resource.get("service.name")
-    other_events = [e for e in events if not str(e.get("name") or "").startswith("gen_ai.")]
-    if other_events:
-        native["otel.events"] = other_events
-    status, error = _status(raw.get("status"), events)
-    rec = span(
-        span_id,
-        kind,
-        name,
-        parent_id=otel_id(raw.get("parentSpanId")),
-        start=nanos(raw.get("startTimeUnixNano")),
-        end=nanos(raw.get("endTimeUnixNano")),
-        status=status,
-        error=error,
-        attributes=native,
-        source=raw,
-    )
-    trace_id = otel_id(raw.get("traceId"))
-    if trace_id:
-        rec["trace_id"] = trace_id
-    return rec
-
-
-def _status(status: Any, events: list[dict[str, Any]]) -> tuple[str, str | None]:
-    status = status if isinstance(status, dict) else {}
-    code = status.get("code", 0)
-    if code in (2, "STATUS_CODE_ERROR", "ERROR"):
-        message = status.get("message")
-        for event in events:
-            if event.get("name") == "exception" and not message:
-                attrs = event.get("attributes") or {}
-                message = ": ".join(
-                    str(attrs[k]) for k in ("exception.type", "exception.message") if attrs.get(k)
-                )
-        return "error", str(message or "error")
-    if code in (1, "STATUS_CODE_OK", "OK"):
-        return "ok", None
-    return "unset", None
-
-
-def _event(raw: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": raw.get("name"),
-        "time": nanos(raw.get("timeUnixNano")),
-        "attributes": attributes_of(raw.get("attributes")),
-    }
-
-
-def _iter_spans(
-    request: dict[str, Any],
-) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
-    for rs in request.get("resourceSpans") or ():
-        if not isinstance(rs, dict):
-            continue
-        resource = attributes_of((rs.get("resource") or {}).get("attributes"))
-        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
-            if not isinstance(ss, dict):
-                continue
-            scope = ss.get("scope") or ss.get("instrumentationLibrary") or {}
-            for raw in ss.get("spans") or ():
-                if isinstance(raw, dict):
-                    yield resource, scope, raw
-
-
 def _iter_log_events(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for rl in request.get("resourceLogs") or ():
         for sl in (rl or {}).get("scopeLogs") or ():
@@ -294,30 +192,6 @@ def _iter_log_events(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     "body": any_value(raw.get("body")),
                     "raw": raw,
                 }
-
-
-def _parents_first(
-    spans: list[tuple[Any, Any, dict[str, Any]]],
-) -> list[tuple[Any, Any, dict[str, Any]]]:
-    """Spans of one batch ordered by start time, each parent before its children."""
-    spans = sorted(spans, key=lambda s: opt_int(s[2].get("startTimeUnixNano")) or 0)
-    by_id = {otel_id(s[2].get("spanId")): s for s in spans if otel_id(s[2].get("spanId"))}
-    done: set[int] = set()
-    out: list[tuple[Any, Any, dict[str, Any]]] = []
-
-    def visit(item: tuple[Any, Any, dict[str, Any]], depth: int = 0) -> None:
-        if id(item) in done or depth > 1000:
-            return
-        parent = by_id.get(otel_id(item[2].get("parentSpanId")))
-        if parent is not None and parent is not item:
-            visit(parent, depth + 1)
-        if id(item) not in done:
-            done.add(id(item))
-            out.append(item)
-
-    for item in spans:
-        visit(item)
-    return out
 
 
 # --------------------------------------------------------------------------- document
@@ -357,6 +231,7 @@ OTLP_JSONL = TraceFormat(
     title="OpenTelemetry OTLP/JSON lines (Collector file exporter); GenAI + OpenInference",
     detect=detect_otlp_jsonl,
     mapper=OtlpMapper,
+    light=OtlpLight,
 )
 
 OTLP_JSON = TraceFormat(

@@ -1,0 +1,175 @@
+"""Foreign formats' light decoders index exactly what their mappers do (issue 15).
+
+Every format with a light decoder is indexed twice, through the decoder and through the full
+mapper (``use_light=False``), on every real and handmade sample of that format and on files
+cut, repeated and damaged anywhere (hypothesis); every index column, every problem and every
+built step must be the same. A byte search over steps mapped from source lines finds exactly
+what the per-step scan finds, words the importer writes itself included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shlex
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.generate_foreign import write_otlp
+from support import FOREIGN_FILES, ROOT
+from trace_tui.core.formats import detect_format
+from trace_tui.core.formats.base import TraceFormat
+from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.index.search import ByteSearch
+from trace_tui.core.navigation.step_query import StepQuery, iter_matches, payload_text
+
+FRAMEWORKS = ROOT / "tests" / "data" / "frameworks"
+
+
+def _light_samples() -> list[Path]:
+    paths = [*FOREIGN_FILES, *sorted(FRAMEWORKS.glob("*.jsonl"))]
+    out = []
+    for path in paths:
+        try:
+            fmt = detect_format(path)
+        except Exception:
+            continue
+        if fmt.light is not None:
+            out.append(path)
+    return out
+
+
+SAMPLES = _light_samples()
+
+
+def _index(path: Path, fmt: TraceFormat, light: bool) -> IndexedSource:
+    source = IndexedSource(path, fmt, use_light=light)
+    while not source.update().complete:
+        pass
+    return source
+
+
+def _time(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _columns(source: IndexedSource) -> dict[str, Any]:
+    """Every fact of the index but where the records are kept (which differs on purpose)."""
+    cols, count = source.run._cols, len(source.run)
+    return {
+        "count": count,
+        "line": list(cols.line[:count]),
+        "parent": list(cols.parent[:count]),
+        "depth": list(cols.depth[: count + 1]),
+        "kind": bytes(cols.kind[:count]),
+        "status": bytes(cols.status[:count]),
+        "flags": bytes(cols.flags[:count]),
+        "name": [cols.name_of(i) for i in range(count)],
+        "start": [_time(v) for v in cols.start[:count]],
+        "end": [_time(v) for v in cols.end[:count]],
+        "tokens": [[cols.tokens_of(i, c) for i in range(count)] for c in range(4)],
+        "ends": [len(cols.end_offsets(i)) for i in range(count)],
+        "problems": [(p.line, p.message, p.preview) for p in source.run.problems],
+        "info": source.run.info,
+    }
+
+
+def _steps(source: IndexedSource) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(source.run.step(i)) for i in range(len(source.run))]
+
+
+def _same_both_ways(path: Path) -> int:
+    """Index ``path`` both ways, assert they agree; the number of steps the light path took."""
+    fmt = detect_format(path)
+    light, full = _index(path, fmt, True), _index(path, fmt, False)
+    try:
+        assert _columns(light) == _columns(full), path.name
+        assert _steps(light) == _steps(full), path.name
+        for index in range(len(light.run)):
+            names = ("gen_ai.tool.name", "gen_ai.request.model", "gen_ai.operation.name")
+            assert light.run.light_attributes(index, names) == full.run.light_attributes(
+                index, names
+            )
+        return light.run._cols.origin.count(ORIGIN_SOURCE_LINE)
+    finally:
+        light.close()
+        full.close()
+
+
+def test_light_path_equals_the_mapper_on_every_sample() -> None:
+    assert SAMPLES, "no sample of a format with a light decoder"
+    taken = sum(_same_both_ways(path) for path in SAMPLES)
+    assert taken > 20  # the light path really ran (most spans of these samples are plain)
+
+
+def test_light_path_equals_the_mapper_on_a_generated_otlp_file(tmp_path: Path) -> None:
+    path = tmp_path / "otlp.jsonl"
+    write_otlp(path, 400, rare="Zebra")
+    assert _same_both_ways(path) == 400  # all but the first line, which holds the run record
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    pick=st.integers(0, 1000),
+    cut=st.floats(0.0, 1.0),
+    repeat=st.lists(st.integers(0, 1000), max_size=3),
+    junk=st.lists(st.tuples(st.integers(0, 1000), st.sampled_from(
+        [b"", b"{", b"[1]", b'{"resourceLogs": []}', b'{"x": 1}', b'  {"resourceSpans": []}',
+         b'{"resourceSpans": null}', b'{"resourceSpans": [{"scopeSpans": [{"spans": [{}]}]}]}']
+    )), max_size=3),
+)
+def test_light_path_equals_the_mapper_on_damaged_files(
+    tmp_path: Path, pick: int, cut: float, repeat: list[int], junk: list[tuple[int, bytes]]
+) -> None:
+    source = SAMPLES[pick % len(SAMPLES)]
+    lines = source.read_bytes().splitlines()
+    for at in repeat:  # a line written twice: its span ids repeat
+        lines.insert(at % (len(lines) + 1), lines[at % len(lines)])
+    for at, text in junk:
+        lines.insert(at % (len(lines) + 1), text)
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data[: max(1, int(len(data) * cut))])
+    try:
+        detect_format(path)
+    except Exception:
+        return  # cut before the first record: not this format any more
+    _same_both_ways(path)
+
+
+def _words(source: IndexedSource) -> set[str]:
+    words: set[str] = set()
+    for index in range(len(source.run)):
+        text = payload_text(source.run.step(index)).replace("\n", " ")
+        words.update(w for w in text.split(" ")[::3] if len(w) > 2)
+    return words
+
+
+def test_byte_search_over_light_steps_equals_the_per_step_scan(tmp_path: Path) -> None:
+    generated = tmp_path / "otlp.jsonl"
+    write_otlp(generated, 300, rare="Zebra-Éclair")
+    checked = 0
+    for path in [*SAMPLES, generated]:
+        fmt = detect_format(path)
+        source = _index(path, fmt, True)
+        try:
+            run = source.run
+            words = sorted(_words(source))[:60]
+            # words only the importer writes, and digits it may add up
+            words += ["chat", "execute_tool", "client", "internal", "otel.span.kind",
+                      "service.name", "18", "160", "zebra-éclair", "nowhere-at-all"]
+            for word in words:
+                query = StepQuery.parse(shlex.quote(word))
+                expected = list(iter_matches(run, query, range(len(run))))
+                search = ByteSearch(run, query)
+                if search.usable:
+                    assert search.all_matches() == expected, (path.name, word)
+                    checked += 1
+        finally:
+            source.close()
+    assert checked > 200
