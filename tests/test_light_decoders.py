@@ -173,3 +173,31 @@ def test_byte_search_over_light_steps_equals_the_per_step_scan(tmp_path: Path) -
         finally:
             source.close()
     assert checked > 200
+
+
+def test_spans_of_one_request_come_parents_first_both_ways(tmp_path: Path) -> None:
+    def kv(key: str, value: Any) -> dict[str, Any]:
+        kind = "intValue" if isinstance(value, int) else "stringValue"
+        return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+    def request(n: int) -> dict[str, Any]:
+        # file order: grandchild, child, parent; start times: child, grandchild, parent
+        spans = [
+            {"spanId": f"{n:08x}000000c2", "parentSpanId": f"{n:08x}000000c1", "name": "tool",
+             "startTimeUnixNano": str(3_000_000_000 + n), "endTimeUnixNano": "4000000000",
+             "attributes": [kv("gen_ai.tool.name", "lookup")]},
+            {"spanId": f"{n:08x}000000c1", "parentSpanId": f"{n:08x}000000a0", "name": "chat",
+             "startTimeUnixNano": str(2_000_000_000 + n), "endTimeUnixNano": "5000000000",
+             "attributes": [kv("gen_ai.operation.name", "chat"),
+                            kv("gen_ai.usage.input_tokens", 10 + n)]},
+            {"spanId": f"{n:08x}000000a0", "name": "agent", "status": {"code": 2},
+             "startTimeUnixNano": str(9_000_000_000 + n), "endTimeUnixNano": "9500000000",
+             "attributes": [kv("gen_ai.operation.name", "invoke_agent")]},
+        ]
+        return {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+
+    import orjson
+
+    path = tmp_path / "batches.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(request(n)) + b"\n" for n in range(1, 30)))
+    assert _same_both_ways(path) == 28 * 3
