@@ -22,8 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.formats.importers.otlp_light import OtlpLight
+from trace_tui.core.formats.importers.otlp_spans import (
+    any_value,
+    attributes_of,
+    iter_spans,
+    nanos,
+    otel_span_record,
+    parents_first,
+    span_event,
+)
 from trace_tui.core.formats.shared.common import (
-    opt_int,
     otel_id,
     problem,
     run_record,
@@ -31,16 +40,6 @@ from trace_tui.core.formats.shared.common import (
     span_end,
 )
 from trace_tui.core.formats.shared.documents import load_document
-from trace_tui.core.formats.importers.otlp_light import OtlpLight
-from trace_tui.core.formats.importers.otlp_spans import (
-    attributes_of,
-    any_value,
-    iter_spans,
-    nanos,
-    otel_span_record,
-    parents_first,
-    span_event,
-)
 from trace_tui.core.formats.shared.otel_attrs import native_attributes
 from trace_tui.core.formats.shared.sniff import doc_shape
 

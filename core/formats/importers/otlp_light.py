@@ -34,8 +34,8 @@ from trace_tui.core.formats.importers.otlp_spans import (
     span_status,
 )
 from trace_tui.core.formats.shared.common import epoch_seconds, opt_int, otel_id, usage_attributes
-from trace_tui.core.formats.shared.vocabulary import invented_words
 from trace_tui.core.formats.shared.otel_attrs import native_attributes, span_kind
+from trace_tui.core.formats.shared.vocabulary import invented_words
 from trace_tui.core.model.step import (
     A_USAGE_CACHE_READ,
     A_USAGE_CACHE_WRITE,
@@ -208,7 +208,7 @@ class OtlpLight:
         if not facts:
             return LightSteps(n_lines, [], [], [], [], [], [], [], [], [], [], [],
                               ([], [], [], []))  # fmt: skip
-        kinds, names, statuses, errors, tokens = zip(*facts, strict=True)  # type: ignore[misc]
+        kinds, names, statuses, errors, tokens = zip(*facts, strict=True)
         token_columns = tuple(map(list, zip(*tokens, strict=True)))
         line_starts = list(map(starts.__getitem__, where))
         line_ends = list(map(starts.__getitem__, map(add, where, repeat(1))))
@@ -388,7 +388,7 @@ _SECONDS_LIMIT = 10**20
 def _spans_of(request: _Request) -> list[_Span]:
     """The request's spans, as :func:`iter_spans` walks them."""
     out: list[_Span] = []
-    for rs in request.resourceSpans or ():  # type: ignore[union-attr]
+    for rs in request.resourceSpans or ():
         for ss in rs.scopeSpans or rs.instrumentationLibrarySpans or ():
             out.extend(ss.spans or ())
     return out
