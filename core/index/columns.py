@@ -419,6 +419,7 @@ class StepColumns:
         self.kind.append(KIND_CODES[kind])
         self.status.append(STATUS_CODES[status])
         self.flags.append(FLAG_ERROR if error else 0)
+        self.origin.append(ORIGIN_RECORD)
         self.start.append(NAN if start is None else start)
         self.end.append(NAN if end is None else end)
         tokens = self.tokens
