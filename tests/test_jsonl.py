@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trace_tui.core.formats.native import NATIVE
 from trace_tui.core.index.indexer import IndexedSource
@@ -202,3 +204,31 @@ def _index(path: Path):
     while not source.update().complete:
         pass
     return source.run
+
+
+_digits = st.one_of(st.integers(0, 10**25), st.integers(10**19 - 10, 10**25)).map(str)
+_number_text = st.one_of(
+    _digits,
+    _digits.map(lambda t: "-" + t),
+    st.tuples(_digits, _digits).map(lambda p: f"{p[0]}.{p[1]}"),
+    st.tuples(_digits, st.sampled_from(["e", "E-", "e+"]), st.text("0123456789", min_size=1,
+              max_size=3)).map(lambda p: "".join(p)),
+)  # fmt: skip
+_piece = st.one_of(
+    _number_text,
+    _digits.map(lambda t: json.dumps("id:" + t)),
+    _digits.map(json.dumps),
+    st.sampled_from(["true", "null", '"x"']),
+)
+_space = st.sampled_from(["", " ", "\t", "\n "])
+
+
+@given(pieces=st.lists(st.tuples(_space, _piece), min_size=1, max_size=6))
+def test_numbers_of_any_length_parse_as_the_standard_library_does(
+    pieces: list[tuple[str, str]],
+) -> None:
+    """Only numbers need the exact parse; 20-digit runs in strings (hashes) do not, and the
+    value is the same either way."""
+    items = ",".join(f"{space}{piece}" for space, piece in pieces)
+    line = f'{{"a":[{items}],"b":{pieces[0][1]}}}'.encode()
+    assert decode_bytes(line, 1, 1, exact=True) == json.loads(line)

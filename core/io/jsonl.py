@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -42,9 +43,13 @@ HUGE_LINE_BYTES = 1024 * 1024 * 1024
 #: How many leading bytes of a skipped line are kept for its preview.
 PREVIEW_KEEP = 256
 _CHUNK = 1024 * 1024
-# Digits map to "0", everything else to "."; twenty zeros in a row mean a 20+ digit number.
+# Digits map to "0", everything else to "."; 19 zeros in a row may be an integer orjson reads
+# as a float (beyond 64 bits: 20+ digits, or a 19-digit one below -2**63).
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
-_TWENTY_DIGITS = b"0" * 20
+_LONG_DIGITS = b"0" * 19
+#: Such a run where a JSON number's integer part starts (after ``:``, ``[``, ``,`` or white
+#: space): a run inside a string (a hash, an id) is no number and needs no exact parse.
+_BIG_NUMBER = re.compile(rb"(?:^|[:,\[\s])(?:-[0-9]{19}|[0-9]{20})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +174,7 @@ def too_long_line(
 def decode_line(raw: RawLine, *, exact: bool = True) -> dict[str, Any] | CorruptLine | None:
     """Parse one line: a dict, a :class:`CorruptLine`, or ``None`` for a blank line.
 
-    With ``exact`` (the default) a line holding a 20+ digit number is parsed by the standard
+    With ``exact`` (the default) a line holding an integer beyond 64 bits is parsed by the standard
     library so big integers keep every digit; indexing, which only needs a few light fields,
     passes ``exact=False`` to skip that check.
     """
@@ -203,7 +208,12 @@ def decode_bytes(
                 return repaired
             return CorruptLine(offset, line, _reason(data, exc), preview_bytes(data))
     else:
-        if exact and len(data) >= 20 and _TWENTY_DIGITS in data.translate(_DIGIT_TABLE):
+        if (
+            exact
+            and len(data) >= 19
+            and _LONG_DIGITS in data.translate(_DIGIT_TABLE)
+            and _BIG_NUMBER.search(data) is not None
+        ):
             value = _stdlib_fallback(data, None) or value
     if not isinstance(value, dict):
         return CorruptLine(

@@ -130,12 +130,22 @@ class _Request:
 
 
 class RequestStore:
-    """Requests rebuilt from Claude Code 2.1 ``api-request*`` records."""
+    """Requests rebuilt from Claude Code 2.1 ``api-request*`` records.
+
+    Consecutive requests repeat most of their messages (the same blob and response objects),
+    so each message is converted to the native shape once (:meth:`_native`) and the native
+    dicts are shared between calls' lists, as :class:`ChainStore` shares them; a shape's
+    system prompt and tools likewise.
+    """
 
     def __init__(self) -> None:
         self._shapes: dict[str, dict[str, Any]] = {}
         self._blobs: dict[str, Any] = {}
         self._requests: dict[str, _Request] = {}
+        #: ``id(message) -> (message, content length, its native messages)``; the message
+        #: is held so its id is not reused; a response whose content grew is converted again.
+        self._native_of: dict[int, tuple[Any, int, list[dict[str, Any]]]] = {}
+        self._shape_attrs: dict[str, tuple[Any, str | None, list[dict[str, Any]]]] = {}
 
     def add_shape(self, rec: dict[str, Any]) -> None:
         """An ``api-request-shape`` record: system prompt and tools, by hash."""
@@ -191,14 +201,12 @@ class RequestStore:
         req = self._requests.get(request_id) if isinstance(request_id, str) else None
         if req is None:
             return None
+        messages: list[dict[str, Any]] = []
+        for message in req.messages:
+            if isinstance(message, dict):
+                messages += self._native(message)
         attrs: dict[str, Any] = {
-            "gen_ai.input.messages": normalize_messages(
-                [
-                    {"role": m.get("role"), "content": m.get("content")}
-                    for m in req.messages
-                    if isinstance(m, dict)
-                ]
-            ),
+            "gen_ai.input.messages": messages,
             "claude_code.request.params": req.params,
         }
         if req.params.get("model"):
@@ -206,8 +214,27 @@ class RequestStore:
         attrs.update(model_parameters(req.params))
         shape = self._shapes.get(req.shape_hash or "")
         if shape is not None:
-            attrs["gen_ai.system_instructions"] = text_of(shape.get("system"))
-            attrs["gen_ai.tool.definitions"] = normalize_tools(shape.get("tools"))
+            known = self._shape_attrs.get(req.shape_hash or "")
+            if known is None or known[0] is not shape:
+                known = (shape, text_of(shape.get("system")), normalize_tools(shape.get("tools")))
+                self._shape_attrs[req.shape_hash or ""] = known
+            attrs["gen_ai.system_instructions"] = known[1]
+            attrs["gen_ai.tool.definitions"] = known[2]
         if req.incomplete:
             attrs["trace_tui.import.note"] = "part of this request was not in the transcript"
         return attrs
+
+    def _native(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """One request message in the native shape (converted once; see the class doc).
+
+        A list of ``{"role", "content"}`` dicts converts message by message (nothing merges
+        across them in :func:`normalize_messages`), so the concatenation is the same list.
+        """
+        content = message.get("content")
+        size = len(content) if isinstance(content, list) else -1
+        known = self._native_of.get(id(message))
+        if known is not None and known[0] is message and known[1] == size:
+            return known[2]
+        native = normalize_messages([{"role": message.get("role"), "content": content}])
+        self._native_of[id(message)] = (message, size, native)
+        return native

@@ -1,0 +1,67 @@
+"""Importers reuse work between model calls (converted messages, shapes) without changing what
+each call's step says: the reused values equal a fresh conversion at every call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.generate_sessions import claude_code_lines
+from trace_tui.core.formats.importers.claude_code import ClaudeCodeMapper
+from trace_tui.core.formats.importers.claude_code_context import RequestStore
+from trace_tui.core.formats.shared.messages import normalize_messages, normalize_tools, text_of
+from trace_tui.core.io.jsonl import decode_bytes
+
+SAMPLE = Path(__file__).parent / "data" / "foreign" / "claude-code"
+SAMPLE = SAMPLE / "claude-code-2.1.328_orders.jsonl"
+
+
+def fresh_messages(store: RequestStore, request_id: str) -> list[dict[str, Any]]:
+    """What the request's messages convert to, from scratch."""
+    req = store._requests[request_id]
+    return normalize_messages(
+        [{"role": m.get("role"), "content": m.get("content")} for m in req.messages
+         if isinstance(m, dict)]
+    )  # fmt: skip
+
+
+def check_session(lines: list[dict[str, Any]]) -> int:
+    mapper = ClaudeCodeMapper()
+    checked = 0
+    for k, line in enumerate(lines):
+        for record in mapper.feed(line, offset=k, line=k + 1):
+            ref = line.get("requestRef")
+            if record.get("type") != "span_start" or record.get("kind") != "llm" or not ref:
+                continue
+            attrs = record["attributes"]
+            assert attrs["gen_ai.input.messages"] == fresh_messages(mapper._requests, ref)
+            shape = mapper._requests._shapes.get(mapper._requests._requests[ref].shape_hash or "")
+            if shape is not None:
+                assert attrs["gen_ai.system_instructions"] == text_of(shape.get("system"))
+                assert attrs["gen_ai.tool.definitions"] == normalize_tools(shape.get("tools"))
+            checked += 1
+    return checked
+
+
+def test_sample_requests_equal_a_fresh_conversion() -> None:
+    lines = [decode_bytes(raw, 0, 1) for raw in SAMPLE.read_bytes().splitlines()]
+    assert check_session([v for v in lines if isinstance(v, dict)]) == 2
+
+
+def test_long_session_requests_equal_a_fresh_conversion() -> None:
+    assert check_session(list(claude_code_lines(600, seed=3))) > 100
+
+
+def test_a_response_that_grows_is_converted_again() -> None:
+    store = RequestStore()
+    store.add_request({"id": "r1", "tail": []})
+    store.add_response("r1", {"id": "m1", "content": [{"type": "text", "text": "one"}]})
+    store.add_request({"id": "r2", "base": "r1", "keep": 0, "tail": ["missing-blob"]})
+    first = store.attributes("r2")
+    assert first is not None
+    assert first["gen_ai.input.messages"] == [{"role": "assistant", "content": "one"}]
+    store.add_response("r1", {"id": "m1", "content": [{"type": "text", "text": "two"}]})
+    again = store.attributes("r2")
+    assert again is not None
+    assert again["gen_ai.input.messages"] == fresh_messages(store, "r2")
+    assert len(again["gen_ai.input.messages"][0]["content"]) == 2
