@@ -103,7 +103,7 @@ def grep(path: Path, word: str, ignore_case: bool) -> int:
 
 
 def index(path: Path) -> IndexedSource:
-    source = IndexedSource(path, workers=0)
+    source = IndexedSource(path)
     while not source.update().complete:
         pass
     return source

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from support import SAMPLES
 from trace_tui.core.formats import detect_format
 from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.index import search as search_module
 from trace_tui.core.index.search import ByteSearch, find_matches, find_next, needle_forms
 from trace_tui.core.navigation.step_query import (
     QueryError,
@@ -163,3 +165,26 @@ def test_search_escaped_text_in_a_native_sample(tmp_path: Path) -> None:
 
 def test_sample_traces_are_detected() -> None:
     assert detect_format(SAMPLES / "discount_over_cap.jsonl").name == "native"
+
+
+def test_small_blocks_long_lines_and_progress(tmp_path: Path, monkeypatch: Any) -> None:
+    """Blocks much smaller than a line, and cut anywhere: the same matches; progress rises to
+    the whole file, on the byte scan and on the per-step path."""
+    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 37)
+    monkeypatch.setattr(search_module, "BLOCK_BYTES", 300)
+    values = [("Zebra-7q " * (n % 40)) + f"ÉCLAIR-{n} 日本" for n in range(120)]
+    path = tmp_path / "t.jsonl"
+    _write(path, values, ascii_only=False, with_ends=True)
+    source = _index(path)
+    try:
+        for text in ("text:zebra-7Q", "text:éclair-1", "text:日本", "text:clair-11",
+                     "text:'r-7q ze'", "zebra", "kind:tool"):
+            query = StepQuery.parse(text)
+            expected = _slow(source, query)
+            seen: list[float] = []
+            found = sorted(i for batch in find_matches(source.run, query, 0, len(source.run),
+                                                       progress=seen.append) for i in batch)
+            assert found == expected, text
+            assert seen == sorted(seen) and seen[-1] == 1.0, text
+    finally:
+        source.close()

@@ -2,11 +2,14 @@
 
 A query word that must appear in a step's payload (``text:refund``, or a bare word that is
 not in the step's name) appears in the step's record *as JSON*: escaped, in any case, maybe
-with non-ASCII characters written raw or as ``\\uXXXX``. :func:`needle_forms` picks the
-longest piece of the word that every JSON writer writes literally (letters, digits and a few
-symbols, or caseless non-ASCII characters in both their raw and escaped forms), lower-cased.
-The scan (:class:`ByteSearch`) reads the file in blocks of whole lines, lower-cases each block
-(ASCII only, in C) and finds those bytes with ``bytes.find``; a line that holds them is mapped
+with non-ASCII characters written raw or as ``\\uXXXX``.
+:func:`~trace_tui.core.index.needle.needle_forms` picks the longest piece of the word that
+every JSON writer writes literally (letters, digits and a few symbols, or caseless non-ASCII
+characters in both their raw and escaped forms), lower-cased. The scan (:class:`ByteSearch`)
+reads the file in blocks of whole lines (small ones first, so that a hit near the start shows
+at once) and finds the lines whose ASCII-lower-cased bytes hold those bytes
+(:class:`~trace_tui.core.index.needle.LineFinder`: by a rare caseless byte of the piece
+without copying the block, else in a lower-cased copy); a line that holds them is mapped
 to its step through the index's offsets (a step's first record by a bisect, a ``span_end`` by
 its span id), and the step is confirmed with :meth:`StepQuery.matches_step
 <trace_tui.core.navigation.step_query.StepQuery.matches_step>`. Steps that match by name or
@@ -32,62 +35,25 @@ from itertools import compress
 import orjson
 
 from trace_tui.core.index.columns import KIND_CODES
+from trace_tui.core.index.needle import LineFinder, needle_forms
 from trace_tui.core.index.run_view import IndexedRun, ScanView
 from trace_tui.core.model.run import RunView
 from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
 
 log = logging.getLogger(__name__)
 
-#: Bytes read per block (cut back to the last newline).
+#: Bytes read per block (cut back to the last newline); the first blocks are smaller so that
+#: a hit near the start shows at once.
 BLOCK_BYTES = 8 * 1024 * 1024
-#: ASCII characters every JSON writer writes as themselves, inside strings and out.
-_PLAIN_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.!#$%()*+;=?@^`|~")
+FIRST_BLOCK_BYTES = 512 * 1024
 
 Cancelled = Callable[[], bool]
+#: Told the fraction of the bytes to scan that has been scanned, after each block.
+Progress = Callable[[float], None]
 
 
-def _plain(char: str) -> bool:
-    """True for a character that can be looked for in the bytes (see :func:`needle_forms`)."""
-    if char.isascii():
-        return char in _PLAIN_ASCII
-    # caseless, printable, never escaped by a JSON writer except into \\uXXXX
-    return (
-        char.isprintable()
-        and char.lower() == char
-        and char.upper() == char
-        and char not in "\u2028\u2029"
-    )
-
-
-def _escaped(char: str) -> str:
-    """``\\uXXXX`` (lower-case hex, as a lower-cased block holds it), surrogates for astral."""
-    code = ord(char)
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-
-
-def needle_forms(term: str) -> tuple[bytes, ...]:
-    """The byte forms to look for in lower-cased JSON for a folded query ``term``.
-
-    The longest run of plain characters of ``term``: as UTF-8 and, when it holds non-ASCII
-    characters, with those written as ``\\uXXXX``. Empty when ``term`` has no plain character.
-    """
-    best, run = "", ""
-    for char in term:
-        if _plain(char):
-            run += char
-            if len(run) > len(best):
-                best = run
-        else:
-            run = ""
-    if not best:
-        return ()
-    raw = best.encode("utf-8")
-    if best.isascii():
-        return (raw,)
-    return raw, "".join(c if c.isascii() else _escaped(c) for c in best).encode("ascii")
+def _no_progress(done: float) -> None:
+    """The default :data:`Progress`: nobody listens."""
 
 
 class ByteSearch:
@@ -97,6 +63,7 @@ class ByteSearch:
         self.run = run
         self.query = query
         self.driver, self.forms = _driver(query)
+        self.finder: LineFinder | None = None
 
     @property
     def usable(self) -> bool:
@@ -105,7 +72,8 @@ class ByteSearch:
 
     # ----------------------------------------------------------------- candidates
     def candidates(
-        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False
+        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False,
+        progress: Progress = _no_progress,
     ) -> Iterator[list[int]]:
         """Step indices in ``[start, end)`` that may match: first those whose name or kind
         holds the driving word, then a block of the file at a time.
@@ -119,18 +87,26 @@ class ByteSearch:
         by_name = self.by_name_or_kind(view, start, stop)
         if by_name:
             yield by_name
-        yield from self.byte_candidates(view, start, stop, cancelled)
+        yield from self.byte_candidates(view, start, stop, cancelled, progress)
 
     def byte_candidates(
-        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False
+        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False,
+        progress: Progress = _no_progress,
     ) -> Iterator[list[int]]:
         """Steps in ``[start, stop)`` whose records hold the driving bytes, block by block
-        (the spill's steps, then those mapped from the trace's lines, for a foreign trace)."""
-        for part in _parts(view):
-            yield from self.part_candidates(part, start, stop, cancelled)
+        (the spill's steps, then those mapped from the trace's lines, for a foreign trace; a
+        list per block, maybe empty; ``progress`` told the part done after each)."""
+        parts = _parts(view)
+        for number, part in enumerate(parts):
+            def told(done: float, number: int = number) -> None:
+                progress((number + done) / len(parts))
+
+            yield from self.part_candidates(part, start, stop, cancelled, told)
+        progress(1.0)
 
     def part_candidates(
-        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False
+        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False,
+        progress: Progress = _no_progress,
     ) -> Iterator[list[int]]:
         """:meth:`byte_candidates` in one file of the view (``view.other`` is not read)."""
         if start >= stop:
@@ -146,12 +122,13 @@ class ByteSearch:
             first = view.cols.offset[members[lo]]
         else:
             first = view.cols.offset[start]
-        for block_start, block in _blocks(view, first):
+        span = max(view.size - first, 1)
+        for block_start, block, end in _blocks(view, first):
             if cancelled() or self.run.generation != view.generation:
                 return
-            found = self._block_hits(view, block, block_start, start, stop)
-            if found:
-                yield sorted(found)
+            found = self._block_hits(view, block, end, block_start, start, stop)
+            progress(min((block_start + end - first) / span, 1.0))
+            yield sorted(found)
 
     def _may_be_invented(self, view: ScanView) -> bool:
         """Could the mapping of a foreign line write the driving bytes though the line does
@@ -181,39 +158,36 @@ class ByteSearch:
         return sorted(set(found))
 
     def _block_hits(
-        self, view: ScanView, block: bytes, base: int, start: int, stop: int
+        self, view: ScanView, block: bytes, end: int, base: int, start: int, stop: int
     ) -> set[int]:
-        lowered = block.lower()
+        """Steps in ``[start, stop)`` with a record among the lines of ``block[:end]``."""
+        if self.finder is None:
+            self.finder = LineFinder(self.forms, block)
         found: set[int] = set()
-        for form in self.forms:
-            pos = lowered.find(form)
-            while pos >= 0:
-                line_start = lowered.rfind(b"\n", 0, pos) + 1
-                line_end = lowered.find(b"\n", pos)
-                if line_end < 0:
-                    line_end = len(lowered)
-                if view.members is None:
-                    index = _step_of(view, base + line_start, block, line_start, line_end)
-                    if start <= index < stop:
-                        found.add(index)
-                else:
-                    found.update(i for i in _members_at(view, base + line_start, block,
-                                                        line_start, line_end)
-                                 if start <= i < stop)  # fmt: skip
-                pos = lowered.find(form, line_end)
+        for line_start, line_end in self.finder.lines(block, end):
+            if view.members is None:
+                index = _step_of(view, base + line_start, block, line_start, line_end)
+                if start <= index < stop:
+                    found.add(index)
+            else:
+                found.update(i for i in _members_at(view, base + line_start, block,
+                                                    line_start, line_end)
+                             if start <= i < stop)  # fmt: skip
         return found
 
     # ----------------------------------------------------------------- confirmed
     def matches(
-        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False
+        self, start: int, end: int | None = None, cancelled: Cancelled = lambda: False,
+        progress: Progress = _no_progress,
     ) -> Iterator[list[int]]:
         """Confirmed matches in ``[start, end)``, a block at a time, each list sorted.
 
         Every match is yielded once; lists are sorted, not ordered with each other (a
-        ``span_end`` later in the file can confirm an earlier step).
+        ``span_end`` later in the file can confirm an earlier step). ``progress`` is told
+        the part of the bytes scanned after each block.
         """
         seen: set[int] = set()
-        for batch in self.candidates(start, end, cancelled):
+        for batch in self.candidates(start, end, cancelled, progress):
             fresh = [i for i in batch if i not in seen]
             seen.update(fresh)
             confirmed = list(iter_matches(self.run, self.query, fresh, cancelled))
@@ -248,22 +222,24 @@ def _driver(query: StepQuery) -> tuple[str | None, tuple[bytes, ...]]:
     return best
 
 
-def _blocks(view: ScanView, first: int) -> Iterator[tuple[int, bytes]]:
-    """Blocks of whole lines of the scanned file from ``first`` up to ``view.size``."""
-    at = first
+def _blocks(view: ScanView, first: int) -> Iterator[tuple[int, bytes, int]]:
+    """Blocks of the scanned file from ``first`` up to ``view.size``: ``(offset, data, end)``
+    where ``data[:end]`` is whole lines (the rest, part of the next line, is read again with
+    the next block: cheaper than copying the block to cut it)."""
+    at, size = first, FIRST_BLOCK_BYTES
     while at < view.size:
-        data = os.pread(view.fd, min(BLOCK_BYTES, view.size - at), at)
+        data = os.pread(view.fd, min(size, view.size - at), at)
+        size = min(size * 2, BLOCK_BYTES)
         if not data:
             return
-        if at + len(data) < view.size:
-            cut = data.rfind(b"\n")
-            if cut < 0:  # one line longer than a block: read on to its end
-                more = _rest_of_line(view, at + len(data))
-                data += more
-                cut = len(data) - 1
-            data = data[: cut + 1]
-        yield at, data
-        at += len(data)
+        end = len(data)
+        if at + end < view.size:
+            end = data.rfind(b"\n") + 1
+            if not end:  # one line longer than a block: read on to its end
+                data += _rest_of_line(view, at + len(data))
+                end = len(data)
+        yield at, data, end
+        at += end
 
 
 def _rest_of_line(view: ScanView, at: int) -> bytes:
@@ -340,22 +316,28 @@ def find_matches(
     start: int,
     end: int,
     cancelled: Cancelled = lambda: False,
+    progress: Progress = _no_progress,
 ) -> Iterator[list[int]]:
     """Matches in ``[start, end)``, in sorted batches (each batch sorted; later batches may
-    hold smaller indices). The byte scan where it helps, else the per-step scan."""
+    hold smaller indices). The byte scan where it helps, else the per-step scan.
+    ``progress`` is told the part done (of the bytes, or of the steps) as the scan goes."""
     if isinstance(run, IndexedRun) and query.needs_payload:
         search = ByteSearch(run, query)
         if search.usable:
-            yield from search.matches(start, end, cancelled)
+            yield from search.matches(start, end, cancelled, progress)
             return
     batch: list[int] = []
-    for index in iter_matches(run, query, range(start, end), cancelled):
-        batch.append(index)
-        if len(batch) >= 1000:
-            yield batch
+    span = max(end - start, 1)
+    for begin in range(start, end, 1000):
+        stop = min(begin + 1000, end)
+        batch.extend(iter_matches(run, query, range(begin, stop), cancelled))
+        if cancelled():
+            return
+        progress((stop - start) / span)
+        if len(batch) >= 1000 or stop == end:
+            if batch:
+                yield batch
             batch = []
-    if batch:
-        yield batch
 
 
 def find_next(
@@ -366,12 +348,14 @@ def find_next(
     direction: int,
     count: int,
     cancelled: Cancelled = lambda: False,
+    progress: Progress = _no_progress,
 ) -> int | None:
     """The next match from ``start`` in ``direction`` (wrapping; ``start`` itself last).
 
     ``order`` is the per-step visiting order the slow path uses. The byte scan looks at the
     steps after ``start`` first and returns the nearest confirmed one as soon as its part of
-    the file has been read; then the steps before it.
+    the file has been read; then the steps before it. ``progress`` is told how far each
+    pass over the bytes got.
     """
     if not (isinstance(run, IndexedRun) and query.needs_payload):
         return next(iter_matches(run, query, order, cancelled), None)
@@ -379,16 +363,16 @@ def find_next(
     if not search.usable:
         return next(iter_matches(run, query, order, cancelled), None)
     if direction > 0:
-        ahead = _nearest(search, start + 1, count, cancelled, first=True)
+        ahead = _nearest(search, start + 1, count, cancelled, progress, first=True)
         return ahead if ahead is not None else _nearest(search, 0, start + 1, cancelled,
-                                                       first=True)
-    behind = _nearest(search, 0, start, cancelled, first=False)
+                                                       progress, first=True)
+    behind = _nearest(search, 0, start, cancelled, progress, first=False)
     return behind if behind is not None else _nearest(search, start, count, cancelled,
-                                                     first=False)
+                                                     progress, first=False)
 
 
-def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, *,
-             first: bool) -> int | None:
+def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, progress: Progress,
+             *, first: bool) -> int | None:
     """The smallest (``first``) or largest match in ``[lo, hi)``.
 
     Forward, the scan stops at the first block that confirms a match: the nearest one there,
@@ -407,12 +391,13 @@ def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, *,
     names = search.by_name_or_kind(view, lo, hi)
     if not first:
         every = set(names)
-        for batch in search.byte_candidates(view, lo, hi, cancelled):
+        for batch in search.byte_candidates(view, lo, hi, cancelled, progress):
             every.update(batch)
         return next((i for i in sorted(every, reverse=True) if confirmed(i)), None)
     hit: int | None = None
     for part in _parts(view):  # the nearest in each file; the nearer of those
-        for batch in search.part_candidates(part, lo, hi if hit is None else hit, cancelled):
+        for batch in search.part_candidates(part, lo, hi if hit is None else hit, cancelled,
+                                            progress):
             found = next((i for i in batch if confirmed(i)), None)
             if found is not None:
                 hit = found if hit is None else min(hit, found)
