@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from support import SAMPLES
 from trace_tui.core.formats import detect_format
-from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index import search as search_module
+from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import ByteSearch, find_matches, find_next, needle_forms
 from trace_tui.core.navigation.step_query import (
     QueryError,
