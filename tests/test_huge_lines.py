@@ -171,7 +171,8 @@ def test_spill_writes_huge_strings_apart_and_reads_them_back() -> None:
     even next to a string that looks like the placeholder, quotes, escapes and non-ASCII."""
     import orjson
 
-    from trace_tui.core.index.store import _PLACEHOLDER_TEXT, SpillFile, read_line_at
+    from trace_tui.core.index.blobs import PLACEHOLDER_TEXT as _PLACEHOLDER_TEXT
+    from trace_tui.core.index.store import SpillFile, read_line_at
 
     big = 'a"b\\c\n\u2028é😀\x00' * 200_000
     records = [

@@ -332,8 +332,9 @@ class IndexedSource:
             view = view[len(BOM) :]
         import orjson
 
+        spill = self.run._spill  # foreign: huge strings go to the spill once, undecoded
         try:
-            value = loads_big(view)
+            value = loads_big(view) if spill is None else spill.decode_huge(view)
         except orjson.JSONDecodeError as exc:
             message = f"corrupt line of {size} bytes: {exc}"
             self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(preview)))

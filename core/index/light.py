@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from trace_tui.core.index.blobs import REF_PREFIX_JSON, BlobReader, resolve_blobs
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.store import RecordFiles, read_line_at
 
@@ -81,7 +82,11 @@ def read_attributes(
         if fd is None:
             break
         try:
-            out.update(_fields_in(read_line_at(fd, offset, length), spilled, names))
+            data = read_line_at(fd, offset, length)
+            fields = _fields_in(data, spilled, names)
+            if spilled and REF_PREFIX_JSON in data:  # a huge string held apart in the spill
+                fields = resolve_blobs(fields, BlobReader(fd))
+            out.update(fields)
         except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
             continue
         except Exception as exc:  # msgspec's DecodeError/ValidationError

@@ -14,17 +14,34 @@ recent results in an LRU cache keyed by the record offsets, bounded in entries a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 import orjson
 
+from trace_tui.core.index.blobs import (
+    KEEP_CHARS,
+    PLACEHOLDER,
+    REF_PREFIX_JSON,
+    BlobReader,
+    SpilledText,
+    decode_huge,
+    decode_slice,
+    encoded_pieces,
+    literal_slices,
+    needs_swap,
+    resolve_blobs,
+    spilled_text,
+    swap_strings,
+)
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.foreign import position_in_line
 from trace_tui.core.io.jsonl import BOM, HUGE_LINE_BYTES, decode_bytes, loads_big
@@ -66,12 +83,16 @@ def read_line_at(fd: int, offset: int, length: int | None = None) -> bytes:
 
 
 class SpillFile:
-    """Mapped native records of a foreign trace, one JSON line each, in a temporary file."""
+    """Mapped native records of a foreign trace, one JSON line each, in a temporary file.
+
+    Huge strings are written apart, once (blobs: see :mod:`~trace_tui.core.index.blobs`)."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="trace-tui-spill-", buffering=0)
         self._pending = bytearray()
         self._size = 0
+        self._interned = 0
+        self._blobs: dict[bytes, SpilledText] = {}
 
     @property
     def fd(self) -> int:
@@ -83,6 +104,48 @@ class SpillFile:
         """Bytes written so far (what :meth:`flush` has put in the file)."""
         return self._size
 
+    def decode_huge(self, data: memoryview) -> Any:
+        """The value of a huge line, each string literal over
+        :data:`~trace_tui.core.index.blobs.INTERN_BYTES` copied to the spill undecoded and
+        replaced by its stand-in (so neither the importer nor its records hold it). Raises
+        ``orjson.JSONDecodeError`` if the line is not valid JSON."""
+        try:
+            return decode_huge(data, self._raw_blob)
+        except (msgspec.DecodeError, ValueError):
+            return loads_big(data)  # says why the line is bad (or reads what msgspec refused)
+
+    def _raw_blob(self, literal: memoryview) -> SpilledText:
+        """Copy a JSON string literal (checked slice by slice) to the spill as a blob; the
+        same literal again (a file's text in a message and in the tool's result) is kept once."""
+        digest = hashlib.blake2b(literal, digest_size=20).digest()
+        known = self._blobs.get(digest)
+        if known is not None:
+            return known
+        head = ""
+        for piece in literal_slices(literal[1:-1]):
+            text = decode_slice(piece)  # raises if the literal is not valid
+            head = head or text[:KEEP_CHARS]
+        self.flush()
+        at = self._size
+        self._file.write(literal)
+        self._file.write(b"\n")
+        self._size += len(literal) + 1
+        self._interned += 1
+        self._blobs[digest] = found = spilled_text(head, at, len(literal))
+        return found
+
+    def _blob(self, text: str) -> SpilledText:
+        """Write ``text`` as one JSON string literal on its own line; its stand-in."""
+        self.flush()
+        at = self._size
+        length = 0
+        for piece in encoded_pieces(text):
+            length += self._file.write(piece)
+        self._file.write(b"\n")
+        self._size += length + 1
+        self._interned += 1
+        return spilled_text(text[:KEEP_CHARS], at, length)
+
     def append(
         self, offset: int, line: int, record: dict[str, Any], *, large: bool = False
     ) -> tuple[int, int]:
@@ -91,16 +154,17 @@ class SpillFile:
         ``large``: the record comes from a line over :data:`BIG_STRING_BYTES`, so it may hold
         a string too big for orjson's encoder to write without several copies of it.
         """
-        big: list[str] = []
         value: Any = [offset, line, record]
-        if large:  # from a line over a megabyte: maybe a huge string
-            value = _swap_big_strings(value, big, 0)
-        data = _dumps(value)
-        if big and data.count(_PLACEHOLDER) == len(big):
-            # huge strings are encoded one at a time and written in place (bounded memory)
-            return self._write_parts(data, big)
-        if big:  # the trace itself holds our placeholder text: the plain (costly) way
-            data = _dumps([offset, line, record])
+        data = b"" if large else _dumps(value)
+        if large or (self._interned and needs_swap(data)) or REF_PREFIX_JSON in data:
+            big: list[str] = []
+            swapped = swap_strings(value, big, self._blob, BIG_STRING_BYTES)
+            data = _dumps(swapped)
+            if big and data.count(PLACEHOLDER) == len(big):
+                # huge strings are encoded one at a time and written in place (bounded memory)
+                return self._write_parts(data, big)
+            if big:  # the trace itself holds our placeholder text: the plain (costly) way
+                data = _dumps(swap_strings(value, None, self._blob, BIG_STRING_BYTES))
         at = self._size + len(self._pending)
         self._pending += data
         self._pending += b"\n"
@@ -110,14 +174,13 @@ class SpillFile:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
         self.flush()
         at = self._size
-        pieces = skeleton.split(_PLACEHOLDER)
+        pieces = skeleton.split(PLACEHOLDER)
         length = 0
         for k, piece in enumerate(pieces):
             length += self._file.write(piece)
             if k < len(big):
-                encoded = _encode_string(big[k])
-                length += self._file.write(encoded)
-                del encoded
+                for encoded in encoded_pieces(big[k]):
+                    length += self._file.write(encoded)
         self._file.write(b"\n")
         self._size += length + 1
         return at, length
@@ -137,34 +200,6 @@ class SpillFile:
 #: Strings longer than this are spilled apart from their record (orjson's encoder reserves
 #: several times a string's size while it writes it; a 200 MB string would need a gigabyte).
 BIG_STRING_BYTES = 1024 * 1024
-_PLACEHOLDER_TEXT = "\x00trace-tui-spilled-string\x00"
-_PLACEHOLDER = orjson.dumps(_PLACEHOLDER_TEXT)
-
-
-def _swap_big_strings(value: Any, big: list[str], depth: int) -> Any:
-    """``value`` with every string over :data:`BIG_STRING_BYTES` replaced by a placeholder (the
-    strings go to ``big``, in the order they will appear in the dumped JSON)."""
-    if isinstance(value, str):
-        if len(value) > BIG_STRING_BYTES:
-            big.append(value)
-            return _PLACEHOLDER_TEXT
-        return value
-    if depth > 64:
-        return value
-    if isinstance(value, dict):
-        if not any(isinstance(v, (str, dict, list)) for v in value.values()):
-            return value
-        return {k: _swap_big_strings(v, big, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_swap_big_strings(v, big, depth + 1) for v in value]
-    return value
-
-
-def _encode_string(text: str) -> bytes:
-    """One JSON string, encoded by the standard library (about twice its size at most)."""
-    import json.encoder
-
-    return json.encoder.encode_basestring(text).encode("utf-8", "surrogatepass")
 
 
 def _dumps(value: Any) -> bytes:
@@ -190,6 +225,8 @@ class RecordFiles:
     trace_fd: int | None
     spill_fd: int | None = None
     remap: Remap | None = None
+    #: Set for one step's build: its records share each huge string, read once.
+    blobs: BlobReader | None = None
 
     def start_record(
         self, cols: StepColumns, index: int
@@ -212,10 +249,7 @@ class RecordFiles:
         """(source offset, source line, native record) read back from the spill (foreign
         formats) or the trace (native)."""
         if self.spill_fd is not None:
-            data = read_line_at(self.spill_fd, offset, length)
-            big = len(data) > BIG_STRING_BYTES
-            src_offset, src_line, record = loads_big(data) if big else orjson.loads(data)
-            return src_offset, src_line, record
+            return read_spilled(self.spill_fd, offset, length, self.blobs)
         if self.trace_fd is None:
             return None
         value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
@@ -233,6 +267,21 @@ def _source_value(data: bytes, offset: int, line: int | None) -> dict[str, Any] 
         log.warning("record at offset %d no longer parses: %s", offset, type(value).__name__)
         return None
     return value
+
+
+def read_spilled(
+    fd: int, offset: int, length: int | None, blobs: BlobReader | None = None
+) -> tuple[int, int | None, dict[str, Any]]:
+    """(source offset, source line, native record) of one spilled record, its huge strings
+    read back from their blobs (through ``blobs``, which keeps them for the step's other
+    records)."""
+    data = read_line_at(fd, offset, length)
+    src_offset, src_line, record = loads_big(data) if len(data) > BIG_STRING_BYTES \
+        else orjson.loads(data)
+    if REF_PREFIX_JSON in data:
+        del data
+        record = resolve_blobs(record, blobs if blobs is not None else BlobReader(fd))
+    return src_offset, src_line, record
 
 
 class StepLoader:
@@ -254,8 +303,11 @@ class StepLoader:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit[0]
+        # the step's records share each huge string, read once (and counted in its size)
+        if files.spill_fd is not None:
+            files = replace(files, blobs=BlobReader(files.spill_fd))
         step = self._build(cols, index, files)
-        size = cols.length[index]
+        size = cols.length[index] + (files.blobs.bytes_read if files.blobs else 0)
         self._cache[key] = (step, size)
         self._cached_bytes += size
         while len(self._cache) > CACHE_ENTRIES or (

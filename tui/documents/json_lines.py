@@ -81,10 +81,15 @@ def json_literal(value: Any, limit: int) -> str:
     return display_str(text, one_line=True, limit=limit, redact=False)
 
 
-def flatten_json(value: Any, state: FoldState, *, width: int = 100) -> list[DocLine]:
-    """Lines for ``value`` pretty-printed with ``state``'s folds and expansions applied."""
+def flatten_json(value: Any, state: FoldState, *, width: int = 100,
+                 dropped: Mapping[str, int] | None = None) -> list[DocLine]:
+    """Lines for ``value`` pretty-printed with ``state``'s folds and expansions applied.
+
+    ``dropped``: how many characters were cut off the strings ``value`` holds cut (by JSON
+    pointer), so a 200 MB string is masked and shown from its first characters but counted
+    whole."""
     out: list[DocLine] = []
-    _node(out, value, "", None, 0, True, state, max(20, width))
+    _node(out, value, "", None, 0, True, state, max(20, width), dropped or {})
     return out
 
 
@@ -99,19 +104,20 @@ def _scalar_role(value: Any) -> str:
 
 
 def _node(out: list[DocLine], value: Any, pointer: str, key: Piece | None, depth: int,
-          last: bool, state: FoldState, width: int) -> None:
+          last: bool, state: FoldState, width: int, dropped: Mapping[str, int]) -> None:
     pad = (INDENT * depth, "punct")
     head: list[Piece] = [pad]
     if key is not None:
         head += [key, (": ", "punct")]
     comma = ("" if last else ",", "punct")
     if isinstance(value, Mapping | list) and value:
-        _container(out, value, pointer, head, depth, comma, state, width)
+        _container(out, value, pointer, head, depth, comma, state, width, dropped)
     elif isinstance(value, Mapping | list):
         out.append(line(*head, ("{}" if isinstance(value, Mapping) else "[]", "punct"), comma,
                         anchor=pointer))
     elif isinstance(value, str) and len(value) > STRING_PREVIEW:
-        _long_string(out, value, pointer, head, depth, comma, state, width)
+        _long_string(out, value, pointer, head, depth, comma, state, width,
+                     len(value) + dropped.get(pointer, 0))
     else:
         out.append(line(*head, (json_literal(value, STRING_PREVIEW), _scalar_role(value)), comma,
                         anchor=pointer))
@@ -119,7 +125,7 @@ def _node(out: list[DocLine], value: Any, pointer: str, key: Piece | None, depth
 
 def _container(out: list[DocLine], value: Mapping[Any, Any] | list[Any], pointer: str,
                head: list[Piece], depth: int, comma: Piece, state: FoldState,
-               width: int) -> None:
+               width: int, dropped: Mapping[str, int]) -> None:
     is_map = isinstance(value, Mapping)
     open_, close = ("{", "}") if is_map else ("[", "]")
     noun = "keys" if is_map else "items"
@@ -141,23 +147,24 @@ def _container(out: list[DocLine], value: Mapping[Any, Any] | list[Any], pointer
         child = value[item]
         child_ptr = f"{pointer}/{escape(str(item))}"
         key = (json_literal(str(item), 200), "key") if is_map else None
-        _node(out, child, child_ptr, key, depth + 1, n == total - 1, state, width)
+        _node(out, child, child_ptr, key, depth + 1, n == total - 1, state, width, dropped)
     out.append(line((INDENT * depth, "punct"), (close, "punct"), comma, anchor=pointer,
                     action="fold"))
 
 
 def _long_string(out: list[DocLine], value: str, pointer: str, head: list[Piece], depth: int,
-                 comma: Piece, state: FoldState, width: int) -> None:
+                 comma: Piece, state: FoldState, width: int, whole: int) -> None:
     shown = state.expanded.get(pointer, 0)
     if not shown:
-        note = f" +{len(value) - STRING_PREVIEW:,} chars (Enter expands)"
+        note = f" +{whole - STRING_PREVIEW:,} chars (Enter expands)"
         out.append(line(*head, (json_literal(value, STRING_PREVIEW), "str"), comma,
                         (note, "note"), anchor=pointer, action="expand"))
         return
-    out.append(line(*head, (f"⌄ string, {len(value):,} chars (Enter folds)", "note"), comma,
+    out.append(line(*head, (f"⌄ string, {whole:,} chars (Enter folds)", "note"), comma,
                     anchor=pointer, action="expand"))
     pad = INDENT * (depth + 1)
     lines, left = wrap_text(value, width - len(pad), limit=shown, redact=False)
+    left += whole - len(value)  # a string held cut (see flatten_json): the rest counts too
     out.extend(line((pad, "punct"), ("│ ", "note"), (text, "str"), anchor=pointer)
                for text in lines)
     if left:

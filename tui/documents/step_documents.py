@@ -10,10 +10,10 @@ highlighted up to a cap and wrapped to the view's width.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from jsonpointer import JsonPointerException, resolve_pointer
+from jsonpointer import JsonPointerException, escape, resolve_pointer
 from rich.cells import cell_len, chop_cells
 
 from trace_tui.core.io.raw_record import RawRecord
@@ -21,7 +21,7 @@ from trace_tui.core.model.run import A_TOOL_DEFINITIONS, Step
 from trace_tui.core.model.times import iso_utc
 from trace_tui.tui.display.highlight import lex_json
 from trace_tui.tui.display.safe_text import display_str, display_value, redact_text
-from trace_tui.tui.documents.json_lines import FoldState, flatten_json
+from trace_tui.tui.documents.json_lines import MAX_DEPTH, STRING_PREVIEW, FoldState, flatten_json
 from trace_tui.tui.documents.lines import DocLine, Piece, line
 
 #: Containers folded until the user opens them (they are long and rarely the question).
@@ -33,6 +33,8 @@ RAW_PREVIEW = 64_000
 RAW_STEP = 64_000
 RAW_ANCHOR = "raw"
 _REDACT_MARGIN = 16_384
+#: Strings longer than this are cut (with a margin) before they are masked and shown.
+CUT_OVER = 1_000_000
 
 
 def _iso(value: float | None) -> str | None:
@@ -57,8 +59,39 @@ def step_record(step: Step) -> dict[str, Any]:
 def payload_document(
     step: Step, state: FoldState, width: int, revealed: Mapping[str, Any] | None = None
 ) -> list[DocLine]:
-    """The step's record as foldable JSON lines, secrets masked except at ``revealed``."""
-    return flatten_json(display_value(step_record(step), revealed), state, width=width)
+    """The step's record as foldable JSON lines, secrets masked except at ``revealed``.
+
+    A string far longer than the view shows of it (a 200 MB pasted file) is masked and
+    sanitised only as far as it is shown, plus a margin; its length still counts whole."""
+    dropped: dict[str, int] = {}
+
+    def shown(pointer: str) -> int:
+        return max(STRING_PREVIEW, state.expanded.get(pointer, 0)) + _REDACT_MARGIN
+
+    record = cut_long_strings(step_record(step), shown, dropped)
+    return flatten_json(display_value(record, revealed), state, width=width, dropped=dropped)
+
+
+def cut_long_strings(value: Any, limit: Callable[[str], int], dropped: dict[str, int],
+                     path: tuple[str, ...] = ()) -> Any:
+    """A copy of ``value`` whose strings over :data:`CUT_OVER` characters are cut to
+    ``limit(pointer)``; ``dropped`` gets how many characters each lost, by pointer."""
+    if isinstance(value, str):
+        if len(value) > CUT_OVER:
+            pointer = "".join(f"/{escape(part)}" for part in path)
+            keep = limit(pointer)
+            if len(value) > keep:
+                dropped[pointer] = len(value) - keep
+                return value[:keep]
+        return value
+    if len(path) > MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {k: cut_long_strings(v, limit, dropped, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cut_long_strings(v, limit, dropped, (*path, str(n)))
+                for n, v in enumerate(value)]
+    return value
 
 
 def value_at(step: Step, pointer: str) -> Any:
@@ -93,9 +126,15 @@ def raw_document(step: Step, record: RawRecord | None, width: int,
     "show more" line, ``expanded[RAW_ANCHOR]``) are lexed and wrapped: building the view costs
     the same for a 7 MB line as for a short one.
     """
+    limit = RAW_PREVIEW + (expanded or {}).get(RAW_ANCHOR, 0)
+    unseen = 0  # characters of strings cut before the record was dumped
     if step.source is not None:
         header = "original record (imported; shown as JSON)"
-        text = json.dumps(step.source, ensure_ascii=False, indent=2, default=str)
+        dropped: dict[str, int] = {}
+        # a 200 MB string is dumped only as far as it can be shown
+        source = cut_long_strings(step.source, lambda _: limit + _REDACT_MARGIN, dropped)
+        text = json.dumps(source, ensure_ascii=False, indent=2, default=str)
+        unseen = sum(dropped.values())
         cut = False
     elif record is not None:
         header = f"line {step.line or '?'} · byte offset {record.offset:,} · as in the file"
@@ -103,8 +142,7 @@ def raw_document(step: Step, record: RawRecord | None, width: int,
     else:
         return [line((display_str(error or "the original record is not available",
                                   one_line=True), "note"))]
-    limit = RAW_PREVIEW + (expanded or {}).get(RAW_ANCHOR, 0)
-    rest = max(0, len(text) - limit)
+    rest = max(0, len(text) - limit) + unseen
     # mask before cutting (half a key is no longer recognisable), on a bounded window
     text = redact_text(text[: limit + _REDACT_MARGIN])[:limit]
     safe = "".join(
@@ -148,11 +186,13 @@ def wrap_pieces(pieces: list[Piece], width: int) -> list[tuple[Piece, ...]]:
                 current, used = [], 0
             while part:
                 room = width - used
-                if cell_len(part) <= room:
+                # the head that fits, measured on a bounded window (measuring the whole rest
+                # of a 64,000-character string for every line made wrapping quadratic)
+                head = _head_fitting(part, room) if room > 0 else ""
+                if len(head) == len(part) or (room <= 0 and cell_len(part) <= room):
                     current.append((part, role))
                     used += cell_len(part)
                     break
-                head = _head_fitting(part, room) if room > 0 else ""
                 if not head and not current:  # wider than a whole line: it goes alone
                     head = part[0]
                 if head:

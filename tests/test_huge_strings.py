@@ -1,0 +1,197 @@
+"""Huge strings of a foreign trace are written to the spill once and read back whole.
+
+A huge line of a Claude Code session (a 200 MB pasted file) is not decoded while indexing: each
+string literal over the limit is copied to the spill as it is and stands in the importer's
+records as a cut copy with its place; the step read back holds the whole string again. These
+tests scale the limits down and check that a step shows exactly what it showed when the whole
+line was decoded (the old path), for every step, its ``source`` and an export.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import trace_tui.core.index.blobs as blobs
+import trace_tui.core.index.indexer as indexer
+from trace_tui.core.export.convert import step_record
+from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.index.store import SpillFile, read_spilled
+
+FOREIGN = Path(__file__).parent / "data" / "foreign"
+SAMPLE = FOREIGN / "claude-code" / "claude-code-2.1.328_orders.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of 4 KiB and blobs decoded 1,000 bytes at a time: many cuts."""
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 4096)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 4096)
+    monkeypatch.setattr(blobs, "DECODE_BYTES", 1000)
+
+
+def _index(path: Path) -> IndexedSource:
+    source = IndexedSource(path)
+    while not source.update().complete:
+        pass
+    return source
+
+
+def _steps(path: Path) -> list[dict[str, Any]]:
+    source = _index(path)
+    try:
+        assert not source.run.problems, source.run.problems
+        return [step_record(source.run.step(i)) for i in range(len(source.run))]
+    finally:
+        source.close()
+
+
+def _session(tmp_path: Path, pasted: str, *, ascii_only: bool, requests: bool) -> Path:
+    """The real sample with its first plain user message replaced by ``pasted``; without
+    ``requests`` the ``api-request*`` lines are dropped (conversations rebuilt from the chain,
+    so every later call's input holds the pasted text too)."""
+    out = []
+    replaced = False
+    for raw in SAMPLE.read_bytes().splitlines():
+        record = json.loads(raw)
+        if not requests and str(record.get("type", "")).startswith("api-request"):
+            continue
+        message = record.get("message") or {}
+        if not replaced and record.get("type") == "user" and isinstance(
+            message.get("content"), str
+        ):
+            message["content"] = pasted
+            record["toolUseResult"] = {"stdout": pasted[::-1], "nested": [[pasted[:5000]]]}
+            replaced = True
+        out.append(json.dumps(record, ensure_ascii=ascii_only).encode())
+    path = tmp_path / f"session-{ascii_only}-{requests}.jsonl"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    return path
+
+
+def _holds(value: Any, text: str) -> bool:
+    if isinstance(value, dict):
+        return any(_holds(v, text) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds(v, text) for v in value)
+    return value == text
+
+
+PASTED = ("PASTED a file: \"quoted\" \\ back\\slash\ttab é ü 中文 😀 \u2028 \x01 "
+          + "a line of the pasted file with 😀 and \\u0041 text\n" * 3000)
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("requests", [False, True])
+def test_steps_are_the_same_as_when_the_line_was_decoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ascii_only: bool, requests: bool
+) -> None:
+    path = _session(tmp_path, PASTED, ascii_only=ascii_only, requests=requests)
+    before = _steps(path)  # strings under the limit: the whole line is decoded, as before
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    after = _steps(path)
+    assert after == before
+    assert any(_holds(s["attributes"], PASTED) for s in after)
+    assert any(_holds(s.get("source"), PASTED) for s in after)  # export keeps the raw record
+
+
+def test_the_importer_never_holds_the_huge_string(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step's name comes from the cut copy; the pasted text is in the spill once."""
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    path = _session(tmp_path, PASTED, ascii_only=False, requests=False)
+    source = _index(path)
+    try:
+        spill = source.run._spill
+        assert spill is not None
+        names = [source.run.row(i).name for i in range(len(source.run))]
+        assert any(name.startswith("PASTED a file") for name in names)
+        data = Path(f"/proc/self/fd/{spill.fd}").read_bytes()
+        line = json.dumps(PASTED, ensure_ascii=False).encode()
+        assert data.count(line) == 1  # once, however many records hold it
+    finally:
+        source.close()
+
+
+def test_light_attributes_read_the_whole_string(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    path = _session(tmp_path, PASTED, ascii_only=False, requests=True)
+    source = _index(path)
+    try:
+        run = source.run
+        index = next(i for i in range(len(run)) if run.row(i).kind == "agent")
+        light = run.light_attributes(index, ("claude_code.prompt",))
+        assert light == {"claude_code.prompt": PASTED}
+    finally:
+        source.close()
+
+
+def test_strings_that_look_like_references_stay_themselves() -> None:
+    spill = SpillFile()
+    try:
+        fake = f"{blobs.REF_PREFIX}0:10\x00"
+        record = {"type": "span", "attributes": {"a": fake, "b": [fake + "x"], "c": "plain"}}
+        at, length = spill.append(1, 2, record)
+        spill.flush()
+        assert read_spilled(spill.fd, at, length) == (1, 2, record)
+    finally:
+        spill.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab"\\\n\x01é中😀\U0001f600 u0dDcCfF')),
+               max_size=400),
+       st.booleans(), st.integers(2, 40))
+def test_a_literal_decoded_in_slices_is_the_string(text: str, ascii_only: bool,
+                                                   size: int) -> None:
+    """However small the slices, no character, escape or surrogate pair is split."""
+    literal = json.dumps(text, ensure_ascii=ascii_only).encode()
+    saved = blobs.DECODE_BYTES
+    blobs.DECODE_BYTES = size
+    try:
+        pieces = list(blobs.literal_slices(memoryview(literal)[1:-1]))
+        assert "".join(blobs.decode_slice(p) for p in pieces) == text
+    finally:
+        blobs.DECODE_BYTES = saved
+
+
+def test_a_blob_is_read_back_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 1000)
+    spill = SpillFile()
+    try:
+        line = json.dumps({"type": "span", "big": PASTED, "list": [PASTED, 1]}).encode()
+        value = spill.decode_huge(memoryview(line))
+        assert isinstance(value["big"], blobs.SpilledText)
+        assert value["big"].startswith("PASTED a file")
+        at, length = spill.append(0, 1, value, large=True)
+        spill.flush()
+        reader = blobs.BlobReader(spill.fd)
+        _, _, record = read_spilled(spill.fd, at, length, reader)
+        assert record == {"type": "span", "big": PASTED, "list": [PASTED, 1]}
+        assert record["big"] is record["list"][0]  # the same text: one blob, read once
+        assert reader.bytes_read == len(json.dumps(PASTED).encode())
+    finally:
+        spill.close()
+
+
+def test_a_bad_huge_line_is_still_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """Invalid UTF-8 inside a huge string literal: the line is a problem, as before."""
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 1000)
+    lines = SAMPLE.read_bytes().splitlines()
+    bad = b'{"type":"user","message":{"role":"user","content":"' + b"ab\xff" * 5000 + b'"}}'
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join([*lines[:5], bad, *lines[5:]]) + b"\n")
+    source = _index(path)
+    try:
+        assert any("corrupt line" in p.message for p in source.run.problems)
+    finally:
+        source.close()
