@@ -17,7 +17,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from trace_tui.core.io.raw_record import RawRecord, read_record_line
@@ -50,6 +49,7 @@ from trace_tui.tui.widgets.branch_banner import BranchBanner
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.gauge import ContextGauge
 from trace_tui.tui.widgets.inspector import Inspector, StepFocus
+from trace_tui.tui.widgets.key_footer import KeyFooter
 from trace_tui.tui.widgets.span_tree import SpanTree
 from trace_tui.tui.widgets.status import StatusLine, StatusModel
 from trace_tui.tui.widgets.timeline import StepBar
@@ -84,7 +84,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
                 yield Inspector(id="inspector")
         yield StepBar(self.facts, id="stepbar")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Start reading and draw the empty state."""
@@ -99,7 +99,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
     def on_resize(self, event: events.Resize) -> None:
         """Below 80 columns the footer drops its spacing and the palette hint (``?`` lists
         ctrl+p) so q Quit still fits."""
-        footer = self.query_one(Footer)
+        footer = self.query_one(KeyFooter)
         footer.compact = event.size.width < 80
         footer.show_command_palette = event.size.width >= 80
 

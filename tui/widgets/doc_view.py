@@ -124,6 +124,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, bool, int], Strip] = LRUCache(512)
         self._styles: dict[str, Style] | None = None
         self._can: tuple[bool, bool] = (False, False)
+        self._content = Size(0, 0)
 
     # ----------------------------------------------------------------- data in
     @property
@@ -143,13 +144,15 @@ class DocumentView(ScrollView, can_focus=True):
         self._generation += 1
         self._cache.clear()
         width = max((ln.width for ln in lines[:5000]), default=0)
-        # A new virtual size makes Textual lay out the whole screen again, which costs more
-        # than drawing the document. So the size is rounded up, and kept while the new document
-        # fits and fills at least half of it: stepping between steps rarely changes it.
+        self._content = Size(width, len(lines))
+        # A new virtual size makes Textual lay out and draw the whole screen again (twice when
+        # a scroll bar comes or goes), which costs more than drawing the document. So the size
+        # is rounded up, and kept while the new document fits and is not much smaller: jumping
+        # between a short step and a long one (g, G) keeps it. Scrolling stops at the
+        # document's own end (max_scroll_x/y), never in the spare room.
         old = self.virtual_size
         size = Size(_round_up(width), _round_up(len(lines)))
-        if not (size.width <= old.width < 2 * size.width + 32
-                and size.height <= old.height < 2 * size.height + 32):
+        if not (_room_for(size.width, old.width) and _room_for(size.height, old.height)):
             self.virtual_size = size
         target = 0
         if anchor is not None:
@@ -158,6 +161,18 @@ class DocumentView(ScrollView, can_focus=True):
             self.scroll_to(0, 0, animate=False, immediate=True)
         self._select(target)
         self.refresh()
+
+    @property
+    def max_scroll_x(self) -> int:
+        """The widest line's end, even while the virtual size is kept larger."""
+        view = self.container_size.width - self.scrollbar_size_vertical
+        return min(super().max_scroll_x, max(0, self._content.width - view))
+
+    @property
+    def max_scroll_y(self) -> int:
+        """The last line, even while the virtual size is kept larger."""
+        view = self.container_size.height - self.scrollbar_size_horizontal
+        return min(super().max_scroll_y, max(0, self._content.height - view))
 
     @property
     def code_style(self) -> str:
@@ -289,6 +304,11 @@ class DocumentView(ScrollView, can_focus=True):
             self._select(index)
             if again:
                 self.action_activate()
+
+
+def _room_for(needed: int, kept: int) -> bool:
+    """Whether a kept virtual extent ``kept`` still serves a document needing ``needed``."""
+    return needed <= kept <= 4 * needed + 128
 
 
 def _round_up(value: int, step: int = 32) -> int:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from trace_tui.core.navigation.run_facts import RunFacts
@@ -66,7 +67,12 @@ class StepBar(Widget):
             self.refresh()
 
     def _label(self) -> str:
-        return f" {self._cursor + 1:,}/{self._count:,} " if self._count else " 0 steps "
+        """`` 12/1,000 ``: the step number padded to the count's width, so the bar keeps its
+        width (and its cached cells) wherever the cursor is."""
+        if not self._count:
+            return " 0 steps "
+        total = f"{self._count:,}"
+        return f" {self._cursor + 1:>{len(total)},}/{total} "
 
     def _bar_width(self) -> int:
         return max(1, self.size.width - len(self._label()))
@@ -113,24 +119,46 @@ class StepBar(Widget):
         self._bar_key, self._bar_cells = key, out
         return out
 
-    def render(self) -> Text:
-        """The label and the bar."""
-        text = Text(no_wrap=True, overflow="crop")
-        text.append(self._label(), style=self._style("label"))
+    def render_line(self, y: int) -> Strip:
+        """The label and the bar as one strip: cells of one look are one segment (drawing a
+        cell at a time cost more than the rest of a key press)."""
+        base = self.rich_style
+        width = self.size.width
+        if y != 0:
+            return Strip.blank(width, base)
+        segments = [Segment(self._label(), base + self._style("label"))]
         count = self._count
-        if count <= 0:
-            return text
-        cells, repeat = self._layout()
-        cursor_cell = self._cursor * cells // count if self._cursor >= 0 else -1
-        future = self._style("future") + Style(bold=False)
-        for cell, (char, name) in enumerate(self._bar(cells)):
-            style = self._style(name)
-            if cell == cursor_cell:
-                style = style + self._style("cursor")
-            elif cell > cursor_cell >= 0:
-                style = style + future
-            text.append(char * repeat, style=style)
-        return text
+        if count > 0:
+            cells, repeat = self._layout()
+            cursor_cell = self._cursor * cells // count if self._cursor >= 0 else -1
+            looks: dict[tuple[str, int], Style] = {}
+            run: list[str] = []
+            run_look: tuple[str, int] | None = None
+            for cell, (char, name) in enumerate(self._bar(cells)):
+                look = (name, (cell > cursor_cell >= 0) - (cell == cursor_cell))
+                if look != run_look and run:
+                    segments.append(Segment("".join(run), self._look(looks, run_look, base)))
+                    run = []
+                run_look = look
+                run.append(char * repeat)
+            if run:
+                segments.append(Segment("".join(run), self._look(looks, run_look, base)))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _look(self, looks: dict[tuple[str, int], Style], look: tuple[str, int] | None,
+              base: Style) -> Style:
+        """The style of a cell: its kind, then the cursor (-1) or dimmed as later (1)."""
+        assert look is not None
+        style = looks.get(look)
+        if style is None:
+            name, place = look
+            style = base + self._style(name)
+            if place < 0:
+                style += self._style("cursor")
+            elif place > 0:
+                style += self._style("future") + Style(bold=False)
+            looks[look] = style
+        return style
 
     def on_click(self, event: events.Click) -> None:
         """Move the cursor to the clicked slice of the run."""
