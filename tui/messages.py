@@ -61,12 +61,36 @@ class ReaderNotice(Message):
 
 @dataclass
 class FilterMatches(Message):
-    """Steps in ``[start, end)`` that match the filter of ``generation``; ``done`` at the end."""
+    """Steps in ``[start, end)`` that match the filter of ``generation``; ``done`` at the end;
+    ``part``: how much of the whole filter's scan is done (``None``: not said)."""
 
     generation: int
     matches: list[int]
     end: int
     _: KW_ONLY
+    done: bool
+    part: float | None = None
+
+
+@dataclass
+class SearchProgress(Message):
+    """The search of ``generation`` has scanned ``part`` of what it reads (0..1)."""
+
+    generation: int
+    part: float
+
+
+@dataclass
+class SearchCount(Message):
+    """More matches of the search query of ``generation`` (counted in steps ``[start, end)``),
+    ``part`` of that scan done; ``done`` at the end."""
+
+    generation: int
+    matches: list[int]
+    start: int
+    end: int
+    _: KW_ONLY
+    part: float
     done: bool
 
 

@@ -141,6 +141,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if self.count > old and self.notice and "waiting for it to be" in self.notice:
             self.notice = None  # "does not exist yet; waiting": steps are here, it is stale
         self.filter_grew(old, self.count)
+        self.search_grew(old, self.count)
         if self._fold_bookkeeping and self.count and self.filter_query is None:
             self._fold_bookkeeping = False
             self.apply_filter(StepQuery.parse(BOOKKEEPING_FILTER))
@@ -306,6 +307,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             errors=self.facts.error_count,
             filter_text=self.filter_query.text if self.filter_query else None,
             filter_shown=len(tree.visibility) if self.filter_query else 0,
+            search=self.search_status(),
             busy=self.finding_busy or self.replaying or (
                 f"going to the end · reading {self.progress:.0%}" if self.cursor.chasing
                 else None) or (

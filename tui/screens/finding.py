@@ -7,12 +7,15 @@ chunks and :class:`~trace_tui.tui.messages.SearchResult` at the end, tagged with
 so a newer query makes older results moot. A live run's new steps are filtered as they come.
 Over an indexed file the workers scan the file's bytes (:mod:`trace_tui.core.index.search`),
 so a payload search reads the disk once instead of loading every step; a search stops at the
-first block of the file that holds a match.
+first block of the file that holds a match and moves there at once, then a second worker
+counts every match (the status line shows the count growing, then "match k/N"). Both say how
+far their scan got; new steps of a run still being read are filtered and counted as they come.
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import chain
 
@@ -21,13 +24,15 @@ from textual.worker import get_current_worker
 from trace_tui.core.index.search import find_matches, find_next
 from trace_tui.core.navigation.step_query import QueryError, StepQuery, iter_matches
 from trace_tui.tui.display.safe_text import plain_notice
-from trace_tui.tui.messages import FilterMatches, SearchResult
+from trace_tui.tui.messages import FilterMatches, SearchCount, SearchProgress, SearchResult
 from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
 from trace_tui.tui.screens.prompt import PromptScreen
 from trace_tui.tui.widgets.span_tree import SpanTree
 
 #: Runs up to this many steps are searched and filtered without a worker.
 SYNC_FIND_LIMIT = 5_000
+#: Seconds between two progress messages of a worker.
+PROGRESS_EVERY = 0.2
 QUERY_HINT = ("words match name or payload · kind:tool,llm · is:error · name:… · text:… "
               "· Enter applies, Esc cancels")
 
@@ -44,11 +49,16 @@ class FindingMixin(DebuggerScreenBase):
         self._filter_generation = 0
         self._filter_first = True
         self.finding_busy: str | None = None
+        self._tally_generation = 0
+        self._tally: list[int] | None = None  # matches of the search query; None: not counted
+        self._tally_busy: dict[int, float] = {}  # start of each range being counted: part done
 
     def reset_finding(self) -> None:
-        """The run was replaced: re-apply the filter from scratch."""
+        """The run was replaced: re-apply the filter and recount the search from scratch."""
         if self.filter_query is not None:
             self.apply_filter(self.filter_query)
+        if self._tally is not None:
+            self._start_tally()
 
     # ----------------------------------------------------------------- prompts
     def _parse(self, text: str | None) -> StepQuery | None:
@@ -66,6 +76,9 @@ class FindingMixin(DebuggerScreenBase):
             query = self._parse(text)
             if query is not None:
                 self.search_query = query
+                self._tally = None
+                self._tally_generation += 1
+                self.workers.cancel_group(self, "search-count")
                 self._search(1)
 
         value = self.search_query.text if self.search_query else ""
@@ -144,12 +157,18 @@ class FindingMixin(DebuggerScreenBase):
         def work() -> None:
             worker = get_current_worker()
             chunk: list[int] = []
-            last = time.monotonic()
-            for batch in find_matches(run, query, start, end, lambda: worker.is_cancelled):
+            last, part = time.monotonic(), 0.0
+
+            def told(done: float) -> None:
+                nonlocal part
+                part = done
+
+            for batch in find_matches(run, query, start, end, lambda: worker.is_cancelled,
+                                      told):
                 chunk.extend(batch)
-                if time.monotonic() - last > 0.2:
-                    self.post_message(FilterMatches(generation, chunk, max(chunk) + 1,
-                                                    done=False))
+                if time.monotonic() - last > PROGRESS_EVERY:
+                    self.post_message(FilterMatches(generation, chunk, end, done=False,
+                                                    part=part if exclusive else None))
                     chunk, last = [], time.monotonic()
             if not worker.is_cancelled:
                 self.post_message(FilterMatches(generation, chunk, end, done=True))
@@ -170,6 +189,8 @@ class FindingMixin(DebuggerScreenBase):
             tree.set_filter(message.matches)
         else:
             tree.add_filter_matches(message.matches)
+        if message.part is not None and not message.done:
+            self.finding_busy = f"filtering {message.part:.0%}"
         if message.done:
             self.finding_busy = None
             shown = tree.visibility.match_count
@@ -196,14 +217,28 @@ class FindingMixin(DebuggerScreenBase):
 
         def work() -> None:
             worker = get_current_worker()
+            last = time.monotonic()
+
+            def told(part: float) -> None:
+                nonlocal last
+                if time.monotonic() - last > PROGRESS_EVERY:
+                    self.post_message(SearchProgress(generation, part))
+                    last = time.monotonic()
+
             found = find_next(run, query, order, start, direction, count,
-                              lambda: worker.is_cancelled)
+                              lambda: worker.is_cancelled, told)
             if not worker.is_cancelled:
                 wrapped = found is not None and (found - start) * direction < 0
                 self.post_message(SearchResult(generation, found, wrapped=wrapped))
 
         self.run_worker(work, thread=True, exclusive=True, group="search", name="step search",
                         exit_on_error=False)
+
+    def on_search_progress(self, message: SearchProgress) -> None:
+        """The search worker got this far."""
+        if message.generation == self._search_generation and self.finding_busy:
+            self.finding_busy = f"searching {message.part:.0%}"
+            self._update_status()
 
     def on_search_result(self, message: SearchResult) -> None:
         """The search worker finished."""
@@ -225,8 +260,95 @@ class FindingMixin(DebuggerScreenBase):
             if wrapped:
                 self.notify("search wrapped around", markup=False, timeout=2)
             self.move_to(found)
+        if self._tally is None and self.search_query is not None:
+            if found is None:  # every step was looked at
+                self._tally_generation += 1
+                self._tally, self._tally_busy = [], {}
+            else:
+                self._start_tally()
         self._update_status()
         self._update_bindings()
+
+    # ----------------------------------------------------------------- count
+    def _start_tally(self) -> None:
+        """Count every match of the search query (after its first hit is shown)."""
+        self._tally_generation += 1
+        self.workers.cancel_group(self, "search-count")
+        self._tally, self._tally_busy = [], {}
+        self._count(0, self.count)
+
+    def search_grew(self, old: int, new: int) -> None:
+        """The run grew: count the search query's matches among the new steps too."""
+        if self._tally is not None and new > old:
+            self._count(old, new)
+
+    def _count(self, start: int, end: int) -> None:
+        query, generation, run = self.search_query, self._tally_generation, self.run_view
+        if query is None:
+            return
+        if end - start <= SYNC_FIND_LIMIT and (end <= SYNC_FIND_LIMIT
+                                               or not query.needs_payload):
+            matches = list(iter_matches(run, query, range(start, end)))
+            self._take_count(SearchCount(generation, matches, start, end, part=1.0,
+                                         done=True))
+            return
+        self._tally_busy[start] = 0.0
+
+        def work() -> None:
+            worker = get_current_worker()
+            chunk: list[int] = []
+            last, part = time.monotonic(), 0.0
+
+            def told(done: float) -> None:
+                nonlocal part, chunk, last
+                part = done
+                if time.monotonic() - last > PROGRESS_EVERY:
+                    self.post_message(SearchCount(generation, chunk, start, end, part=part,
+                                                  done=False))
+                    chunk, last = [], time.monotonic()
+
+            for batch in find_matches(run, query, start, end, lambda: worker.is_cancelled,
+                                      told):
+                chunk.extend(batch)
+            if not worker.is_cancelled:
+                self.post_message(SearchCount(generation, chunk, start, end, part=1.0,
+                                              done=True))
+
+        self.run_worker(work, thread=True, group="search-count", name="match count",
+                        exit_on_error=False)
+
+    def on_search_count(self, message: SearchCount) -> None:
+        """Matches counted by a count worker."""
+        self._take_count(message)
+
+    def _take_count(self, message: SearchCount) -> None:
+        tally = self._tally
+        if message.generation != self._tally_generation or tally is None:
+            return
+        tally.extend(message.matches)
+        if message.done:
+            self._tally_busy.pop(message.start, None)
+            if not self._tally_busy:
+                tally.sort()
+        else:
+            self._tally_busy[message.start] = message.part
+        self._update_status()
+
+    def search_status(self) -> str | None:
+        """What the status line says about the search: its query and the count of its
+        matches (growing while counted; then where the cursor is among them)."""
+        query, tally = self.search_query, self._tally
+        if query is None or tally is None:
+            return None
+        found = len(tally)
+        if self._tally_busy:
+            part = self._tally_busy[min(self._tally_busy)]
+            return f"/{query.text} {found:,} found · counting {part:.0%}"
+        position = self.cursor.position
+        at = bisect_left(tally, position)
+        if at < found and tally[at] == position:
+            return f"/{query.text} match {at + 1:,}/{found:,}"
+        return f"/{query.text} {found:,} match" + "es" * (found != 1)
 
 
 def _search_order(start: int, count: int, direction: int) -> Iterable[int]:

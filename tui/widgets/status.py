@@ -35,6 +35,7 @@ class StatusModel:
     errors: int = 0
     filter_text: str | None = None
     filter_shown: int = 0
+    search: str | None = None
     busy: str | None = None
     notice: str | None = None
 
@@ -107,6 +108,10 @@ class StatusLine(Widget):
             text.append(*sep)
             query = display_str(model.filter_text, one_line=True, limit=30)
             text.append(f"filter {query} ({fmt_count(model.filter_shown)} shown)",
+                        style=s("status--pinned"))
+        if model.search is not None:
+            text.append(*sep)
+            text.append(display_str(model.search, one_line=True, limit=50),
                         style=s("status--pinned"))
         if model.busy:
             text.append(*sep)

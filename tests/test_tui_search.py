@@ -1,0 +1,109 @@
+"""Search on the screen: the first hit is shown, then every match counted with progress on the
+way; the filter says how far its scan got. On a trace big enough for the workers (the limits
+lowered), scanned in small blocks so that the count visibly grows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trace_tui.core.index import search as search_module
+from trace_tui.core.navigation.step_query import StepQuery, iter_matches
+from trace_tui.tui.app import TraceApp, build_app
+from trace_tui.tui.messages import FilterMatches, SearchCount
+from trace_tui.tui.screens import finding
+from trace_tui.tui.widgets.status import StatusLine
+
+SIZE = (120, 36)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot runs on asyncio."""
+    return "asyncio"
+
+
+def _trace(path: Path, steps: int) -> None:
+    lines = [json.dumps({"type": "run", "run_id": "r", "name": "search test"})]
+    for n in range(steps):
+        said = "the Needle-Word is here" if n % 7 == 3 else "nothing to see"
+        lines.append(json.dumps({
+            "type": "span", "span_id": f"s{n}", "parent_id": None, "kind": "tool",
+            "name": f"tool {n}", "start_time": float(n), "end_time": n + 0.5, "status": "ok",
+            "attributes": {"tool.output": f"{said} {'x' * 200}"}}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def _settled(app: TraceApp, pilot: Any) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _status(app: TraceApp) -> str:
+    model = app.debugger.query_one(StatusLine).model
+    return (model.search or "") if model else ""
+
+
+async def test_search_shows_first_hit_then_the_count_as_it_grows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
+    monkeypatch.setattr(finding, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(search_module, "BLOCK_BYTES", 4000)
+    path = tmp_path / "t.jsonl"
+    _trace(path, 300)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(app, pilot)
+        screen = app.debugger
+        counts: list[SearchCount] = []
+        take = screen._take_count
+        monkeypatch.setattr(screen, "_take_count",
+                            lambda message: (counts.append(message), take(message)))
+        query = StepQuery.parse("text:needle-word")
+        expected = list(iter_matches(screen.run_view, query, range(screen.count)))
+        assert len(expected) > 40
+        await pilot.press("slash", *"text:needle-word", "enter")
+        await _settled(app, pilot)
+        assert screen.cursor.position == expected[0]
+        assert _status(app) == f"/text:needle-word match 1/{len(expected)}"
+        partial = [m for m in counts if not m.done]
+        assert len(partial) >= 3  # the count was shown growing, with the part scanned
+        assert [m.part for m in partial] == sorted(m.part for m in partial)
+        assert 0 < partial[0].part < 1
+        assert sorted(i for m in counts for i in m.matches) == expected
+        await pilot.press("n", "n")
+        await _settled(app, pilot)
+        assert screen.cursor.position == expected[2]
+        assert _status(app) == f"/text:needle-word match 3/{len(expected)}"
+        assert len([m for m in counts if m.done]) == 1  # n/N do not count again
+        await pilot.press("down")
+        await pilot.pause()
+        assert _status(app) == f"/text:needle-word {len(expected)} matches"
+
+
+async def test_filter_says_how_far_its_scan_got(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
+    monkeypatch.setattr(finding, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(search_module, "BLOCK_BYTES", 4000)
+    path = tmp_path / "t.jsonl"
+    _trace(path, 300)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(app, pilot)
+        screen = app.debugger
+        seen: list[FilterMatches] = []
+        take = screen._take_matches
+        monkeypatch.setattr(screen, "_take_matches",
+                            lambda message: (seen.append(message), take(message)))
+        await pilot.press("ampersand", *"text:needle-word", "enter")
+        await _settled(app, pilot)
+        parts = [m.part for m in seen if m.part is not None]
+        assert len(parts) >= 3 and parts == sorted(parts) and 0 < parts[0] < 1
+        assert seen[-1].done and screen.finding_busy is None
