@@ -201,3 +201,33 @@ def test_spans_of_one_request_come_parents_first_both_ways(tmp_path: Path) -> No
     path = tmp_path / "batches.jsonl"
     path.write_bytes(b"".join(orjson.dumps(request(n)) + b"\n" for n in range(1, 30)))
     assert _same_both_ways(path) == 28 * 3
+
+
+def test_search_in_run_order_uses_the_file_scan_and_finds_what_the_step_scan_finds(
+    tmp_path: Path,
+) -> None:
+    """An OTLP file writes its root span last, so the screen shows it in run order (an
+    ``OrderedRun``); search there scans the file and maps hits to shown positions."""
+    from trace_tui.core.index import search as byte_search
+    from trace_tui.core.index.search import find_matches, find_next
+    from trace_tui.core.navigation.run_order import OrderedRun, RunOrdering
+
+    path = tmp_path / "otlp.jsonl"
+    write_otlp(path, 300, rare="Zebra-Éclair")
+    source = _index(path, detect_format(path), True)
+    try:
+        view, _ = RunOrdering().update(source.run)
+        assert isinstance(view, OrderedRun)
+        count = len(view)
+        for word in ["zebra-éclair", "lookup_order", "chat", "52250", "nowhere-at-all"]:
+            query = StepQuery.parse(shlex.quote(word))
+            assert byte_search._ordered_index(view, query) is view  # the file scan serves it
+            expected = list(iter_matches(view, query, range(count)))
+            found = sorted(i for batch in find_matches(view, query, 0, count) for i in batch)
+            assert found == expected, word
+            for start, direction in ((0, 1), (count // 2, 1), (count - 1, -1), (5, -1)):
+                order = [(start + direction * k) % count for k in range(1, count + 1)]
+                want = next(iter_matches(view, query, order), None)
+                assert find_next(view, query, order, start, direction, count) == want, word
+    finally:
+        source.close()

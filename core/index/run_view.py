@@ -166,6 +166,12 @@ class IndexedRun:
         return FactColumns(start, cols.parent[start:end], bytes(cols.kind[start:end]),
                            bytes(cols.status[start:end]), tokens)
 
+    def order_columns(self, count: int) -> tuple[array[int], array[float]]:
+        """Parent positions and start times (``NaN``: none) of the first ``count`` steps, for
+        :class:`~trace_tui.core.navigation.run_order.RunOrdering`."""
+        cols = self._cols
+        return cols.parent[:count], cols.start[:count]
+
     def scan_view(self) -> ScanView | None:
         """What a byte scan of the records needs, as of now (``None`` before any file)."""
         with self._lock:

@@ -38,6 +38,7 @@ from trace_tui.core.index.columns import KIND_CODES
 from trace_tui.core.index.needle import LineFinder, needle_forms
 from trace_tui.core.index.run_view import IndexedRun, ScanView
 from trace_tui.core.model.run import RunView
+from trace_tui.core.navigation.run_order import OrderedRun
 from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
 
 log = logging.getLogger(__name__)
@@ -321,6 +322,14 @@ def find_matches(
     """Matches in ``[start, end)``, in sorted batches (each batch sorted; later batches may
     hold smaller indices). The byte scan where it helps, else the per-step scan.
     ``progress`` is told the part done (of the bytes, or of the steps) as the scan goes."""
+    ordered = _ordered_index(run, query)
+    if ordered is not None:  # a run-order view of an index: scan the file, show positions
+        rank, inner = ordered.rank, ordered.inner
+        for stored in find_matches(inner, query, 0, len(inner), cancelled, progress):
+            shown = sorted(rank[i] for i in stored if i < len(rank) and start <= rank[i] < end)
+            if shown:
+                yield shown
+        return
     if isinstance(run, IndexedRun) and query.needs_payload:
         search = ByteSearch(run, query)
         if search.usable:
@@ -357,6 +366,9 @@ def find_next(
     the file has been read; then the steps before it. ``progress`` is told how far each
     pass over the bytes got.
     """
+    ordered = _ordered_index(run, query)
+    if ordered is not None:
+        return _next_in_order(ordered, query, start, direction, count, cancelled, progress)
     if not (isinstance(run, IndexedRun) and query.needs_payload):
         return next(iter_matches(run, query, order, cancelled), None)
     search = ByteSearch(run, query)
@@ -369,6 +381,34 @@ def find_next(
     behind = _nearest(search, 0, start, cancelled, progress, first=False)
     return behind if behind is not None else _nearest(search, start, count, cancelled,
                                                      progress, first=False)
+
+
+def _ordered_index(run: RunView, query: StepQuery) -> OrderedRun | None:
+    """``run`` when it shows an index in run order and the byte scan can serve ``query``."""
+    if not (isinstance(run, OrderedRun) and isinstance(run.inner, IndexedRun)):
+        return None
+    if not query.needs_payload or not ByteSearch(run.inner, query).usable:
+        return None
+    return run
+
+
+def _next_in_order(run: OrderedRun, query: StepQuery, start: int, direction: int, count: int,
+                   cancelled: Cancelled, progress: Progress) -> int | None:
+    """:func:`find_next` over a run-order view: the file is scanned (its order is not the
+    view's), and the match nearest ``start`` in ``direction`` (wrapping) wins; a match right
+    next to ``start`` ends the scan early."""
+    rank, best, best_key = run.rank, None, count + 1
+    for batch in find_matches(run.inner, query, 0, len(run.inner), cancelled, progress):
+        for stored in batch:
+            shown = rank[stored] if stored < len(rank) else count
+            if shown >= count:
+                continue
+            key = ((shown - start) * direction) % count or count  # start itself comes last
+            if key < best_key:
+                best, best_key = shown, key
+        if best_key == 1:
+            break
+    return best
 
 
 def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, progress: Progress,

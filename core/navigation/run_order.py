@@ -132,6 +132,17 @@ class OrderedRun:
         return None
 
 
+def _parents_and_starts(run: Any, count: int) -> tuple[Sequence[int], list[float | None]]:
+    """Each step's parent position and start time, from the index's columns when it has
+    them (a million rows are not built), else row by row."""
+    columns = getattr(run, "order_columns", None)
+    if columns is not None:
+        parents, starts = columns(count)
+        return parents, [None if s != s else s for s in starts]
+    rows = [run.row(i) for i in range(count)]
+    return [r.parent_index for r in rows], [r.start_time for r in rows]
+
+
 class RunOrdering:
     """Keeps the run order of a growing view: cheap while steps arrive in order, a full sort
     when one arrives out of order (a parent written after its children)."""
@@ -157,11 +168,11 @@ class RunOrdering:
             return run, None
         if self._identity and self._checked and self._appends_in_order(run, count):
             return run, None
-        rows = [run.row(i) for i in range(count)]
-        order = run_order([r.parent_index for r in rows], [r.start_time for r in rows])
+        parents, starts = _parents_and_starts(run, count)
+        order = run_order(parents, starts)
         previous = self.order
         self.order, self._checked = order, True
-        known = [r.start_time for r in rows if r.start_time is not None]
+        known = [s for s in starts if s is not None]
         self._last_key = max(known, default=float("-inf"))
         self._identity = is_identity(order)
         if self._identity:
