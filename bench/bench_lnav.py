@@ -10,8 +10,9 @@ lines file of ``bench/bench_index.py`` (1.16 GB at 1M spans, generated once unde
   0-based) -- the time from starting lnav. (``lnav -n`` prints every line: something else.)
 * **trace-tui** (``trace-tui open FILE``) in the same kind of window: the first screen, ``G``
   pressed then, the time the status line first shows the last step (``step N/N``), and the
-  time it is fully loaded: the status shows all N steps and no longer says ``reading`` or
-  ``scanning``. The RSS of both programs is read from ``/proc`` at their end point.
+  time the index is complete (all N steps, no ``reading``) and the time it is fully loaded: the
+  status shows all N steps and no longer says ``reading`` or ``scanning`` (the facts pass).
+  The RSS of both programs is read from ``/proc`` at their end point.
 
 The screen is polled every 50 ms with ``tmux capture-pane`` (a few ms of CPU per poll). Prints a
 table and writes ``bench/out/lnav-otlp-<steps>.json``.
@@ -140,6 +141,8 @@ def app_time(path: Path, steps: int, timeout: float) -> dict[str, Any]:
         line = status(screen)
         if f"step {steps:,}{total}" in line and "at_last_s" not in result:
             result["at_last_s"] = window.elapsed()
+        if total in line and "reading" not in line and "indexed_s" not in result:
+            result["indexed_s"] = window.elapsed()  # index done; facts may still be scanning
         return total in line and not any(w in line for w in ("reading", "scanning", "going"))
 
     try:
