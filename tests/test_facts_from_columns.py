@@ -84,3 +84,36 @@ def test_facts_from_columns_on_running_errors_big_counts_and_late_parents(
     path = write_trace(records)  # type: ignore[operator]
     test_facts_from_columns_equal_facts_from_rows(path, 50_000)
     test_facts_from_columns_equal_facts_from_rows(path, 2)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 50_000])
+def test_facts_of_a_run_order_view_come_from_the_columns_permuted(
+    tmp_path: Path, chunk: int
+) -> None:
+    """An OTLP file writes its root span last: the screen shows it in run order, and the
+    facts still come from the index's columns, permuted, equal to the row-by-row facts."""
+    from bench.generate_foreign import write_otlp
+    from trace_tui.core.navigation.run_order import OrderedRun, RunOrdering
+
+    path = tmp_path / "otlp.jsonl"
+    write_otlp(path, 250)
+    source = IndexedSource(path)
+    try:
+        while not source.update().complete:
+            pass
+        view, _ = RunOrdering().update(source.run)
+        assert isinstance(view, OrderedRun) and view.fact_columns is not None
+        fast, slow = RunFacts(), RunFacts()
+        while fast.scan(view, chunk=chunk):
+            pass
+        while slow.scan(RowsOnly(view), chunk=chunk):  # type: ignore[arg-type]
+            pass
+        assert fast.count == slow.count == len(view)
+        assert _state(fast) == _state(slow)
+        names = ("gen_ai.tool.name",)
+        assert [view.light_attributes(i, names) for i in range(len(view))] == [
+            {n: a for n, a in view.step(i).attributes.items() if n in names}
+            for i in range(len(view))
+        ]
+    finally:
+        source.close()

@@ -15,6 +15,7 @@ not-yet-placed ancestors in first, outermost first.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -61,13 +62,10 @@ class OrderedRun:
     Display position ``k`` shows stored step ``order[k]``; rows and steps are given display
     indexes (``index``, ``parent_index``), so every pane, the cursor and time travel work in
     run order while the index keeps its columns in file order. Fast paths that read the
-    columns in file order (``fact_columns``, ``scan_view``) are not offered: callers fall back
-    to reading rows and steps, which this view maps.
+    columns in file order are permuted (``fact_columns``) or mapped (``light_attributes``);
+    the byte scan (``scan_view``) is not offered here: :mod:`trace_tui.core.index.search`
+    scans the file and maps its hits itself.
     """
-
-    # fast paths that read the index by stored position: not offered here (callers fall back)
-    fact_columns = None
-    light_attributes = None
 
     def __init__(self, inner: Any, order: list[int]) -> None:
         self.inner = inner
@@ -76,6 +74,35 @@ class OrderedRun:
         for position, stored in enumerate(order):
             rank[stored] = position
         self.rank = rank
+        self._facts: Any = None
+
+    # ------------------------------------------- the index's fast paths, in display order
+    @property
+    def fact_columns(self) -> Any:
+        """The index's fact columns permuted into run order (``None`` without an index)."""
+        return self._fact_columns if hasattr(self.inner, "fact_columns") else None
+
+    def _fact_columns(self, start: int, end: int) -> Any:
+        if self._facts is None:  # this view's steps, in file order, read once
+            self._facts = self.inner.fact_columns(0, len(self.order))
+        full, shown = self._facts, self.order[start:end]
+        display = [*self.rank, -1]  # parent -1 (a root) stays -1
+        parents = array("i", map(display.__getitem__, map(full.parents.__getitem__, shown)))
+        return type(full)(
+            start,
+            parents,
+            bytes(map(full.kinds.__getitem__, shown)),
+            bytes(map(full.status.__getitem__, shown)),
+            array(full.input_tokens.typecode, map(full.input_tokens.__getitem__, shown)),
+        )
+
+    @property
+    def light_attributes(self) -> Any:
+        """The index's attribute reader at display positions (``None`` without an index)."""
+        return self._light_attributes if hasattr(self.inner, "light_attributes") else None
+
+    def _light_attributes(self, index: int, names: tuple[str, ...]) -> dict[str, Any]:
+        return dict(self.inner.light_attributes(self.order[index], names))
 
     def __len__(self) -> int:
         return len(self.order)
