@@ -61,6 +61,29 @@ class LightSteps:
     start: list[float | None]
     end: list[float | None]
     tokens: tuple[list[int | None], list[int | None], list[int | None], list[int | None]]
+    #: ``span_end`` records some of these lines make for steps of earlier lines (a tool call's
+    #: result in a later request), or ``None``.
+    ends: LightEnds | None = None
+
+
+@dataclass(slots=True)
+class LightEnds:
+    """The ``span_end`` records some foreign lines make, in file order, with their facts.
+
+    Each closes a distinct step that is still running (started on an earlier line, or earlier
+    in the same lines); the index spills ``records`` as the mapper's path would, so the step
+    reads them back like any spilled ``span_end``. ``end`` is epoch seconds (``None``: not
+    recorded); ``statuses`` the record's status; ``errors`` whether it carries an error.
+    """
+
+    span_ids: list[str]
+    offsets: list[int]
+    lengths: list[int]
+    lines: list[int]
+    end: list[float | None]
+    statuses: list[str]
+    errors: list[bool]
+    records: list[dict[str, Any]]
 
 
 class LightDecoder(Protocol):
@@ -69,8 +92,10 @@ class LightDecoder(Protocol):
     The full :class:`RecordMapper` stays the one definition of what a line means: a light
     decoder only takes lines whose steps the mapper would build from that line alone (no
     state joins them to other lines), and :meth:`remap` builds such a step's native record
-    from its line when a view shows it. Anything else is declined (``None``) and goes through
-    the mapper. A differential test checks that both paths give the same index and steps.
+    from its line (and line number) when a view shows it. A line may also end steps of earlier
+    lines: those ``span_end`` records are built in full and spilled (:class:`LightEnds`).
+    Anything else is declined (``None``) and goes through the mapper. A differential test
+    checks that both paths give the same index and steps.
     """
 
     def decode(
@@ -84,9 +109,10 @@ class LightDecoder(Protocol):
         """``steps`` were indexed: bring ``mapper``'s state to what mapping them would leave."""
         ...
 
-    def remap(self, value: Any, position: int) -> dict[str, Any] | None:
+    def remap(self, value: Any, position: int, line: int) -> dict[str, Any] | None:
         """The native record of the ``position``-th step (0-based) made from the parsed
-        source line ``value``, exactly as the mapper emitted it (``None``: it is not there)."""
+        source line ``value`` (1-based line number ``line``), exactly as the mapper emitted it
+        (``None``: it is not there)."""
         ...
 
     def invented(self) -> frozenset[str]:

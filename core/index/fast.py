@@ -416,6 +416,10 @@ def _apply_ends(
         _merge_ends(cols, ends, data, base, changed)
 
 
+#: For a light decoder's ends (:mod:`~trace_tui.core.index.foreign`), merged after its steps.
+apply_ends = _apply_ends
+
+
 def _scatter_ends(cols: StepColumns, ends: EndRecords, changed: set[int]) -> bool:
     """The common case in C-level passes: each end closes a distinct, earlier, open step."""
     idx = list(map(cols.ids.get, map(hash, ends.span_ids), repeat(-1)))

@@ -8,6 +8,11 @@ apply_chunk`, marking the steps :data:`~trace_tui.core.index.columns.ORIGIN_SOUR
 ``offset``/``length`` are the source line's, and the step is mapped again from that line when
 a view shows it (:class:`~trace_tui.core.index.store.StepLoader`). Nothing is spilled for them.
 
+Lines that end steps of earlier lines (:class:`~trace_tui.core.formats.base.LightEnds`: a tool
+call's result in a later request) have those ``span_end`` records spilled, as the mapper's path
+spills them, and merged by the native fast path's rules; a chunk whose ends would not each close
+a distinct running step of an earlier line is declined.
+
 Declining is always safe: the caller then runs the format's mapper on those lines, as before.
 """
 
@@ -16,10 +21,11 @@ from __future__ import annotations
 import gc
 import math
 from array import array
+from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
-from trace_tui.core.formats.base import LightDecoder, LightSteps, RecordMapper
+from trace_tui.core.formats.base import LightDecoder, LightEnds, LightSteps, RecordMapper
 from trace_tui.core.index import fast
 from trace_tui.core.index.columns import (
     KIND_CODES,
@@ -29,6 +35,10 @@ from trace_tui.core.index.columns import (
     TOKEN_MAX,
     StepColumns,
 )
+
+#: ``spill(offset, line, record, length)``: write a native record made from the source line at
+#: ``offset`` (``length`` bytes, line number ``line``); returns its (spill offset, length).
+SpillRecord = Callable[[int, int, dict[str, Any], int], tuple[int, int]]
 
 NAN = math.nan
 
@@ -41,10 +51,11 @@ def apply_light(
     offset: int,
     line: int,
     changed: set[int],
+    spill: SpillRecord | None = None,
 ) -> bool:
     """Index complete lines ``data`` (at ``offset``, first line number ``line``) through the
     light decoder; ``False`` (nothing changed, mapper untouched) when it or the merge
-    declines them."""
+    declines them. ``spill`` takes the ``span_end`` records the lines make, if any."""
     paused = gc.isenabled()
     if paused:  # a chunk makes many small containers; no cycles among them
         gc.disable()
@@ -58,10 +69,61 @@ def apply_light(
     chunk = to_chunk(steps)
     if chunk is None:
         return False
+    ends = steps.ends if steps.ends is not None and steps.ends.span_ids else None
+    if ends is not None and (spill is None or not _ends_fit(cols, chunk, ends)):
+        return False
     if not fast.apply_chunk(cols, chunk, data, offset, changed, origin=ORIGIN_SOURCE_LINE):
         return False
+    if ends is not None and spill is not None:
+        fast.apply_ends(cols, _spilled(spill, ends), data, offset, changed)
     decoder.accept(steps, mapper)
     return True
+
+
+def _ends_fit(cols: StepColumns, chunk: fast.DecodedChunk, ends: LightEnds) -> bool:
+    """Does each end close a distinct step that is running, of an earlier line, with no end
+    yet (the fast path's plain case, so its merge writes no problem)?"""
+    hashes = list(map(hash, ends.span_ids))
+    if len(set(hashes)) != len(hashes) or cols.collided_ids:
+        return False
+    new = {hash(span_id): k for k, span_id in enumerate(chunk.span_ids)}
+    running = STATUS_CODES["running"]
+    for span_hash, line in zip(hashes, ends.lines, strict=True):
+        k = new.get(span_hash)
+        if k is not None:
+            if chunk.status[k] != running or chunk.lines[k] >= line:
+                return False
+            continue
+        index = cols.ids.get(span_hash, -1)
+        if (
+            index < 0
+            or cols.status[index] != running
+            or cols.end_offset[index] != -1
+            or cols.line[index] >= line
+        ):
+            return False
+    return True
+
+
+def _spilled(spill: SpillRecord, ends: LightEnds) -> fast.EndRecords:
+    """``ends`` written to the spill, as the fast path's end records (at their spill offsets)."""
+    offsets, lengths = [], []
+    for record, at, line, length in zip(ends.records, ends.offsets, ends.lines, ends.lengths,
+                                        strict=True):  # fmt: skip
+        ref_offset, ref_length = spill(at, line, record, length)
+        offsets.append(ref_offset)
+        lengths.append(ref_length)
+    unset = [fast.END_UNSET] * len(offsets)
+    return fast.EndRecords(
+        span_ids=ends.span_ids,
+        offsets=offsets,
+        lines=ends.lines,
+        lengths=lengths,
+        end=[NAN if v is None else v for v in ends.end],
+        status=ends.statuses,  # type: ignore[arg-type]
+        has_error=ends.errors,
+        tokens=[unset, unset, unset, unset],
+    )
 
 
 def to_chunk(steps: LightSteps) -> fast.DecodedChunk | None:

@@ -280,7 +280,8 @@ class IndexedSource:
             if not data:
                 return
         cols = self.run._cols
-        if apply_light(cols, self._light, self._mapper, data, offset, line, state.changed):
+        spill = self._spill_record if self.run._spill is not None else None
+        if apply_light(cols, self._light, self._mapper, data, offset, line, state.changed, spill):
             return
         count = data.count(b"\n")
         if count <= BATCH_LINES:
@@ -292,6 +293,13 @@ class IndexedSource:
         cut += 1
         self._light_lines(data[:cut], offset, line, state)
         self._light_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
+
+    def _spill_record(
+        self, offset: int, line: int, record: dict[str, Any], length: int
+    ) -> tuple[int, int]:
+        """A light decoder's ``span_end`` record, spilled as :meth:`_record` spills one."""
+        assert self.run._spill is not None
+        return self.run._spill.append(offset, line, record, large=length > BIG_STRING_BYTES)
 
     def _slow_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
         """Complete lines, one at a time, through the builder's rules."""
@@ -461,7 +469,7 @@ class IndexedSource:
         except orjson.JSONDecodeError:
             return True
         if light and run._remap is not None:
-            value = run._remap(value, position_in_line(cols, index))
+            value = run._remap(value, position_in_line(cols, index), cols.line[index])
         record = value[2] if isinstance(value, list) else value
         return not isinstance(record, dict) or record.get("span_id") == span_id
 

@@ -209,8 +209,9 @@ def _dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
 
 
-#: ``remap(value, position)``: the native record of a light step from its parsed source line.
-Remap = Callable[[Any, int], "dict[str, Any] | None"]
+#: ``remap(value, position, line)``: the native record of a light step from its parsed source
+#: line and its line number.
+Remap = Callable[[Any, int, int], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ class RecordFiles:
         value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
         if value is None:
             return None
-        record = self.remap(value, position_in_line(cols, index))
+        record = self.remap(value, position_in_line(cols, index), line)
         return None if record is None else (offset, line, record)
 
     def record(

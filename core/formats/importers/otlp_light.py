@@ -255,8 +255,9 @@ class OtlpLight:
         """Words of the span mapping's own (every string constant of its modules)."""
         return invented_words(*_MAPPING_MODULES)
 
-    def remap(self, value: Any, position: int) -> dict[str, Any] | None:
-        """The native record of the ``position``-th span of a request line (mapper's order)."""
+    def remap(self, value: Any, position: int, line: int = 0) -> dict[str, Any] | None:
+        """The native record of the ``position``-th span of a request line (mapper's order;
+        span ids come from the line, so its number is not needed)."""
         if not isinstance(value, dict):
             return None
         spans = parents_first(list(iter_spans(value)))

@@ -1,0 +1,374 @@
+"""The light decoder of raw API exchange lines: index facts without mapping the request.
+
+An exchange line holds the whole conversation so far in its request body; the mapper
+normalises every message of it on every line. The index needs far less: times, the provider,
+the model, the HTTP status, the response's usage and tool calls, and which waiting tool calls
+the request sends results for. msgspec decodes each line into a small struct, keeping the
+request's messages as raw bytes; the response (small) is read by the mapping's own functions
+(:func:`~trace_tui.core.formats.shared.provider_bodies.response_attributes`), so tokens, names
+and tool calls are the mapper's by construction.
+
+Tool results: the mapper ends a waiting call when a later request carries a tool message with
+its id. A message can only hold an id if the id's characters are in the line; ids are plain
+words (letters, digits, ``_.:-``, never a number's or ``None``'s text), so a line that holds
+none of the waiting ids, written raw, ends nothing (a line that escapes a plain character as
+``\\u00XX`` has every message read). The messages that do hold one are normalised with the
+mapping's code, and the ``span_end`` records are built by the mapper's own function and
+spilled (:class:`~trace_tui.core.formats.base.LightEnds`). Step ids come from the line number,
+so :meth:`ApiExchangeLight.remap` rebuilds a step from its line alone.
+
+Declined (mapped in full instead): a request body written as a JSON string, messages that are
+not a list, a method or url that is not a string, waiting ids that are not plain words or more
+than :data:`MAX_PENDING` of them, numbers of 20 digits or more, blank lines, and anything that
+raises. A test indexes every sample both ways and compares every column and every step.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, Struct, UnsetType
+
+from trace_tui.core.formats.base import LightEnds, LightSteps
+from trace_tui.core.formats.importers.api_exchanges_mapper import (
+    ApiExchangeMapper,
+    exchange_error,
+    exchange_spans,
+    exchange_times,
+    other_span,
+    tool_calls,
+    tool_result_end,
+)
+from trace_tui.core.formats.shared.common import to_time
+from trace_tui.core.formats.shared.messages import normalize_messages
+from trace_tui.core.formats.shared.provider_bodies import (
+    guess_provider,
+    request_attributes,
+    response_attributes,
+)
+from trace_tui.core.formats.shared.vocabulary import invented_words
+from trace_tui.core.model.step import (
+    A_USAGE_CACHE_READ,
+    A_USAGE_CACHE_WRITE,
+    A_USAGE_INPUT,
+    A_USAGE_OUTPUT,
+)
+from trace_tui.core.model.times import epoch_of
+
+#: More tool calls than this waiting for their result: the chunk is mapped in full.
+MAX_PENDING = 64
+
+
+class _Exchange(Struct, gc=False):
+    timestamp: Any = None
+    elapsed_ms: Any = None
+    method: Any = UNSET
+    url: Any = UNSET
+    request_body: Raw | UnsetType = UNSET
+    response_status: Any = None
+    response_body: Any = None
+
+
+class _Body(Struct, gc=False):
+    model: Any = None
+    messages: Raw | UnsetType = UNSET
+    input: Raw | UnsetType = UNSET
+    max_tokens: Raw | UnsetType = UNSET
+    system: Raw | UnsetType = UNSET
+
+
+_DECODE_EXCHANGE = msgspec.json.Decoder(_Exchange).decode
+_DECODE_BODY = msgspec.json.Decoder(_Body).decode
+_DECODE_ITEMS = msgspec.json.Decoder(list[Raw]).decode
+_DECODE_ANY = msgspec.json.Decoder().decode
+_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError,
+           OverflowError, orjson.JSONDecodeError)  # fmt: skip
+_WHITESPACE = b" \t\r\n"
+#: As :func:`~trace_tui.core.io.jsonl.decode_bytes`: 20 digits in a row take the standard
+#: library's parser there (big numbers), so such chunks are declined here.
+_DIGIT_TABLE = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
+_TWENTY_DIGITS = b"0" * 20
+#: A plain character (of a plain id) written as a ``\\u00XX`` escape.
+_ESCAPED_PLAIN = re.compile(rb"\\u00[2-7][0-9a-fA-F]")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:\-]+")
+#: A plain id holds one of these, so no number, ``true``/``false`` or ``null`` prints as it.
+_WORDY = re.compile(r"[A-DF-Za-df-z_:]")
+_NUMBER_WORDS = frozenset(("True", "False", "None", "inf", "-inf", "nan", "Infinity"))
+_USAGE_KEYS = (A_USAGE_INPUT, A_USAGE_OUTPUT, A_USAGE_CACHE_READ, A_USAGE_CACHE_WRITE)
+
+
+def _plain(call_id: str) -> bool:
+    """Can a message only hold ``call_id`` as a JSON string with its characters written raw
+    (or as ``\\u00XX``)?"""
+    return (
+        _PLAIN_ID.fullmatch(call_id) is not None
+        and _WORDY.search(call_id) is not None
+        and call_id not in _NUMBER_WORDS
+    )
+
+
+def _seconds(value: float | None) -> float | None:
+    """A time as the record and the builder give it (``to_time`` then ``epoch_of``)."""
+    return epoch_of(to_time(value))
+
+
+class _Pending:
+    """The mapper's waiting tool calls, seen through the changes these lines make."""
+
+    __slots__ = ("added", "base", "ended")
+
+    def __init__(self, base: dict[str, str]) -> None:
+        self.base = base
+        self.added: dict[str, str] = {}
+        self.ended: list[str] = []
+
+    def keys(self) -> list[str]:
+        gone = set(self.ended)
+        keys = [k for k in self.base if k not in gone and k not in self.added]
+        return keys + list(self.added)
+
+    def pop(self, call_id: str) -> str | None:
+        if call_id in self.added:
+            return self.added.pop(call_id)
+        if call_id in self.base and call_id not in self.ended:
+            self.ended.append(call_id)
+            return self.base[call_id]
+        return None
+
+    def add(self, call_id: str, tool_id: str) -> None:
+        self.added[call_id] = tool_id
+
+
+class _Chunk:
+    """The columns of the steps and ends of one chunk, filled line by line."""
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self.lines: list[int] = []
+        self.span_ids: list[str] = []
+        self.kinds: list[str] = []
+        self.names: list[str] = []
+        self.statuses: list[str] = []
+        self.errors: list[bool] = []
+        self.start: list[float | None] = []
+        self.end: list[float | None] = []
+        self.tokens: tuple[list[int | None], ...] = ([], [], [], [])
+        self.ends = LightEnds([], [], [], [], [], [], [], [])
+
+    def step(
+        self,
+        where: tuple[int, int, int],
+        span_id: str,
+        kind: str,
+        name: str,
+        status: str,
+        times: tuple[float | None, float | None],
+        tokens: tuple[int | None, ...] = (None, None, None, None),
+    ) -> None:
+        offset, length, line = where
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.lines.append(line)
+        self.span_ids.append(span_id)
+        self.kinds.append(kind)
+        self.names.append(name)
+        self.statuses.append(status)
+        self.errors.append(status == "error")
+        self.start.append(times[0])
+        self.end.append(times[1])
+        for column, value in zip(self.tokens, tokens, strict=True):
+            column.append(value)
+
+    def steps(self, n_lines: int) -> LightSteps:
+        ends = self.ends if self.ends.span_ids else None
+        return LightSteps(
+            n_lines, self.offsets, self.lengths, self.lines, self.span_ids,
+            [None] * len(self.span_ids), self.kinds, self.names, self.statuses, self.errors,
+            self.start, self.end, self.tokens, ends,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+class ApiExchangeLight:
+    """:class:`~trace_tui.core.formats.base.LightDecoder` of API exchange lines (see module
+    doc)."""
+
+    def __init__(self) -> None:
+        self._settled: tuple[LightSteps, list[str], dict[str, str]] | None = None
+
+    def decode(self, data: bytes, offset: int, first_line: int, mapper: Any) -> LightSteps | None:
+        """Index facts of complete lines ``data`` at ``offset``, or ``None`` to decline."""
+        if not isinstance(mapper, ApiExchangeMapper):
+            return None
+        if len(data) >= 20 and _TWENTY_DIGITS in data.translate(_DIGIT_TABLE):
+            return None
+        pending = _Pending(mapper.pending())
+        chunk = _Chunk()
+        at, line, n_lines = 0, first_line, 0
+        try:
+            while at < len(data):
+                cut = data.index(b"\n", at)
+                raw = data[at:cut]
+                if not raw.strip(_WHITESPACE) or raw[:1] in _WHITESPACE:
+                    return None  # a blank line, or one that may hold two values: the mapper
+                where = (offset + at, cut - at, line)
+                if not self._line(raw, where, pending, chunk):
+                    return None
+                at, line, n_lines = cut + 1, line + 1, n_lines + 1
+        except _ERRORS:
+            return None
+        except Exception:  # the mapping's code raised: the mapper reports it on that line
+            return None
+        steps = chunk.steps(n_lines)
+        self._settled = (steps, pending.ended, pending.added)
+        return steps
+
+    def _line(
+        self, raw: bytes, where: tuple[int, int, int], pending: _Pending, chunk: _Chunk
+    ) -> bool:
+        """Add one line's steps and ends; ``False`` to decline the chunk."""
+        exchange = _DECODE_EXCHANGE(raw)
+        method, url = exchange.method, exchange.url
+        if (method is not UNSET and type(method) is not str) or (
+            url is not UNSET and type(url) is not str
+        ):
+            return False
+        body = exchange.request_body
+        request: _Body | None = None
+        if body is not UNSET:
+            first = bytes(memoryview(body)[:1])
+            if first == b'"':
+                return False  # a JSON string: the mapping may decode it
+            if first == b"{":
+                request = _DECODE_BODY(body)
+        response = exchange.response_body
+        stub = None
+        if request is not None:  # what guess_provider looks at: which keys are there
+            stub = {k: True for k in ("messages", "input", "max_tokens", "system")
+                    if getattr(request, k) is not UNSET}  # fmt: skip
+        start, end = exchange_times(exchange.timestamp, exchange.elapsed_ms)
+        times = (_seconds(start), _seconds(end))
+        _, length, line = where
+        provider = guess_provider(None if url is UNSET else url, stub, response)
+        if provider is None:
+            name = f"{'HTTP' if method is UNSET else method} {'' if url is UNSET else url}"
+            chunk.step(where, f"wire-{line}", "other", name, "ok", times)
+            return True
+        if not self._ends(raw, where, provider, request, start, pending, chunk):
+            return False
+        attrs = response_attributes(provider, response)
+        model = request.model if request is not None else None
+        model = model or attrs.get("gen_ai.response.model") or "model"
+        error = exchange_error(exchange.response_status, response)
+        tokens = tuple(attrs.get(k) for k in _USAGE_KEYS)
+        chunk.step(where, f"wire-{line}", "llm", f"chat {model}", "error" if error else "ok",
+                   times, tokens)  # fmt: skip
+        tool_start = (times[1], None)
+        for k, call in enumerate(tool_calls(attrs.get("gen_ai.output.messages") or []), 1):
+            tool_id = f"wire-{line}-tool-{k}"
+            chunk.step(where, tool_id, "tool", str(call.get("name") or "tool"), "running",
+                       tool_start)  # fmt: skip
+            call_id = call.get("id")
+            if call_id:
+                if type(call_id) is not str or not _plain(call_id):
+                    return False  # a later request's bytes could not tell its result
+                pending.add(call_id, tool_id)
+        return len(pending.added) + len(pending.base) - len(pending.ended) <= MAX_PENDING
+
+    def _ends(
+        self,
+        raw: bytes,
+        where: tuple[int, int, int],
+        provider: str,
+        request: _Body | None,
+        start: float | None,
+        pending: _Pending,
+        chunk: _Chunk,
+    ) -> bool:
+        """The ``span_end`` records of the waiting calls whose results this request sends."""
+        if request is None:
+            return True
+        keys = pending.keys()
+        if not keys:
+            return True
+        if len(keys) > MAX_PENDING or not all(map(_plain, keys)):
+            return False
+        escaped = _ESCAPED_PLAIN.search(raw) is not None
+        needles = [k.encode() for k in keys if escaped or k.encode() in raw]
+        if not needles:
+            return True
+        items = request.input if provider == "openai.responses" else request.messages
+        if items is UNSET:
+            return True
+        first = bytes(memoryview(items)[:1])
+        if first == b'"' and provider == "openai.responses":
+            return True  # a plain prompt
+        if first == b"n":
+            return True  # null
+        if first != b"[":
+            return False
+        record: dict[str, Any] | None = None
+        for item in _DECODE_ITEMS(items):
+            text = bytes(item)
+            if not escaped and not any(n in text for n in needles):
+                continue
+            for message in normalize_messages([_DECODE_ANY(text)]):
+                if message.get("role") != "tool":
+                    continue
+                tool_id = pending.pop(str(message.get("tool_call_id")))
+                if tool_id is None:
+                    continue
+                if record is None:
+                    record = orjson.loads(raw)
+                end = tool_result_end(tool_id, message, start, record)
+                ends, (offset, length, line) = chunk.ends, where
+                ends.span_ids.append(tool_id)
+                ends.offsets.append(offset)
+                ends.lengths.append(length)
+                ends.lines.append(line)
+                ends.end.append(epoch_of(end.get("end_time")))
+                ends.statuses.append(end.get("status") or "ok")
+                ends.errors.append(bool(end.get("error")))
+                ends.records.append(end)
+        return True
+
+    def accept(self, steps: LightSteps, mapper: Any) -> None:
+        """Bring the mapper's waiting tool calls to where these lines leave them."""
+        settled = self._settled
+        if settled is None or settled[0] is not steps:
+            raise ValueError("accept() of steps this decoder did not just decode")
+        mapper.settle(settled[1], settled[2])
+        self._settled = None
+
+    def invented(self) -> frozenset[str]:
+        """Words of the exchange mapping's own (every string constant of its modules)."""
+        return invented_words(*_MAPPING_MODULES)
+
+    def remap(self, value: Any, position: int, line: int) -> dict[str, Any] | None:
+        """The native record of the ``position``-th step the exchange on line ``line`` makes
+        (its ``llm`` or ``other`` step, then its tool calls), as the mapper emitted it."""
+        if not isinstance(value, dict):
+            return None
+        start, end = exchange_times(value.get("timestamp"), value.get("elapsed_ms"))
+        provider = guess_provider(
+            value.get("url"), value.get("request_body"), value.get("response_body")
+        )
+        if provider is None:
+            return other_span(value, line, start, end) if position == 0 else None
+        request = request_attributes(provider, value.get("request_body"))
+        spans = exchange_spans(value, line, provider, request, start, end)
+        return spans[position] if 0 <= position < len(spans) else None
+
+
+#: The modules whose code writes an exchange's native records.
+_MAPPING_MODULES = (
+    "trace_tui.core.formats.importers.api_exchanges_mapper",
+    "trace_tui.core.formats.shared.provider_bodies",
+    "trace_tui.core.formats.shared.messages",
+    "trace_tui.core.formats.shared.common",
+    "trace_tui.core.formats.shared.coerce",
+    "trace_tui.core.model.step",
+)
