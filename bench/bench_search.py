@@ -10,8 +10,11 @@ last step whose payload holds a word found nowhere else. It then measures, in on
 * indexing the file (``IndexedSource``, one process) and the per-step facts the screen needs
   (``RunFacts.scan``) from the index columns, next to the row-by-row path on the first 100k steps;
 * the byte-scan search (``core/index/search.py``): the next match from step 1 (the word is in
-  the last step: the worst case, a whole-file scan), and a full count of a word that is in one
-  step of 20, with the per-step scan (load every step) on the first 20k steps for scale.
+  the last step: the worst case, a whole-file scan), a full count of that word, full counts of
+  two words found nowhere (letters only: the lowered-copy way; non-ASCII: the memchr way),
+  each next to ``grep -c`` for the same bytes, and a count of a word that is in one step of 6,
+  with the per-step scan (load every step) on the first 20k steps for scale. Each search is
+  timed in wall-clock and in CPU seconds of this process (less disturbed by other load).
 
 Prints a table and writes ``bench/out/search-<format>-<steps>.json``. Ratios are what matter on a
 shared machine: ``uptime`` is recorded before and after.
@@ -87,6 +90,18 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
+def timed_cpu(fn: Any) -> tuple[float, float, Any]:
+    """Wall-clock seconds, CPU seconds of this process, value."""
+    start, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return time.perf_counter() - start, time.process_time() - cpu, value
+
+
+def ways(search: ByteSearch) -> str:
+    """How the search looked for its forms (``LineFinder`` ways), once it has run."""
+    return ",".join(form.way for form in search.finder.forms) if search.finder else "-"
+
+
 def reference(path: Path) -> int:
     count = 0
     with open(path, "rb") as fh:
@@ -148,12 +163,23 @@ def main() -> None:
     rare = StepQuery.parse(f"'{RARE}'")
     count = len(run)
     order = range(1, count)
-    result["search_next_s"], found = timed(
+    result["search_next_s"], result["search_next_cpu_s"], found = timed_cpu(
         lambda: find_next(run, rare, order, 0, 1, count))
     result["search_next_found"] = found
-    result["search_count_s"], rare_hits = timed(lambda: ByteSearch(run, rare).all_matches())
-    result["search_count"] = len(rare_hits)
+    search = ByteSearch(run, rare)
+    result["search_count_s"], result["search_count_cpu_s"], rare_hits = timed_cpu(
+        search.all_matches)
+    result["search_count"], result["search_way"] = len(rare_hits), ways(search)
     result["scan_mb_s"] = size / 1e6 / result["search_count_s"]
+    result["scan_mb_cpu_s"] = size / 1e6 / result["search_count_cpu_s"]
+    for key, word in (("absent_letters", "xylophone"), ("absent_cjk", "日本語")):
+        search = ByteSearch(run, StepQuery.parse(f"text:{word}"))
+        wall, cpu, hits = timed_cpu(search.all_matches)
+        result[f"{key}_s"], result[f"{key}_cpu_s"], result[f"{key}_way"] = wall, cpu, ways(search)
+        result[f"{key}_count"] = len(hits)
+        result[f"{key}_grep_c_s"], result[f"{key}_grep_c"] = timed(
+            lambda word=word: grep(path, word, False))
+        result[f"{key}_ratio_vs_grep_c"] = wall / max(result[f"{key}_grep_c_s"], 1e-9)
     common = StepQuery.parse("text:apply_discount")
     result["common_count_s"], common_hits = timed(lambda: ByteSearch(run, common).all_matches())
     result["common_count"] = len(common_hits)

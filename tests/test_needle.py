@@ -33,16 +33,17 @@ def _expected(block: bytes, forms: tuple[bytes, ...]) -> set[int]:
     block=st.lists(BYTES, max_size=60).map(bytes),
     forms=st.lists(FORMS, min_size=1, max_size=2, unique=True).map(tuple),
     sample=st.lists(BYTES, max_size=30).map(bytes),
-    raw=st.sampled_from([None, True, False]),
+    way=st.sampled_from([None, "memchr", "re", "lower"]),
     tail=st.none() | st.lists(BYTES.filter(lambda b: b != 10), max_size=8).map(bytes),
 )
 # a candidate that fails its check overlaps the real form: the scan must not skip past it
-@example(block=b"b7A7a7", forms=(b"a7a7",), sample=b"", raw=True, tail=None)
+@example(block=b"b7A7a7", forms=(b"a7a7",), sample=b"", way="re", tail=None)
+@example(block=b"77A", forms=(b"7a",), sample=b"", way="memchr", tail=None)
 def test_lines_are_exactly_those_holding_a_form(
-    block: bytes, forms: tuple[bytes, ...], sample: bytes, raw: bool | None,
+    block: bytes, forms: tuple[bytes, ...], sample: bytes, way: str | None,
     tail: bytes | None,
 ) -> None:
-    finder = LineFinder(forms, sample or block, raw)
+    finder = LineFinder(forms, sample or block, way)
     if tail is None:  # the whole block
         found = list(finder.lines(block))
     else:  # whole lines, then the start of a line that is not to be looked at
@@ -54,10 +55,12 @@ def test_lines_are_exactly_those_holding_a_form(
 
 
 def test_raw_is_chosen_for_a_rare_caseless_byte() -> None:
-    sample = b"abcdefghij" * 1000 + b"-" * 50 + b"7"
+    sample = b"abcdefghij" * 1000 + b"-" * 50 + b"7" * 5
     finder = LineFinder((b"clair-7q",), sample)
-    assert finder.forms[0].raw and finder.forms[0].before == b"clair-"
+    assert finder.forms[0].way == "re" and finder.forms[0].before == b"clair-"
     assert not finder.lowers
+    big = b"-" * 50 + b"7" + b"abcdefghij" * 100_000  # '7' once in 1 MB: memchr finds it
+    assert LineFinder((b"clair-7q",), big).forms[0].way == "memchr"
     assert not LineFinder((b"refund",), sample).forms[0].raw  # letters only: lowered
     assert not LineFinder((b"ab-",), b"-" * 1000 + b"ab").forms[0].raw  # '-' too common
     block = b'{"x": "CLAIR-7Q"}\n{"x": "clair-7"}\n{"x": "Clair-7q!"}'
@@ -68,6 +71,6 @@ def test_raw_is_chosen_for_a_rare_caseless_byte() -> None:
 def test_forms_of_non_ascii_words_find_raw_and_escaped_text() -> None:
     forms = needle_forms("日本")
     block = '{"a": "日本"}\n{"a": "\\u65E5\\u672C"}\n{"a": "日"}\n'.encode()
-    for raw in (None, True, False):
-        lines = [block[s:e] for s, e in LineFinder(forms, block, raw).lines(block)]
-        assert sorted(lines) == sorted(block.split(b"\n")[:2]), raw
+    for way in (None, "memchr", "re", "lower"):
+        lines = [block[s:e] for s, e in LineFinder(forms, block, way).lines(block)]
+        assert sorted(lines) == sorted(block.split(b"\n")[:2]), way

@@ -5,19 +5,24 @@ for it (see its doc). :class:`LineFinder` finds the lines of a block of whole li
 ASCII-lower-cased bytes hold one of those forms: exactly the lines where
 ``form in line.lower()``, without lower-casing the block when it can help it.
 
-How, per form (chosen once, from a sample of the file's bytes):
+How, per form (chosen once, from a sample of the file's bytes; measured on a 919 MB native
+trace in bench/RESULTS.md):
 
-* **raw** — when the form holds a byte that has no case (a digit, ``-``, ``_``, ``\\``, a
-  byte of a non-ASCII character) and that byte is rare in the sample: a compiled pattern that
-  starts with that byte (``re`` scans for a literal first byte in C) followed by the rest of
-  the form case-insensitively (``(?i:…)`` on bytes folds ASCII letters only, as
-  ``bytes.lower`` does); the part of the form before the anchor is checked on the spot. The
+* **memchr** — when the form holds a byte that has no case (a digit, ``-``, ``_``, ``\\``, a
+  byte of a non-ASCII character) and that byte is very rare in the sample: ``bytes.find`` of
+  that one byte (memchr, many GB/s) and, at each, the whole form matched case-insensitively
+  by a compiled pattern (``(?i:…)`` on bytes folds ASCII letters only, as ``bytes.lower``
+  does). The block is never copied.
+* **re** — when such a byte is merely rare: a compiled pattern that starts with that byte
+  (``re`` scans for a literal first byte in C) followed by the rest of the form
+  case-insensitively; the part of the form before the anchor is checked on the spot. The
   block is never copied.
-* **lowered** — otherwise: the block is lower-cased once (``bytes.lower``, ASCII only, in C)
-  and the form found with ``bytes.find``, as grep would without ``-i``.
+* **lower** — otherwise (letters only, or only common caseless bytes): the block is
+  lower-cased once (``bytes.lower``, ASCII only, in C) and the form found with
+  ``bytes.find``, as grep would without ``-i``.
 
-Both report the same lines; a test checks them against ``form in line.lower()`` on random
-bytes.
+All report the same lines; a test checks them against ``form in line.lower()`` on random
+bytes, each way forced.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ _CASED = frozenset(b"abcdefghijklmnopqrstuvwxyz")
 #: more frequent than the form's rarest byte: each extra candidate costs a little, and the
 #: lowered path costs a copy of the block.
 _RAW_SLACK = 0.002
+#: A caseless anchor seen at most this often (a fraction of the sample's bytes) is found
+#: with ``bytes.find`` of that one byte (memchr) and the form checked there in Python.
+_RARE = 1e-4
 
 
 def _plain(char: str) -> bool:
@@ -82,45 +90,50 @@ def needle_forms(term: str) -> tuple[bytes, ...]:
 
 
 class _Form:
-    """How one form is looked for (see the module doc)."""
+    """How one form is looked for (see the module doc): its ``way`` and anchor."""
 
-    __slots__ = ("form", "anchor", "pattern", "before")
+    __slots__ = ("form", "way", "anchor", "pattern", "before")
 
-    def __init__(self, form: bytes, sample: bytes, raw: bool | None) -> None:
+    def __init__(self, form: bytes, sample: bytes, way: str | None) -> None:
         self.form = form
         counts = {byte: sample.count(byte) for byte in set(form)}
-        rarest = min(counts.values())
         caseless = [i for i, byte in enumerate(form) if byte not in _CASED]
         anchor = min(caseless, key=lambda i: counts[form[i]], default=-1)
-        if raw is None:
-            raw = counts.get(form[anchor], 0) <= rarest + _RAW_SLACK * len(sample)
-        self.anchor = anchor if raw else -1
+        if anchor < 0:
+            way = "lower"
+        elif way is None:
+            seen, size = counts[form[anchor]], len(sample)
+            way = ("memchr" if seen <= _RARE * size
+                   else "re" if seen <= min(counts.values()) + _RAW_SLACK * size
+                   else "lower")
+        self.way, self.anchor = way, anchor
+        self.before = form[:anchor] if anchor >= 0 else b""
         self.pattern: re.Pattern[bytes] | None = None
-        self.before = b""
-        if self.anchor >= 0:
-            rest = form[self.anchor + 1:]
-            self.pattern = re.compile(re.escape(form[self.anchor:self.anchor + 1])
+        if way == "memchr":  # the whole form, checked where the anchor byte is
+            self.pattern = re.compile(b"(?i:" + re.escape(form) + b")")
+        elif way == "re":  # the anchor byte, then the rest in any case
+            rest = form[anchor + 1:]
+            self.pattern = re.compile(re.escape(form[anchor:anchor + 1])
                                       + (b"(?i:" + re.escape(rest) + b")" if rest else b""))
-            self.before = form[:self.anchor]
 
     @property
     def raw(self) -> bool:
         """True when the form is found without lower-casing the block."""
-        return self.pattern is not None
+        return self.way != "lower"
 
 
 class LineFinder:
     """The lines of a block that hold one of ``forms`` (see the module doc).
 
     ``sample``: some of the bytes to be searched (the first block), lower-cased or not, to
-    pick the rarest byte of each form as its anchor. ``raw`` forces the way (for tests):
-    ``True`` raw wherever a form has a caseless byte, ``False`` always lowered.
+    pick the rarest byte of each form as its anchor. ``way`` forces the way (for tests):
+    ``"memchr"`` or ``"re"`` wherever a form has a caseless byte, ``"lower"`` always.
     """
 
-    def __init__(self, forms: tuple[bytes, ...], sample: bytes, raw: bool | None = None
+    def __init__(self, forms: tuple[bytes, ...], sample: bytes, way: str | None = None
                  ) -> None:
         sample = sample[: 1 << 20].lower()
-        self.forms = [_Form(form, sample, raw) for form in forms]
+        self.forms = [_Form(form, sample, way) for form in forms]
         self.lowers = any(not form.raw for form in self.forms)
 
     def lines(self, block: bytes, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -133,6 +146,9 @@ class LineFinder:
         for form in self.forms:
             if form.pattern is None:
                 yield from _lowered_lines(lowered, form.form, end)
+            elif form.way == "memchr":
+                yield from _rare_lines(block, form.pattern, form.form[form.anchor:][:1],
+                                       form.anchor, end)
             else:
                 yield from _raw_lines(block, form.pattern, form.before, end)
 
@@ -149,6 +165,22 @@ def _lowered_lines(lowered: bytes, form: bytes, end: int) -> Iterator[tuple[int,
         line = _line_around(lowered, pos, pos, end)
         yield line
         pos = lowered.find(form, line[1], end)
+
+
+def _rare_lines(block: bytes, pattern: re.Pattern[bytes], byte: bytes, anchor: int, end: int
+                ) -> Iterator[tuple[int, int]]:
+    """Lines where ``pattern`` (the whole form) matches around each ``byte`` (memchr finds
+    them: for a byte rarely seen, faster than any pattern scan)."""
+    find, match = block.find, pattern.match
+    pos = find(byte, 0, end)
+    while pos >= 0:
+        start = pos - anchor
+        if start >= 0 and match(block, start, end):
+            line = _line_around(block, start, pos, end)
+            yield line
+            pos = find(byte, line[1], end)
+        else:
+            pos = find(byte, pos + 1, end)
 
 
 def _raw_lines(block: bytes, pattern: re.Pattern[bytes], before: bytes, end: int
