@@ -21,7 +21,9 @@ import trace_tui.core.index.blobs as blobs
 import trace_tui.core.index.indexer as indexer
 from trace_tui.core.export.convert import step_record
 from trace_tui.core.index.indexer import IndexedSource
+from trace_tui.core.index.search import find_matches
 from trace_tui.core.index.store import SpillFile, read_spilled
+from trace_tui.core.navigation.step_query import StepQuery, iter_matches
 
 FOREIGN = Path(__file__).parent / "data" / "foreign"
 SAMPLE = FOREIGN / "claude-code" / "claude-code-2.1.328_orders.jsonl"
@@ -53,14 +55,18 @@ def _steps(path: Path) -> list[dict[str, Any]]:
 
 def _session(tmp_path: Path, pasted: str, *, ascii_only: bool, requests: bool) -> Path:
     """The real sample with its first plain user message replaced by ``pasted``; without
-    ``requests`` the ``api-request*`` lines are dropped (conversations rebuilt from the chain,
-    so every later call's input holds the pasted text too)."""
+    ``requests`` the ``api-request*`` and attachment lines are dropped (conversations rebuilt
+    from the chain, so every later call's input holds the pasted text too)."""
     out = []
     replaced = False
+    last = None
     for raw in SAMPLE.read_bytes().splitlines():
         record = json.loads(raw)
-        if not requests and str(record.get("type", "")).startswith("api-request"):
+        if not requests and (str(record.get("type", "")).startswith("api-request")
+                             or record.get("type") == "attachment"):
             continue
+        if not requests and record.get("type") in ("user", "assistant"):
+            record["parentUuid"], last = last, record.get("uuid")  # one chain of messages
         message = record.get("message") or {}
         if not replaced and record.get("type") == "user" and isinstance(
             message.get("content"), str
@@ -193,5 +199,24 @@ def test_a_bad_huge_line_is_still_reported(tmp_path: Path, monkeypatch: pytest.M
     source = _index(path)
     try:
         assert any("corrupt line" in p.message for p in source.run.problems)
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("text", ["text:pasted", "中文", "text:u0041", "repeated"])
+def test_search_finds_every_step_holding_the_huge_string(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """A hit in a huge string held apart is a hit in every step whose records refer to it:
+    the byte search finds exactly what the per-step scan finds."""
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    path = _session(tmp_path, PASTED, ascii_only=False, requests=False)
+    source = _index(path)
+    try:
+        run, query = source.run, StepQuery.parse(text)
+        fast = sorted(i for batch in find_matches(run, query, 0, len(run)) for i in batch)
+        slow = list(iter_matches(run, query, range(len(run))))
+        assert fast == slow
+        assert len(slow) >= (2 if text != "repeated" else 0)
     finally:
         source.close()

@@ -85,17 +85,21 @@ def needs_swap(data: bytes) -> bool:
 
 
 def swap_strings(
-    value: Any, big: list[str] | None, blob: Any, big_chars: int, depth: int = 0
+    value: Any, big: list[str] | None, blob: Any, big_chars: int, refs: list[str],
+    depth: int = 0,
 ) -> Any:
     """``value`` ready to be spilled: a :class:`SpilledText` becomes its reference, a string
     that starts like one is written as a blob (``blob(text)`` returns its stand-in), and, when
     ``big`` is a list, every other string over ``big_chars`` becomes ``PLACEHOLDER_TEXT`` (the
-    strings go to ``big`` in the order they appear in the dumped JSON)."""
+    strings go to ``big`` in the order they appear in the dumped JSON). The references put in
+    go to ``refs``."""
     if isinstance(value, str):
         if isinstance(value, SpilledText):
+            refs.append(value.ref)
             return value.ref
         if value.startswith(REF_PREFIX):
-            return blob(value).ref
+            refs.append(blob(value).ref)
+            return refs[-1]
         if big is not None and len(value) > big_chars:
             big.append(value)
             return PLACEHOLDER_TEXT
@@ -105,9 +109,10 @@ def swap_strings(
     if isinstance(value, dict):
         if not any(isinstance(v, (str, dict, list)) for v in value.values()):
             return value
-        return {k: swap_strings(v, big, blob, big_chars, depth + 1) for k, v in value.items()}
+        return {k: swap_strings(v, big, blob, big_chars, refs, depth + 1)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [swap_strings(v, big, blob, big_chars, depth + 1) for v in value]
+        return [swap_strings(v, big, blob, big_chars, refs, depth + 1) for v in value]
     return value
 
 
@@ -209,6 +214,11 @@ def _safe_cut_after(content: memoryview, at: int) -> int:
         if _safe(content, pos):
             return pos
     return len(content)
+
+
+def ref_offset(ref: str) -> int:
+    """Where in the spill the blob a reference stands for starts."""
+    return int(ref[len(REF_PREFIX) :].split(":", 1)[0])
 
 
 class BlobReader:

@@ -37,6 +37,7 @@ import orjson
 from trace_tui.core.index.columns import KIND_CODES
 from trace_tui.core.index.needle import LineFinder, needle_forms
 from trace_tui.core.index.run_view import IndexedRun, ScanView
+from trace_tui.core.index.store import read_line_at
 from trace_tui.core.model.run import RunView
 from trace_tui.core.navigation.run_order import OrderedRun
 from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
@@ -166,7 +167,11 @@ class ByteSearch:
             self.finder = LineFinder(self.forms, block)
         found: set[int] = set()
         for line_start, line_end in self.finder.lines(block, end):
-            if view.members is None:
+            if view.spilled and block[line_start : line_start + 1] == b'"':
+                # a huge string held apart in the spill: a hit in every record referring to it
+                found.update(i for i in _blob_steps(self.run, view, base + line_start)
+                             if start <= i < stop)
+            elif view.members is None:
                 index = _step_of(view, base + line_start, block, line_start, line_end)
                 if start <= index < stop:
                     found.add(index)
@@ -266,6 +271,21 @@ def _step_of(view: ScanView, offset: int, block: bytes, line_start: int, line_en
     if index < count and cols.offset[index] == offset:
         return index
     return _end_step(view, block[line_start:line_end], offset)
+
+
+def _blob_steps(run: IndexedRun, view: ScanView, offset: int) -> list[int]:
+    """The steps whose records refer to the huge string (blob) at ``offset`` in the spill."""
+    spill = run._spill
+    found: list[int] = []
+    for at in spill.blob_users(offset) if spill is not None else ():
+        if at >= view.size:
+            continue
+        line = read_line_at(view.fd, at)  # the record without its huge strings: small
+        if view.members is None:
+            found.append(_step_of(view, at, line, 0, len(line)))
+        else:
+            found.extend(_members_at(view, at, line, 0, len(line)))
+    return found
 
 
 def _end_step(view: ScanView, line: bytes, offset: int) -> int:

@@ -38,6 +38,7 @@ from trace_tui.core.index.blobs import (
     encoded_pieces,
     literal_slices,
     needs_swap,
+    ref_offset,
     resolve_blobs,
     spilled_text,
     swap_strings,
@@ -93,6 +94,7 @@ class SpillFile:
         self._size = 0
         self._interned = 0
         self._blobs: dict[bytes, SpilledText] = {}
+        self._users: dict[int, list[int]] = {}
 
     @property
     def fd(self) -> int:
@@ -156,19 +158,33 @@ class SpillFile:
         """
         value: Any = [offset, line, record]
         data = b"" if large else _dumps(value)
+        refs: list[str] = []
         if large or (self._interned and needs_swap(data)) or REF_PREFIX_JSON in data:
             big: list[str] = []
-            swapped = swap_strings(value, big, self._blob, BIG_STRING_BYTES)
+            swapped = swap_strings(value, big, self._blob, BIG_STRING_BYTES, refs)
             data = _dumps(swapped)
             if big and data.count(PLACEHOLDER) == len(big):
                 # huge strings are encoded one at a time and written in place (bounded memory)
-                return self._write_parts(data, big)
+                place = self._write_parts(data, big)
+                self._refer(refs, place[0])
+                return place
             if big:  # the trace itself holds our placeholder text: the plain (costly) way
-                data = _dumps(swap_strings(value, None, self._blob, BIG_STRING_BYTES))
+                refs.clear()
+                data = _dumps(swap_strings(value, None, self._blob, BIG_STRING_BYTES, refs))
         at = self._size + len(self._pending)
+        self._refer(refs, at)
         self._pending += data
         self._pending += b"\n"
         return at, len(data)
+
+    def _refer(self, refs: list[str], at: int) -> None:
+        for ref in dict.fromkeys(refs):
+            self._users.setdefault(ref_offset(ref), []).append(at)
+
+    def blob_users(self, offset: int) -> list[int]:
+        """Where the records that refer to the blob at ``offset`` are (none if it is not a
+        blob): a search hit in a huge string is a hit in those records' steps."""
+        return list(self._users.get(offset, ()))
 
     def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
