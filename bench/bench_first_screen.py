@@ -9,10 +9,11 @@ trace (``bench/out/synthetic-5.jsonl`` and ``synthetic-1000000.jsonl``, generate
 The process is killed once the marker is seen.
 
 Markers: for trace-tui the name of the first model call (``chat gpt-4o``, a row of the span tree
-that appears once the reader posted the first steps); for toolong the start of the file's first
-line (``"schema_version":1``), which it shows once the file is open. ``--toolong`` names the ``tl``
-executable (toolong 1.5.0 in its own virtualenv: ``python3 -m venv /work/toolong-venv &&
-/work/toolong-venv/bin/pip install toolong==1.5.0``).
+that appears once the reader posted the first steps); for toolong the start of the file's last
+line (toolong opens a file at its end, tailing it), which it shows once the file is open.
+``--toolong`` names the ``tl`` executable (toolong 1.5.0 in its own virtualenv: ``python3 -m
+venv /work/toolong-venv && /work/toolong-venv/bin/pip install toolong==1.5.0``); ``--also
+main=/work/main/.venv/bin/trace-tui`` measures another trace-tui in the same run.
 
 Prints a table of the best and median times and the ratio trace-tui / toolong (target <= 0.6),
 and writes ``bench/out/first_screen.json``. Not a test: timings vary with the machine's load.
@@ -42,7 +43,6 @@ from bench.generate import write_trace  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 TRACE_TUI_MARKER = b"chat gpt-4o"
-TOOLONG_MARKER = b'"schema_version":1'
 #: CSI, OSC, DCS/APC/PM strings and two-byte escapes, as Textual writes them.
 _ESCAPES = re.compile(
     rb"\x1b\[[0-?]*[ -/]*[@-~]"
@@ -114,6 +114,13 @@ def first_screen(argv: list[str], marker: bytes, size: tuple[int, int],
         os.close(master)
 
 
+def last_line_start(path: Path, size: int = 40) -> bytes:
+    """The first ``size`` bytes of the file's last line (toolong's marker)."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - (1 << 20)))
+        return fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1][:size]
+
+
 def _trace_tui() -> str:
     """The ``trace-tui`` script of this interpreter's environment."""
     script = Path(sys.executable).parent / "trace-tui"
@@ -122,34 +129,41 @@ def _trace_tui() -> str:
     return str(script)
 
 
-def measure(files: dict[str, Path], toolong: str, rounds: int,
+def measure(files: dict[str, Path], programs: dict[str, str], rounds: int,
             size: tuple[int, int]) -> dict[str, Any]:
-    """Time both programs on every file, ``rounds`` times, alternating who goes first."""
-    programs = {
-        "trace-tui": lambda path: ([_trace_tui(), "open", str(path)], TRACE_TUI_MARKER),
-        "toolong": lambda path: ([toolong, str(path)], TOOLONG_MARKER),
-    }
+    """Time every program on every file, ``rounds`` times, rotating who goes first.
+
+    ``programs`` maps a label to an executable: labels starting with ``trace-tui`` are run as
+    ``EXE open FILE``, ``toolong`` as ``EXE FILE``.
+    """
+    def command(name: str, path: Path) -> tuple[list[str], bytes]:
+        if name.startswith("toolong"):
+            return [programs[name], str(path)], last_line_start(path)
+        return [programs[name], "open", str(path)], TRACE_TUI_MARKER
+
+    names = list(programs)
     times: dict[str, dict[str, list[float]]] = {
-        label: {name: [] for name in programs} for label in files
+        label: {name: [] for name in names} for label in files
     }
     for label, path in files.items():
-        first_screen(*programs["trace-tui"](path), size)  # warm the page cache and .pyc files
-        first_screen(*programs["toolong"](path), size)
+        for name in names:  # warm the page cache and the .pyc files
+            first_screen(*command(name, path), size)
         for n in range(rounds):
-            order = list(programs) if n % 2 == 0 else list(reversed(programs))
-            for name in order:
-                argv, marker = programs[name](path)
-                times[label][name].append(first_screen(argv, marker, size))
-    results: dict[str, Any] = {"rounds": rounds, "size": f"{size[0]}x{size[1]}"}
+            for name in names[n % len(names):] + names[:n % len(names)]:
+                times[label][name].append(first_screen(*command(name, path), size))
+    results: dict[str, Any] = {"rounds": rounds, "size": f"{size[0]}x{size[1]}",
+                               "programs": programs}
     for label, path in files.items():
         row: dict[str, Any] = {"file": str(path), "bytes": path.stat().st_size}
-        for name in programs:
+        for name in names:
             values = times[label][name]
             row[name] = {"best_s": round(min(values), 4),
                          "median_s": round(statistics.median(values), 4),
                          "all_s": [round(v, 4) for v in values]}
-        row["ratio_best"] = round(row["trace-tui"]["best_s"] / row["toolong"]["best_s"], 3)
-        row["ratio_median"] = round(row["trace-tui"]["median_s"] / row["toolong"]["median_s"], 3)
+            if name != "toolong":
+                row[name]["ratio_best"] = round(min(values) / min(times[label]["toolong"]), 3)
+                row[name]["ratio_median"] = round(
+                    statistics.median(values) / statistics.median(times[label]["toolong"]), 3)
         results[label] = row
     return results
 
@@ -160,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="runs of each program per file")
     parser.add_argument("--toolong", default="/work/toolong-venv/bin/tl",
                         help="the tl executable (toolong 1.5.0)")
+    parser.add_argument("--also", action="append", default=[], metavar="LABEL=EXE",
+                        help="another trace-tui to measure in the same run (e.g. "
+                             "main=/work/main/.venv/bin/trace-tui)")
     parser.add_argument("--small", type=Path, help="the small trace (default: 5 steps)")
     parser.add_argument("--big", type=Path, help="the big trace (default: 1M steps, ~0.9 GB)")
     parser.add_argument("--size", default="120x36", help="terminal COLSxROWS")
@@ -172,21 +189,25 @@ def main(argv: list[str] | None = None) -> int:
         if not files[label].exists():
             print(f"generating {files[label]} ...", file=sys.stderr)
             write_trace(files[label], steps)
+    programs = {"trace-tui": _trace_tui()}
+    for item in args.also:
+        label, _, exe = item.partition("=")
+        programs[f"trace-tui {label}"] = exe
+    programs["toolong"] = args.toolong
     load_before = os.getloadavg()
-    results = measure(files, args.toolong, args.rounds, (cols, rows))
+    results = measure(files, programs, args.rounds, (cols, rows))
     results.update(load_before=load_before, load_after=os.getloadavg(), cpus=os.cpu_count(),
                    date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     print(f"first screen, {args.rounds} rounds, {args.size}, load {load_before[0]:.1f} → "
-          f"{results['load_after'][0]:.1f}")
-    print(f"{'file':<8} {'MB':>6} {'trace-tui best/median s':>24} {'toolong best/median s':>22}"
-          f" {'ratio best':>10} {'ratio median':>12}")
+          f"{results['load_after'][0]:.1f}; seconds best / median, ratio to toolong's")
     for label in files:
         row = results[label]
-        ours, theirs = row["trace-tui"], row["toolong"]
-        print(f"{label:<8} {row['bytes'] / 1e6:>6.0f} "
-              f"{ours['best_s']:>11.3f} / {ours['median_s']:<10.3f}"
-              f"{theirs['best_s']:>10.3f} / {theirs['median_s']:<9.3f}"
-              f" {row['ratio_best']:>10.2f} {row['ratio_median']:>12.2f}")
+        print(f"{label} ({row['bytes'] / 1e6:,.0f} MB)")
+        for name in programs:
+            cell = row[name]
+            ratio = (f"  ratio {cell['ratio_best']:.2f} / {cell['ratio_median']:.2f}"
+                     if "ratio_best" in cell else "")
+            print(f"  {name:<20} {cell['best_s']:7.3f} / {cell['median_s']:<7.3f}{ratio}")
     (OUT / "first_screen.json").write_text(json.dumps(results, indent=2))
     return 0
 

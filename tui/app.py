@@ -24,7 +24,6 @@ from textual.theme import Theme
 from trace_tui.core.io.trace_path import TraceOpenError
 from trace_tui.core.model.context_windows import ContextWindowTable, load_user_windows
 from trace_tui.core.model.source import TraceSource
-from trace_tui.core.policy.loader import load_policy
 from trace_tui.core.policy.model import Policy
 from trace_tui.core.reading.source import open_source
 from trace_tui.core.text.redact import Redactor, load_redactor
@@ -217,6 +216,8 @@ def build_app(
     table = ContextWindowTable(_user_windows(context_windows))
     configure_redaction(redactor if redactor is not None else load_redactor())
     if policy is not None and not isinstance(policy, Policy):
+        from trace_tui.core.policy.loader import load_policy  # jsonschema: only when asked
+
         policy = load_policy(policy)  # a bad policy is bad input, before anything is drawn
     source = open_source(path, format_name, follow=follow)
     return TraceApp(source, follow=follow, windows=table, theme=theme_name, policy=policy)

@@ -20,28 +20,18 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from trace_tui.core.io.trace_path import TraceOpenError
-from trace_tui.core.model.run import RunView
-from trace_tui.core.reading.reader import open_run
-from trace_tui.core.replay.fork import step_record
-from trace_tui.tui.diff.screen import DiffScreen
 from trace_tui.tui.display.safe_text import current_redactor, display_str, plain_notice
 from trace_tui.tui.messages import BranchFactsRead, OpenTrace, ReplayDone, RunsToCompare
-from trace_tui.tui.screens.answer import AnswerScreen, ManualAnswer
-from trace_tui.tui.screens.branches import BranchesScreen
 from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
-from trace_tui.tui.screens.fork_editor import ForkEditorScreen
 from trace_tui.tui.screens.prompt import PromptScreen
-from trace_tui.tui.session.branch_session import (
-    BranchFacts,
-    ForkOutcome,
-    ForkSession,
-    editable_json,
-    read_branch_facts,
-    same_file,
-)
 
+# Fork, replay, branches and diff are imported when first used: the first screen of a trace
+# needs none of them (issue 15: import only what the first screen needs).
 if TYPE_CHECKING:
+    from trace_tui.core.model.run import RunView
     from trace_tui.core.replay.fork import ForkPlan
+    from trace_tui.tui.screens.answer import ManualAnswer
+    from trace_tui.tui.session.branch_session import BranchFacts, ForkOutcome, ForkSession
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +53,14 @@ class BranchingMixin(DebuggerScreenBase):
           name="branch facts")
     def read_branch_facts(self) -> None:
         """Is this file a branch, and how many branches hang below it (reads file heads)."""
-        self.post_message(BranchFactsRead(read_branch_facts(Path(self.source.path))))
+        from trace_tui.tui.session.branch_session import read_branch_facts as read_facts
+
+        self.post_message(BranchFactsRead(read_facts(Path(self.source.path))))
 
     def on_screen_resume(self) -> None:
-        """Shown (again): re-read the branch facts, a fork may have added a branch."""
-        self.read_branch_facts()
+        """Shown (again): re-read the branch facts, a fork may have added a branch (after
+        the screen is drawn: the first screen does not wait for the replay modules)."""
+        self.call_after_refresh(self.read_branch_facts)
 
     def on_branch_facts_read(self, message: BranchFactsRead) -> None:
         """Show "branch NAME" or "N branches" and enable ``d`` on a branch."""
@@ -90,6 +83,10 @@ class BranchingMixin(DebuggerScreenBase):
     # ----------------------------------------------------------------- fork
     def action_fork(self) -> None:
         """Open the step under the cursor as editable JSON; fork and replay on save."""
+        from trace_tui.core.replay.fork import step_record
+        from trace_tui.tui.screens.fork_editor import ForkEditorScreen
+        from trace_tui.tui.session.branch_session import ForkSession, editable_json
+
         if self.check_branching_action("fork") is not True:
             self.notify("wait until the trace is read (and any replay has finished)",
                         severity="warning", markup=False)
@@ -132,6 +129,8 @@ class BranchingMixin(DebuggerScreenBase):
 
     def on_replay_done(self, message: ReplayDone) -> None:
         """Ask for an answer when the replay stopped for one; otherwise show the branch."""
+        from trace_tui.tui.screens.answer import AnswerScreen
+
         outcome, session = message.outcome, self.fork_session
         self._replaying(None)
         if outcome.error and outcome.pending is None:
@@ -173,6 +172,9 @@ class BranchingMixin(DebuggerScreenBase):
     # ----------------------------------------------------------------- branch tree
     def action_branches(self) -> None:
         """List the branch tree; Enter shows the chosen run."""
+        from trace_tui.tui.screens.branches import BranchesScreen
+        from trace_tui.tui.session.branch_session import same_file
+
         current = Path(self.source.path)
         root = self.branch_facts.root if self.branch_facts is not None else current
 
@@ -209,6 +211,8 @@ class BranchingMixin(DebuggerScreenBase):
     def read_for_diff(self, path: Path, labels: tuple[str, str], *,
                       parent_first: bool) -> None:
         """Read the other run (off the UI thread) and post both runs for the diff screen."""
+        from trace_tui.core.reading.reader import open_run
+
         try:
             other: RunView = open_run(path)
         except TraceOpenError as exc:
@@ -221,5 +225,7 @@ class BranchingMixin(DebuggerScreenBase):
 
     def on_runs_to_compare(self, message: RunsToCompare) -> None:
         """Push the diff screen; q/Esc comes back here."""
+        from trace_tui.tui.diff.screen import DiffScreen
+
         self.app.push_screen(DiffScreen(message.left, message.right, *message.labels))
 

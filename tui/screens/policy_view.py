@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -21,9 +22,11 @@ from textual.worker import get_current_worker
 from trace_tui.core.policy.model import Policy
 from trace_tui.tui.display.safe_text import display_str
 from trace_tui.tui.screens.debugger_base import DebuggerScreenBase
-from trace_tui.tui.session.policy_session import PolicySession
 from trace_tui.tui.widgets.inspector import Inspector
 from trace_tui.tui.widgets.span_tree import SpanTree
+
+if TYPE_CHECKING:  # imported when a policy is given: the first screen does not need it
+    from trace_tui.tui.session.policy_session import PolicySession
 
 POLICY_ACTIONS = ("blocked",)
 #: How long the policy worker sleeps between checks when nothing new arrived.
@@ -44,7 +47,11 @@ class PolicyMixin(DebuggerScreenBase):
 
     def init_policy(self, policy: Policy | None) -> None:
         """Keep the policy (``None``: no policy, nothing of this part shows)."""
-        self.policy_session = PolicySession(policy) if policy is not None else None
+        self.policy_session: PolicySession | None = None
+        if policy is not None:
+            from trace_tui.tui.session.policy_session import PolicySession
+
+            self.policy_session = PolicySession(policy)
         self._policy_wake = threading.Event()
 
     def start_policy(self) -> None:
