@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -117,6 +118,19 @@ def grep(path: Path, word: str, ignore_case: bool) -> int:
     return int(out.stdout.strip() or 0)
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (grep), user and system."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def grep_timed(path: Path, word: str) -> tuple[float, float, int]:
+    """``grep -c -F``: wall-clock seconds, its CPU seconds, the count."""
+    cpu = children_cpu()
+    wall, found = timed(lambda: grep(path, word, False))
+    return wall, children_cpu() - cpu, found
+
+
 def index(path: Path) -> IndexedSource:
     source = IndexedSource(path)
     while not source.update().complete:
@@ -151,7 +165,6 @@ def main() -> None:
                               "load_before": load(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                            time.gmtime())}
     result["ref_s"], lines = timed(lambda: reference(path))
-    result["grep_c_s"], result["grep_c"] = timed(lambda: grep(path, RARE, False))
     result["grep_ci_s"], result["grep_ci"] = timed(lambda: grep(path, RARE, True))
     result["index_s"], source = timed(lambda: index(path))
     run = source.run
@@ -160,6 +173,7 @@ def main() -> None:
     sample = min(100_000, len(run))
     result["facts_rows_s_per_100k"], _ = timed(lambda: facts_from_rows(source, sample))
     result["facts_rows_s_per_100k"] *= 100_000 / max(sample, 1)
+    result["grep_c_s"], result["grep_c_cpu_s"], result["grep_c"] = grep_timed(path, RARE)
     rare = StepQuery.parse(f"'{RARE}'")
     count = len(run)
     order = range(1, count)
@@ -177,9 +191,10 @@ def main() -> None:
         wall, cpu, hits = timed_cpu(search.all_matches)
         result[f"{key}_s"], result[f"{key}_cpu_s"], result[f"{key}_way"] = wall, cpu, ways(search)
         result[f"{key}_count"] = len(hits)
-        result[f"{key}_grep_c_s"], result[f"{key}_grep_c"] = timed(
-            lambda word=word: grep(path, word, False))
+        result[f"{key}_grep_c_s"], grep_cpu, result[f"{key}_grep_c"] = grep_timed(path, word)
+        result[f"{key}_grep_c_cpu_s"] = grep_cpu
         result[f"{key}_ratio_vs_grep_c"] = wall / max(result[f"{key}_grep_c_s"], 1e-9)
+        result[f"{key}_cpu_ratio_vs_grep_c"] = cpu / max(grep_cpu, 1e-9)
     common = StepQuery.parse("text:apply_discount")
     result["common_count_s"], common_hits = timed(lambda: ByteSearch(run, common).all_matches())
     result["common_count"] = len(common_hits)
@@ -191,6 +206,8 @@ def main() -> None:
     source.close()
     result["ratio_index_vs_ref"] = result["ref_s"] / result["index_s"]
     result["ratio_search_vs_grep_c"] = result["search_count_s"] / max(result["grep_c_s"], 1e-9)
+    result["cpu_ratio_search_vs_grep_c"] = (result["search_count_cpu_s"]
+                                            / max(result["grep_c_cpu_s"], 1e-9))
     out = OUT / f"search-{args.format}-{args.steps}.json"
     out.write_text(json.dumps(result, indent=2))
     for key, value in result.items():

@@ -76,11 +76,19 @@ async def test_search_shows_first_hit_then_the_count_as_it_grows(
         assert [m.part for m in partial] == sorted(m.part for m in partial)
         assert 0 < partial[0].part < 1
         assert sorted(i for m in counts for i in m.matches) == expected
+
+        def no_scan(*args: Any) -> None:
+            raise AssertionError("every match is known: n and N need no scan")
+
+        monkeypatch.setattr(finding, "find_next", no_scan)
         await pilot.press("n", "n")
         await _settled(app, pilot)
         assert screen.cursor.position == expected[2]
         assert _status(app) == f"/text:needle-word match 3/{len(expected)}"
         assert len([m for m in counts if m.done]) == 1  # n/N do not count again
+        await pilot.press("N", "N", "N")  # wraps around to the last match
+        await _settled(app, pilot)
+        assert screen.cursor.position == expected[-1]
         await pilot.press("down")
         await pilot.pause()
         assert _status(app) == f"/text:needle-word {len(expected)} matches"

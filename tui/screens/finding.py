@@ -15,7 +15,7 @@ far their scan got; new steps of a run still being read are filtered and counted
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import chain
 
@@ -207,6 +207,10 @@ class FindingMixin(DebuggerScreenBase):
         self._search_generation += 1
         generation, count, start = self._search_generation, self.count, self.cursor.position
         order = _search_order(start, count, direction)
+        tally = self._tally
+        if tally is not None and not self._tally_busy:  # every match is known: no scan
+            self._search_done(generation, _next_in(tally, start, direction), start, direction)
+            return
         if count <= SYNC_FIND_LIMIT:
             self._search_done(generation, next(iter_matches(self.run_view, query, order), None),
                               start, direction)
@@ -349,6 +353,17 @@ class FindingMixin(DebuggerScreenBase):
         if at < found and tally[at] == position:
             return f"/{query.text} match {at + 1:,}/{found:,}"
         return f"/{query.text} {found:,} match" + "es" * (found != 1)
+
+
+def _next_in(matches: list[int], start: int, direction: int) -> int | None:
+    """The match after (before) ``start`` in sorted ``matches``, wrapping around."""
+    if not matches:
+        return None
+    if direction > 0:
+        at = bisect_right(matches, start)
+        return matches[at] if at < len(matches) else matches[0]
+    at = bisect_left(matches, start)
+    return matches[at - 1] if at else matches[-1]
 
 
 def _search_order(start: int, count: int, direction: int) -> Iterable[int]:
