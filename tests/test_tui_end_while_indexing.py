@@ -121,3 +121,36 @@ async def test_moving_away_stops_going_to_the_end(
             source.gate.release()
         await _until(pilot, lambda: screen.complete)
         assert screen.cursor.position == pinned
+
+
+async def test_end_while_indexing_stays_at_the_end_when_a_late_root_reorders_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenTelemetry files write the root span last: when reading ends the steps are put
+    in run order (the root moves to the top); ``G`` pressed while indexing still ends on
+    the last step, not on the step that happened to be last in the file."""
+    import json
+
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    path = tmp_path / "root-last.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(1, STEPS):
+            out.write(json.dumps({"type": "span", "span_id": f"s{n}", "parent_id": "root",
+                                  "kind": "tool", "name": f"step-{n}", "start_time": float(n),
+                                  "end_time": n + 0.5, "status": "ok"}) + "\n")
+        out.write(json.dumps({"type": "span", "span_id": "root", "kind": "agent",
+                              "name": "agent", "start_time": 0.0, "end_time": 500.0}) + "\n")
+    source = GatedSource(path)
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 0)
+        await pilot.press("G")
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete and screen.run_view.row(0).name == "agent")
+        await _until(pilot, lambda: screen.cursor.position == screen.count - 1)
+        assert screen.run_view.row(screen.cursor.position).name == f"step-{STEPS - 1}"

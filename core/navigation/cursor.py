@@ -30,6 +30,9 @@ class StepCursor:
         self.unseen = 0
         #: True while the cursor goes on to the true end as indexing adds steps.
         self.chasing = False
+        #: The user's last word was "the end" (``G``/End), and they have not moved away since:
+        #: when the steps are reordered (a late parent), the cursor goes to the new end.
+        self.wants_end = False
         self._position = count - 1 if (follow and count) else (0 if count else -1)
 
     @property
@@ -50,7 +53,7 @@ class StepCursor:
         moved = index != self._position
         self._position = index
         if not self.at_end:
-            self.chasing = False  # moved away from the end: stop going there
+            self.chasing = self.wants_end = False  # moved away from the end: stop going there
         if not self.live:
             self.following = False
         elif self.at_end:
@@ -75,6 +78,7 @@ class StepCursor:
         """Jump to the last step and resume following (when live)."""
         moved = self.go(self.count - 1)
         self.following, self.unseen = self.live, 0
+        self.wants_end = True
         return moved
 
     def chase_end(self, *, complete: bool) -> bool:
@@ -84,6 +88,7 @@ class StepCursor:
         """
         self.go(self.count - 1)
         self.chasing = not complete and self.count > 0
+        self.wants_end = True
         return self.chasing
 
     def grow(self, new_count: int, *, complete: bool = False, start: int = 0) -> None:

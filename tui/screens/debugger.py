@@ -200,12 +200,12 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         run, previous = message.run, message.previous
         position = self.cursor.position
         stored = previous[position] if 0 <= position < len(previous) else None
-        following = self.cursor.following
+        following, wants_end = self.cursor.following, self.cursor.wants_end
         self.run_view, self.count = run, len(run)
         self._steps.clear()
         self._shown = None
         self.cursor.grow(self.count)
-        if following:
+        if following or wants_end:  # G pressed (even while indexing): the end it is
             self.cursor.to_end()
         elif stored is not None and isinstance(run, OrderedRun):
             self.cursor.go(run.position_of(stored))
