@@ -14,6 +14,8 @@ last step), then measures on that same file, in one run:
 
 Formats: ``native``, ``otlp``, ``claude-code``, ``codex``, ``api-exchanges``. ``--rounds N``
 alternates reference and index N times and keeps the best of each (memory from the first).
+``--full`` also indexes the file once with the light decoders off (``use_light=False``), for
+the light path's gain measured in the same run.
 Prints a table and writes ``bench/out/index-<format>-<steps>.json``.
 """
 
@@ -65,15 +67,18 @@ def grep_count(path: Path, word: str) -> tuple[float, int]:
     return time.perf_counter() - start, int(out.stdout.strip() or 0)
 
 
-def index_here(path: Path) -> dict[str, Any]:
-    """Index ``path`` completely in this (fresh) process: time, memory, facts, problems."""
+def index_here(path: Path, full: bool = False) -> dict[str, Any]:
+    """Index ``path`` completely in this (fresh) process: time, memory, facts, problems.
+
+    ``full`` turns the light decoders off (``use_light=False``): every record fully mapped.
+    """
     from trace_tui.core.index.indexer import IndexedSource
     from trace_tui.core.navigation.run_facts import RunFacts
 
     gc.collect()
     base_rss = rss_bytes()
     start = time.perf_counter()
-    source = IndexedSource(path)
+    source = IndexedSource(path, use_light=False) if full else IndexedSource(path)
     updates = 0
     while not source.update().complete:
         updates += 1
@@ -105,10 +110,11 @@ def index_here(path: Path) -> dict[str, Any]:
     return result
 
 
-def index_in_child(path: Path) -> dict[str, Any]:
+def index_in_child(path: Path, full: bool = False) -> dict[str, Any]:
     """:func:`index_here` in a fresh interpreter (a clean peak RSS)."""
     out = subprocess.run(
-        [sys.executable, "-m", "bench.bench_index", "--child", str(path)],
+        [sys.executable, "-m", "bench.bench_index", "--child", str(path),
+         *(["--full"] if full else [])],
         check=True, capture_output=True, text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
@@ -116,7 +122,7 @@ def index_in_child(path: Path) -> dict[str, Any]:
     return result
 
 
-def measure(fmt: str, steps: int, rounds: int, word: str) -> dict[str, Any]:
+def measure(fmt: str, steps: int, rounds: int, word: str, full: bool = False) -> dict[str, Any]:
     """Every measurement on one file (see the module doc)."""
     OUT.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -143,6 +149,11 @@ def measure(fmt: str, steps: int, rounds: int, word: str) -> dict[str, Any]:
     result["ratio_index_vs_orjson"] = result["orjson_s"] / result["index_s"]
     result["ratio_loaded_vs_orjson"] = result["loaded_s"] / result["orjson_s"]
     result["ratio_index_vs_grep"] = result["index_s"] / max(result["grep_s"], 1e-9)
+    if full:  # the same file through the full mappers, after the rounds (same run)
+        slow = index_in_child(path, full=True)
+        result["full"] = slow
+        result["ratio_full_vs_orjson"] = result["orjson_s"] / slow["index_s"]
+        result["light_speedup"] = slow["index_s"] / result["index_s"]
     result["mb_per_s"] = result["bytes"] / 1e6 / result["index_s"]
     result["steps_per_s"] = result["steps"] / result["index_s"]
     return result
@@ -166,6 +177,11 @@ def print_result(r: dict[str, Any]) -> None:
     print(f"  memory        peak RSS {r['peak_rss_per_step']:.0f} B/step over the base "
           f"({r['peak_rss_bytes'] / 1e6:,.0f} MB peak), after {r['rss_after_per_step']:.0f} "
           f"B/step, columns {r['columns_bytes_per_step']:.0f} B/step")
+    if "full" in r:
+        f = r["full"]
+        print(f"  full mappers  {f['index_s']:8.2f} s   = {r['ratio_full_vs_orjson']:.2f}x the "
+              f"orjson loop's throughput; light path {r['light_speedup']:.1f}x faster; peak RSS "
+              f"{f['peak_rss_per_step']:.0f} B/step, {f['problems']} problems")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--word", default=WORD)
+    parser.add_argument("--full", action="store_true",
+                        help="also index with the light decoders off (use_light=False)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(index_here(args.child)))
+        print(json.dumps(index_here(args.child, args.full)))
         return 0
-    result = measure(args.format, args.steps, args.rounds, args.word)
+    result = measure(args.format, args.steps, args.rounds, args.word, args.full)
     target = OUT / f"index-{args.format}-{args.steps}.json"
     target.write_text(json.dumps(result, indent=2))
     print_result(result)
