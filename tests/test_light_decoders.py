@@ -22,6 +22,7 @@ from bench.generate_foreign import write_otlp
 from support import FOREIGN_FILES, ROOT
 from trace_tui.core.formats import detect_format
 from trace_tui.core.formats.base import TraceFormat
+from trace_tui.core.index import indexer as index_module
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import ByteSearch
@@ -231,3 +232,140 @@ def test_search_in_run_order_uses_the_file_scan_and_finds_what_the_step_scan_fin
                 assert find_next(view, query, order, start, direction, count) == want, word
     finally:
         source.close()
+
+
+# ----------------------------------------------------------------- odd values, in bulk
+_TOKEN_VALUES: list[Any] = [
+    {"intValue": "12"},
+    {"intValue": 12},
+    {"intValue": "0"},
+    {"intValue": "-3"},
+    {"stringValue": "7"},
+    {"intValue": "x"},
+    None,
+    {"intValue": "5", "stringValue": "q"},
+    {"doubleValue": 3.0},
+    {"intValue": "5", "extra": 1},
+    {"intValue": 3000000000},
+    {},
+]
+_KIND_VALUES: list[Any] = [
+    {"stringValue": "chat"},
+    {"stringValue": "execute_tool"},
+    {"stringValue": "invoke_agent"},
+    {"stringValue": "embeddings"},
+    {"intValue": "2"},
+    {"arrayValue": {"values": []}},
+    None,
+]
+_STATUSES: list[Any] = [
+    None,
+    {},
+    {"code": 2, "message": "m"},
+    {"code": "STATUS_CODE_OK"},
+    {"code": 1},
+    {"code": True},
+    {"code": [1]},
+    {"code": 2.0},
+    {"code": "ERROR"},
+    {"message": "x"},
+    {"code": None},
+]
+_NAMES: list[Any] = ["chat gpt", "execute_tool t", "", None, 5, "ai.toolCall x", "g.doStream"]
+_TIMES: list[Any] = [
+    "1793613600500000000",
+    "1793613600500000001",
+    "5",
+    "123456.7",
+    "1.5e18",
+    17936136005e8,
+    1793613600500000000,
+    "nan",
+    "x",
+    None,
+    "0",
+    "1e20",
+    "99999999999999999999",
+]
+_OPTIONAL_KEYS = [
+    "gen_ai.system",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.tool.name",
+    "gen_ai.tool.call.id",
+    "gen_ai.input.messages",
+    "gen_ai.response.finish_reasons",
+    "server.port",
+    "custom.key",
+    "gen_ai.usage.cache_read.input_tokens",
+    "llm.request.type",
+]
+
+
+def _odd_span(rng: Any, n: int, odd: float) -> dict[str, Any]:
+    def pick(usual: Any, values: list[Any]) -> Any:
+        return rng.choice(values) if rng.random() < odd else usual
+
+    operation = rng.choice(["chat", "execute_tool"])
+    attrs: list[dict[str, Any]] = [
+        {"key": "gen_ai.operation.name", "value": pick({"stringValue": operation}, _KIND_VALUES)}
+    ]
+    if operation == "chat" or rng.random() < odd:
+        attrs += [
+            {"key": "gen_ai.usage.input_tokens", "value": pick({"intValue": "40"}, _TOKEN_VALUES)},
+            {"key": "gen_ai.usage.output_tokens", "value": pick({"intValue": 7}, _TOKEN_VALUES)},
+        ]
+    for key in _OPTIONAL_KEYS:
+        if rng.random() < odd / 3:
+            value = rng.choice(
+                [
+                    {"stringValue": "anthropic"},
+                    {"intValue": "9"},
+                    {"stringValue": "v"},
+                    {"arrayValue": {"values": [{"stringValue": "stop"}]}},
+                ]
+            )
+            attrs.insert(rng.randrange(len(attrs) + 1), {"key": key, "value": value})
+    span: dict[str, Any] = {
+        "spanId": f"{n + 1:016x}" if rng.random() >= odd / 4 else f"{n + 1:016X}",
+        "parentSpanId": pick("0000000000000001", [None, "", f"{rng.randrange(1, n + 2):016x}"]),
+        "name": pick("chat gpt", _NAMES),
+        "startTimeUnixNano": pick("1793613600500000000", _TIMES),
+        "endTimeUnixNano": pick(str(1793613600900000000 + n), _TIMES),
+        "status": pick({}, _STATUSES),
+        "attributes": attrs,
+    }
+    return {k: v for k, v in span.items() if v is not None or rng.random() < 0.5}
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    seed=st.integers(0, 10**6),
+    odd=st.sampled_from([0.0, 0.02, 0.1, 0.5]),
+    batch=st.sampled_from([1, 1, 3]),
+)
+def test_light_path_equals_the_mapper_on_odd_values(
+    tmp_path: Path, seed: int, odd: float, batch: int
+) -> None:
+    """Spans with every kind of odd value the bulk passes must notice (token counts that are
+    not plain ints, status codes of any type, odd names and times, cache counts, many
+    attribute key lists): both ways give the same index."""
+    import random
+
+    import orjson
+
+    rng = random.Random(seed)
+    lines = []
+    for line in range(1, 120):
+        spans = [_odd_span(rng, line * 3 + k, odd) for k in range(rng.randint(1, batch))]
+        lines.append(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    batch_lines = index_module.BATCH_LINES
+    index_module.BATCH_LINES = 1  # a declined piece is halved down to its odd line
+    try:
+        taken = _same_both_ways(path)
+    finally:
+        index_module.BATCH_LINES = batch_lines
+    assert taken >= (118 if odd == 0.0 else 30)  # the light path took most lines

@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress, repeat
-from operator import add, and_, eq, ge, is_, is_not, lt, ne, not_, or_, sub, truth
+from operator import add, and_, eq, ge, is_not, lt, ne, not_, or_, sub, truth
 from typing import Any, Literal
 
 import orjson
@@ -65,6 +65,8 @@ NAN = math.nan
 #: with one a chunk's record count could match its line count while a line held two records.
 _WHITESPACE = b" \t\r\n"
 _STATUS_CODE = {s: STATUS_CODES[s or "unset"] for s in ("ok", "error", "unset", None)}
+#: :func:`_link` goes step by step when more than one step in this many is an event.
+EVENTS_RATIO = 8
 #: A token count the ``span_end`` did not carry (the ints themselves are never -2**63).
 END_UNSET = -(2**63)
 
@@ -381,17 +383,75 @@ def _link(
     indices: range,
     changed: set[int],
 ) -> None:
-    """Parents and depths of the new steps: one C-level pass unless a child waits."""
-    pidx = list(map(cols.ids.get, map(hash, parents), repeat(-1)))
-    has_parent = list(map(is_not, parents, repeat(None)))
-    if False in has_parent:
-        for k in compress(range(len(parents)), map(is_, parents, repeat(None))):
-            pidx[k] = -1
-    unresolved = any(map(and_, map(eq, pidx, repeat(-1)), has_parent))
-    if cols.waiting or cols.pending or unresolved or any(map(ge, pidx, indices)):
+    """Parents and depths of the new steps, exactly as :meth:`StepColumns.link` step by step.
+
+    In C-level passes whatever the step-by-step rules decide without looking at the tree:
+    a step whose parent arrived earlier and is not inside a waiting subtree, and a step whose
+    parent has not arrived (it waits at the root, as children written before their parent
+    do). The *events* go through :meth:`StepColumns.link` one by one, in file order: a step
+    that adopts waiting children, and a step whose parent may be inside a waiting subtree.
+    """
+    ids, waiting, pending = cols.ids, cols.waiting, cols.pending
+    first, n = indices.start, len(parents)
+    parent_hashes = list(map(hash, parents))
+    pidx = list(map(ids.get, parent_hashes, repeat(-1)))
+    named = list(map(truth, parents))
+    if False in named:  # no parent id (None or empty): a root
+        _scatter(pidx, compress(range(n), map(not_, named)), repeat(-1))
+    forward = list(map(ge, pidx, indices))  # a parent at or after the step: it waits for it
+    if not waiting and not pending and True not in forward and (
+        not any(map(and_, map(eq, pidx, repeat(-1)), named))
+    ):  # the common case: every parent arrived before its child
+        _extend_tree(cols, pidx)
+        return
+    targets = set(compress(pidx, forward))  # steps of this chunk that will adopt
+    if targets:
+        _scatter(pidx, compress(range(n), forward), repeat(-1))
+    waits = list(map(and_, map(eq, pidx, repeat(-1)), named))
+    events = targets
+    if waiting:
+        events.update(compress(indices, map(waiting.__contains__, hashes)))
+    if pending:  # a parent (before this chunk) inside a waiting subtree
+        events.update(compress(indices, map(pending.__contains__, pidx)))
+    inner = list(compress(indices, map(ge, pidx, repeat(first))))  # parent in this chunk
+    if inner:  # ... which may be inside a waiting subtree
+        maybe_pending = set(compress(indices, waits)) | events
+        for index in inner:
+            if pidx[index - first] in maybe_pending:
+                maybe_pending.add(index)
+                events.add(index)
+    if len(events) * EVENTS_RATIO > n:  # many: segments would cost more than they save
         for parent_id, own, index in zip(parents, hashes, indices, strict=True):
             cols.link(index, parent_id, own, changed)
         return
+    start = 0
+    for event in sorted(events):
+        at = event - first
+        _bulk(cols, pidx[start:at], parent_hashes[start:at], waits[start:at], first + start)
+        cols.link(event, parents[at], hashes[at], changed)
+        start = at + 1
+    _bulk(cols, pidx[start:], parent_hashes[start:], waits[start:], first + start)
+
+
+def _bulk(
+    cols: StepColumns, pidx: list[int], parent_hashes: list[int], waits: list[bool], first: int
+) -> None:
+    """Steps that need no tree walk: parent and depth, and the waiting ones at the root."""
+    _extend_tree(cols, pidx)
+    if True not in waits:
+        return
+    index = list(compress(range(first, first + len(pidx)), waits))
+    keys = list(compress(parent_hashes, waits))
+    waiting = cols.waiting
+    if keys.count(keys[0]) == len(keys):  # all wait for one parent (the usual root-last file)
+        waiting.setdefault(keys[0], []).extend(index)
+    else:
+        for key, child in zip(keys, index, strict=True):
+            waiting.setdefault(key, []).append(child)
+    cols.pending.update(zip(index, map(list, repeat((), len(index))), strict=True))
+
+
+def _extend_tree(cols: StepColumns, pidx: list[int]) -> None:
     cols.parent.extend(pidx)
     depth = cols.depth  # extend reads depths appended earlier in this same pass
     depth.extend(map(add, map(depth.__getitem__, map(add, pidx, repeat(1))), repeat(1)))

@@ -22,7 +22,8 @@ import gc
 import math
 from array import array
 from collections.abc import Callable
-from itertools import repeat
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 from trace_tui.core.formats.base import LightDecoder, LightEnds, LightSteps, RecordMapper
@@ -133,11 +134,10 @@ def to_chunk(steps: LightSteps) -> fast.DecodedChunk | None:
         return None
     tokens: list[array[int]] = []
     for values in steps.tokens:
-        present = [v for v in values if v is not None]
-        if present and (max(present) > TOKEN_MAX or min(present) < -TOKEN_MAX
-                        or NO_TOKENS in present):  # fmt: skip
+        column = _token_column(values)
+        if column is None:
             return None
-        tokens.append(array("i", (NO_TOKENS if v is None else v for v in values)))
+        tokens.append(column)
     return fast.DecodedChunk(
         n_lines=steps.n_lines,
         offsets=array("q", steps.offsets),
@@ -154,6 +154,23 @@ def to_chunk(steps: LightSteps) -> fast.DecodedChunk | None:
         tokens=tokens,
         ends=None,
     )
+
+
+def _token_column(values: list[int | None]) -> array[int] | None:
+    """A token column (``NO_TOKENS`` where not recorded); ``None`` if a count needs care."""
+    if values.count(None) == len(values):
+        return array("i", repeat(NO_TOKENS, len(values)))
+    present: list[Any] = values
+    if None in values:
+        present = list(compress(values, map(is_not, values, repeat(None))))
+    if max(present) > TOKEN_MAX or min(present) < -TOKEN_MAX or NO_TOKENS in present:
+        return None
+    if present is values:
+        return array("i", values)  # type: ignore[arg-type]
+    return array("i", map(_NONE_TO_NO_TOKENS.get, values, values))  # type: ignore[arg-type]
+
+
+_NONE_TO_NO_TOKENS = {None: NO_TOKENS}
 
 
 def _seconds(values: list[float | None]) -> array[float]:

@@ -16,8 +16,9 @@ every column and every built step.
 
 from __future__ import annotations
 
-from itertools import repeat
-from operator import add, attrgetter, methodcaller, sub, truediv
+from collections import deque
+from itertools import compress, repeat
+from operator import add, attrgetter, eq, is_, itemgetter, methodcaller, sub, truediv
 from typing import Any
 
 import msgspec
@@ -60,6 +61,15 @@ class _KeyValue(Struct, gc=False):
 
 
 _DECODE_VALUE = msgspec.json.Decoder(_Value | None).decode
+
+
+class _IntValue(Struct, gc=False, forbid_unknown_fields=True):
+    """An attribute value that is an ``intValue`` and nothing else (token counts)."""
+
+    intValue: int | str
+
+
+_DECODE_INTS = msgspec.json.Decoder(list[_IntValue]).decode
 
 
 class _Span(Struct, gc=False):
@@ -116,7 +126,7 @@ _LISTS = frozenset(("gen_ai.response.finish_reasons",))
 _NO_TOKENS: tuple[None, None, None, None] = (None, None, None, None)
 
 
-def _value(raw: Raw) -> Any:
+def _value(raw: Raw | bytes) -> Any:
     """:func:`~trace_tui.core.formats.importers.otlp_spans.any_value` of an attribute value,
     for the scalar kinds (lists and maps are content here: ``Ellipsis`` marks them; a value
     of another shape raises msgspec's error, which declines the chunk)."""
@@ -168,20 +178,22 @@ class OtlpLight:
         firsts = bytes(map(data.__getitem__, starts[:-1]))
         if len(firsts.translate(None, _WHITESPACE)) != n_lines:
             return None  # a line starting with blanks may hold two values
-        spans: list[_Span] = []
-        where: list[int] = []  # the line (0-based in the chunk) of each span
-        for k, request in enumerate(requests):
-            if request.resourceLogs is not UNSET or request.resourceMetrics is not UNSET:
-                return None
-            found = _spans_of(request)
-            if len(found) == 1:
-                spans.append(found[0])
-                where.append(k)
-            elif found:
-                spans.extend(_in_mapper_order(found))
-                where.extend(repeat(k, len(found)))
-            elif request.resourceSpans is UNSET:
-                return None  # not a request at all: the mapper says so
+        spans = _one_span_each(requests)
+        where: list[int] | None = None  # None: span k is on line k
+        if spans is None:
+            spans, where = [], []
+            for k, request in enumerate(requests):
+                if request.resourceLogs is not UNSET or request.resourceMetrics is not UNSET:
+                    return None
+                found = _spans_of(request)
+                if len(found) == 1:
+                    spans.append(found[0])
+                    where.append(k)
+                elif found:
+                    spans.extend(_in_mapper_order(found))
+                    where.extend(repeat(k, len(found)))
+                elif request.resourceSpans is UNSET:
+                    return None  # not a request at all: the mapper says so
         try:
             return self._steps(spans, where, starts, offset, first_line, n_lines, mapper)
         except _ERRORS:  # an attribute value of an unexpected shape
@@ -190,7 +202,7 @@ class OtlpLight:
     def _steps(
         self,
         spans: list[_Span],
-        where: list[int],
+        where: list[int] | None,
         starts: list[int],
         offset: int,
         first_line: int,
@@ -202,41 +214,81 @@ class OtlpLight:
             return None  # a missing or repeated id: the mapper renames it
         if any(map(_GET_EVENTS, spans)) or any(map(_GET_LINKS, spans)):
             return None
-        facts = list(map(self._facts, spans))
-        if None in facts:
+        names = _names(list(map(_GET_NAME, spans)))
+        statuses = _states(list(map(_GET_STATUS, spans)))
+        facts = self._kinds_and_tokens(spans, names)
+        if facts is None:
             return None
-        if not facts:
-            return LightSteps(n_lines, [], [], [], [], [], [], [], [], [], [], [],
-                              ([], [], [], []))  # fmt: skip
-        kinds, names, statuses, errors, tokens = zip(*facts, strict=True)
-        token_columns = tuple(map(list, zip(*tokens, strict=True)))
-        line_starts = list(map(starts.__getitem__, where))
-        line_ends = list(map(starts.__getitem__, map(add, where, repeat(1))))
+        kinds, tokens = facts
+        if where is None:  # one span per line
+            line_starts, line_ends = starts[:-1], starts[1:]
+            lines = list(range(first_line, first_line + n_lines))
+        else:
+            line_starts = list(map(starts.__getitem__, where))
+            line_ends = list(map(starts.__getitem__, map(add, where, repeat(1))))
+            lines = list(map(add, where, repeat(first_line)))
         return LightSteps(
             n_lines=n_lines,
             offsets=list(map(add, line_starts, repeat(offset))),
             lengths=list(map(sub, map(sub, line_ends, line_starts), repeat(1))),
-            lines=list(map(add, where, repeat(first_line))),
+            lines=lines,
             span_ids=ids,  # type: ignore[arg-type]
             parent_ids=_ids(list(map(_GET_PARENT, spans))),
-            kinds=list(kinds),
-            names=list(names),
-            statuses=list(statuses),
-            errors=list(errors),
+            kinds=kinds,
+            names=names,
+            statuses=statuses,
+            errors=list(map(eq, statuses, repeat("error"))),
             start=_times(list(map(_GET_START, spans))),
             end=_times(list(map(_GET_END, spans))),
-            tokens=token_columns,  # type: ignore[arg-type]
+            tokens=tokens,
         )
 
-    def _facts(self, raw: _Span) -> tuple[str, str, str, bool, tuple[Any, ...]] | None:
-        """(kind, name, status, has error, tokens) of a span, as its native record has them."""
-        attributes = raw.attributes or ()
-        keys = tuple(map(_GET_KEY, attributes))
+    def _kinds_and_tokens(self, spans: list[_Span], names: list[str]) -> _KindsTokens | None:
+        """Kind and token counts of every span, spans grouped by their attribute key list
+        (one :class:`_Plan` per group, in C-level passes); ``None`` to decline."""
+        n = len(spans)
+        attributes = list(map(_GET_ATTRIBUTES, spans))
+        if None in attributes:
+            attributes = [a or [] for a in attributes]
+        key_lists = list(map(tuple, map(map, repeat(_GET_KEY), attributes)))
+        groups = dict.fromkeys(key_lists)
+        if len(groups) > _MAX_GROUPS:  # no repeating shape: span by span
+            return _one_by_one(self, spans)
+        kinds: list[Any] = [None] * n
+        tokens = ([None] * n, [None] * n, [None] * n, [None] * n)
+        for keys in groups:
+            if len(groups) == 1:
+                where: Any = range(n)
+                members, member_names = attributes, names
+            else:
+                mask = list(map(eq, key_lists, repeat(keys)))
+                where = list(compress(range(n), mask))
+                members = list(compress(attributes, mask))
+                member_names = list(compress(names, mask))
+            plan = self._plan(keys)
+            found: Any = plan.columns(members, member_names) if plan is not None else None
+            if found is None:  # the plan cannot tell in bulk: span by span
+                found = _one_by_one(self, list(map(spans.__getitem__, where)))
+                if found is None:
+                    return None
+            _scatter(kinds, where, found[0])
+            for column, values in zip(tokens, found[1], strict=True):
+                if values is not None:
+                    _scatter(column, where, values)
+        return kinds, tokens
+
+    def _plan(self, keys: tuple[str, ...]) -> _Plan | None:
         plan = self._plans.get(keys, _MISSING)
         if plan is _MISSING:
             plan = self._plans[keys] = _Plan.of(keys)
             if len(self._plans) > 4096:  # files whose key sets never repeat: stay bounded
                 self._plans.clear()
+        return plan
+
+    def _facts(self, raw: _Span) -> tuple[str, str, str, bool, tuple[Any, ...]] | None:
+        """(kind, name, status, has error, tokens) of a span, as its native record has them."""
+        attributes = raw.attributes or ()
+        plan = self._plan(tuple(map(_GET_KEY, attributes)))
         if plan is None:
             return _facts(raw)
         name = raw.name if type(raw.name) is str and raw.name else str(raw.name or "span")
@@ -282,7 +334,33 @@ _MAPPING_MODULES = (
     "trace_tui.core.model.step",
 )
 _MISSING: Any = object()
+
+
+def _is_unset(value: Any) -> bool:
+    return value is UNSET
+
+
 _GET_KEY = attrgetter("key")
+_GET_LOGS = attrgetter("resourceLogs")
+_GET_METRICS = attrgetter("resourceMetrics")
+_GET_RESOURCE_SPANS = attrgetter("resourceSpans")
+_GET_SCOPE_SPANS = attrgetter("scopeSpans")
+_GET_SPANS = attrgetter("spans")
+_FIRST = itemgetter(0)
+_GET_VALUE = attrgetter("value")
+_GET_INT = attrgetter("intValue")
+_GET_NAME = attrgetter("name")
+_GET_STATUS = attrgetter("status")
+_GET_ATTRIBUTES = attrgetter("attributes")
+_GET_CODE = methodcaller("get", "code", 0)
+#: :func:`span_status`'s state by status code (any other hashable code: ``unset``).
+_STATE = {2: "error", "STATUS_CODE_ERROR": "error", "ERROR": "error",
+          1: "ok", "STATUS_CODE_OK": "ok", "OK": "ok"}  # fmt: skip
+#: More distinct attribute key lists than this in a chunk: spans are taken one by one.
+_MAX_GROUPS = 64
+#: Kinds remembered per plan by (name, the kind-deciding values' JSON).
+_MAX_KINDS = 65536
+_KindsTokens = tuple[list[Any], tuple[list[Any], list[Any], list[Any], list[Any]]]
 _GET_ID = attrgetter("spanId")
 _GET_PARENT = attrgetter("parentSpanId")
 _GET_START = attrgetter("startTimeUnixNano")
@@ -298,9 +376,10 @@ class _Plan:
     """How to read kind and tokens from spans with one attribute key list (the common GenAI
     attributes only; other key lists have no plan and take :func:`_facts`)."""
 
-    __slots__ = ("kind_at", "kinds", "present", "provider_at", "usage_at")
+    __slots__ = ("by_json", "keys", "kind_at", "kinds", "present", "provider_at", "usage_at")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
         self.kind_at = [k for k, key in enumerate(keys) if key in _KIND_KEYS]
         #: The keys span_kind tests by presence only (values never read), with a dummy value.
         self.present = {key: True for key in keys if key not in _KIND_KEYS}
@@ -308,6 +387,7 @@ class _Plan:
         provider = "gen_ai.provider.name" if "gen_ai.provider.name" in keys else "gen_ai.system"
         self.provider_at = keys.index(provider) if provider in keys else -1
         self.kinds: dict[tuple[Any, ...], str] = {}
+        self.by_json: dict[tuple[Any, ...], str] = {}
 
     @classmethod
     def of(cls, keys: tuple[str, ...]) -> _Plan | None:
@@ -316,6 +396,48 @@ class _Plan:
         if not all(k in _SIMPLE or k in _CONTENT or k in _LISTS for k in keys):
             return None
         return cls(keys)
+
+    def columns(
+        self, members: list[list[_KeyValue]], names: list[str]
+    ) -> tuple[list[str], list[list[int] | None]] | None:
+        """Kinds and token columns of spans with this plan's key list, in C-level passes;
+        ``None`` when a span needs :meth:`facts` (unusual token values, cache counts)."""
+        raws = [list(map(bytes, map(_GET_VALUE, map(itemgetter(k), members))))
+                for k in self.kind_at]  # fmt: skip
+        keys = list(zip(names, *raws, strict=True))
+        kinds = list(map(self.by_json.get, keys))
+        if None in kinds:
+            for k in compress(range(len(kinds)), map(eq, kinds, repeat(None))):
+                kinds[k] = self._kind(keys[k])
+        usage_at = self.usage_at
+        if usage_at == [-1, -1, -1, -1]:
+            return kinds, [None, None, None, None]  # type: ignore[return-value]
+        if usage_at[2] >= 0 or usage_at[3] >= 0 or kinds.count("llm") != len(kinds):
+            return None  # cache counts (the provider decides), or usage off a model call
+        counts: list[list[int] | None] = [None, None, None, None]
+        for column, at in enumerate(usage_at[:2]):
+            if at < 0:
+                continue
+            values = b",".join(map(_GET_VALUE, map(itemgetter(at), members)))
+            try:
+                numbers = list(map(int, map(_GET_INT, _DECODE_INTS(b"[" + values + b"]"))))
+            except (*_ERRORS, ValueError, TypeError):
+                return None  # not a plain intValue: as _value reads it, span by span
+            if numbers and min(numbers) < 0:
+                return None
+            counts[column] = numbers
+        return kinds, counts  # type: ignore[return-value]
+
+    def _kind(self, key: tuple[Any, ...]) -> str:
+        """The kind of a span named ``key[0]`` whose kind-deciding values are ``key[1:]``."""
+        name, values = key[0], [_value(raw) for raw in key[1:]]
+        attrs = dict(self.present)
+        for k, value in zip(self.kind_at, values, strict=True):
+            attrs[self.keys[k]] = value
+        kind = span_kind(attrs, name)
+        if len(self.by_json) < _MAX_KINDS:
+            self.by_json[key] = kind
+        return kind
 
     def facts(
         self, attributes: Any, name: str, status: str, error: bool
@@ -348,6 +470,72 @@ class _Plan:
         return kind, name, status, error, tuple(counts.get(k) for k in _USAGE_KEYS)
 
 
+def _one_span_each(requests: list[_Request]) -> list[_Span] | None:
+    """The span of each request when every request holds exactly one (one resource, one
+    scope, one span) and nothing else; ``None`` otherwise (:func:`_spans_of` one by one)."""
+    if not all(map(is_, map(_GET_LOGS, requests), repeat(UNSET))) or not all(
+        map(is_, map(_GET_METRICS, requests), repeat(UNSET))
+    ):
+        return None
+    resources = list(map(_GET_RESOURCE_SPANS, requests))
+    if not _all_one(resources):
+        return None
+    scopes = list(map(_GET_SCOPE_SPANS, map(_FIRST, resources)))
+    if not _all_one(scopes):
+        return None
+    spans = list(map(_GET_SPANS, map(_FIRST, scopes)))
+    if not _all_one(spans):
+        return None
+    return list(map(_FIRST, spans))
+
+
+def _all_one(lists: list[Any]) -> bool:
+    """Every item is a list of one item (``None`` and ``UNSET`` are not)."""
+    try:
+        return set(map(len, lists)) == {1}
+    except TypeError:
+        return False
+
+
+def _names(names: list[Any]) -> list[str]:
+    """Each span's name as the mapping gives it (``str(name or "span")``)."""
+    if set(map(type, names)) == {str} and "" not in names:
+        return names
+    return [str(name or "span") for name in names]
+
+
+def _states(statuses: list[dict[str, Any] | None]) -> list[str]:
+    """Each span's status (:func:`span_status` without events: ``error``, ``ok``, ``unset``)."""
+    states = ["unset"] * len(statuses)
+    if not any(statuses):
+        return states
+    where = list(compress(range(len(statuses)), statuses))
+    present = list(compress(statuses, statuses))
+    try:
+        found = list(map(_STATE.get, map(_GET_CODE, present), repeat("unset")))
+    except TypeError:  # an unhashable code: one by one
+        found = [span_status(status, [])[0] for status in present]
+    _scatter(states, where, found)
+    return states
+
+
+def _one_by_one(light: OtlpLight, spans: list[_Span]) -> _KindsTokens | None:
+    """Kinds and token columns of ``spans`` from :meth:`OtlpLight._facts`, one at a time."""
+    facts = list(map(light._facts, spans))
+    if None in facts:
+        return None
+    kinds = [f[0] for f in facts]  # type: ignore[index]
+    tokens = tuple(list(column) for column in zip(*(f[4] for f in facts), strict=True))  # type: ignore[index]
+    if not tokens:
+        tokens = ([], [], [], [])
+    return kinds, tokens  # type: ignore[return-value]
+
+
+def _scatter(column: Any, where: Any, values: Any) -> None:
+    """``column[i] = v`` for each pair, in C (``deque(..., maxlen=0)`` drains the map)."""
+    deque(map(column.__setitem__, where, values), maxlen=0)
+
+
 def _in_mapper_order(spans: list[_Span]) -> list[_Span]:
     """A line's spans in the order the mapper emits them (:func:`parents_first`)."""
     order = parents_first_order(
@@ -370,20 +558,24 @@ def _ids(values: list[Any]) -> list[str | None]:
 
 
 def _times(values: list[Any]) -> list[float | None]:
-    """:func:`_seconds` of each value; in C-level passes for plain positive decimal nanos."""
-    if set(map(type, values)) != {str}:  # numbers (or none): opt_int keeps ints exact
-        return list(map(_seconds, values))
-    try:
-        numbers = list(map(int, map(float, values)))  # as opt_int reads a string
-    except (ValueError, OverflowError):
-        return list(map(_seconds, values))
-    if not numbers or min(numbers) <= 0 or max(numbers) >= _SECONDS_LIMIT:
-        return list(map(_seconds, values))
-    return list(map(truediv, numbers, repeat(1e9)))
+    """:func:`_seconds` of each value; in C-level passes for plain decimal nanos."""
+    kinds = set(map(type, values))
+    if kinds == {str} or kinds == {int}:
+        try:
+            numbers = list(map(float, values))  # as opt_int reads a string
+        except (ValueError, OverflowError):
+            return list(map(_seconds, values))
+        total = sum(numbers)
+        if numbers and total == total and min(numbers) >= _EXACT and max(numbers) < _NANOS_LIMIT:
+            # whole numbers (no fraction for int() to cut), seconds that stay seconds
+            return list(map(truediv, numbers, repeat(1e9)))
+    return list(map(_seconds, values))
 
 
+#: From 2**53 up every float is a whole number: ``int(float(s))`` is ``float(s)`` (1970+104 d).
+_EXACT = float(2**53)
 #: Nanoseconds whose seconds :func:`epoch_seconds` would scale again (>= 1e11 s).
-_SECONDS_LIMIT = 10**20
+_NANOS_LIMIT = 1e20
 
 
 def _spans_of(request: _Request) -> list[_Span]:
