@@ -100,7 +100,8 @@ def timed_cpu(fn: Any) -> tuple[float, float, Any]:
 
 def ways(search: ByteSearch) -> str:
     """How the search looked for its forms (``LineFinder`` ways), once it has run."""
-    return ",".join(form.way for form in search.finder.forms) if search.finder else "-"
+    return " ".join(",".join(form.way for form in finder.forms)
+                    for finder in search.finders.values()) or "-"
 
 
 def reference(path: Path) -> int:

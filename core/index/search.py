@@ -65,7 +65,7 @@ class ByteSearch:
         self.run = run
         self.query = query
         self.driver, self.forms = _driver(query)
-        self.finder: LineFinder | None = None
+        self.finders: dict[int, LineFinder] = {}  # by file (its bytes pick the way)
 
     @property
     def usable(self) -> bool:
@@ -163,10 +163,11 @@ class ByteSearch:
         self, view: ScanView, block: bytes, end: int, base: int, start: int, stop: int
     ) -> set[int]:
         """Steps in ``[start, stop)`` with a record among the lines of ``block[:end]``."""
-        if self.finder is None:
-            self.finder = LineFinder(self.forms, block)
+        finder = self.finders.get(view.fd)
+        if finder is None:
+            finder = self.finders[view.fd] = LineFinder(self.forms, block)
         found: set[int] = set()
-        for line_start, line_end in self.finder.lines(block, end):
+        for line_start, line_end in finder.lines(block, end):
             if view.spilled and block[line_start : line_start + 1] == b'"':
                 # a huge string held apart in the spill: a hit in every record referring to it
                 found.update(i for i in _blob_steps(self.run, view, base + line_start)
