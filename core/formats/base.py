@@ -73,7 +73,10 @@ class LightEnds:
     Each closes a distinct step that is still running (started on an earlier line, or earlier
     in the same lines); the index spills ``records`` as the mapper's path would, so the step
     reads them back like any spilled ``span_end``. ``end`` is epoch seconds (``None``: not
-    recorded); ``statuses`` the record's status; ``errors`` whether it carries an error.
+    recorded); ``statuses`` the record's status; ``errors`` whether it carries an error. A
+    record may be given already as the spill's JSON line, ``[offset, line, record]`` in bytes
+    (the source line copied in undecoded; never with a ``\\u0000`` escape, which a huge
+    string's reference starts with).
     """
 
     span_ids: list[str]
@@ -83,7 +86,7 @@ class LightEnds:
     end: list[float | None]
     statuses: list[str]
     errors: list[bool]
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any] | bytes]
 
 
 class LightDecoder(Protocol):

@@ -38,8 +38,9 @@ from trace_tui.core.index.columns import (
 )
 
 #: ``spill(offset, line, record, length)``: write a native record made from the source line at
-#: ``offset`` (``length`` bytes, line number ``line``); returns its (spill offset, length).
-SpillRecord = Callable[[int, int, dict[str, Any], int], tuple[int, int]]
+#: ``offset`` (``length`` bytes, line number ``line``), or the spill's JSON line of it given as
+#: bytes; returns its (spill offset, length).
+SpillRecord = Callable[[int, int, "dict[str, Any] | bytes", int], tuple[int, int]]
 
 NAN = math.nan
 

@@ -295,10 +295,13 @@ class IndexedSource:
         self._light_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
 
     def _spill_record(
-        self, offset: int, line: int, record: dict[str, Any], length: int
+        self, offset: int, line: int, record: dict[str, Any] | bytes, length: int
     ) -> tuple[int, int]:
-        """A light decoder's ``span_end`` record, spilled as :meth:`_record` spills one."""
+        """A light decoder's ``span_end`` record, spilled as :meth:`_record` spills one (or
+        given already as the spill's JSON line)."""
         assert self.run._spill is not None
+        if isinstance(record, bytes):
+            return self.run._spill.append_raw(record)
         return self.run._spill.append(offset, line, record, large=length > BIG_STRING_BYTES)
 
     def _slow_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:

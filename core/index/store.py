@@ -186,6 +186,15 @@ class SpillFile:
         blob): a search hit in a huge string is a hit in those records' steps."""
         return list(self._users.get(offset, ()))
 
+    def append_raw(self, data: bytes) -> tuple[int, int]:
+        """Store one spill line already written as JSON (``[offset, line, record]``, no
+        newline, no string a huge-string reference could be taken for: a light decoder's
+        ``span_end`` with its source line copied in); returns (spill offset, length)."""
+        at = self._size + len(self._pending)
+        self._pending += data
+        self._pending += b"\n"
+        return at, len(data)
+
     def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
         self.flush()

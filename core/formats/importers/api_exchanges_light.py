@@ -25,6 +25,7 @@ raises. A test indexes every sample both ways and compares every column and ever
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -42,7 +43,7 @@ from trace_tui.core.formats.importers.api_exchanges_mapper import (
     tool_calls,
     tool_result_end,
 )
-from trace_tui.core.formats.shared.common import to_time
+from trace_tui.core.formats.shared.common import to_time, usage_attributes
 from trace_tui.core.formats.shared.messages import normalize_messages
 from trace_tui.core.formats.shared.provider_bodies import (
     guess_provider,
@@ -62,27 +63,25 @@ from trace_tui.core.model.times import epoch_of
 MAX_PENDING = 64
 
 
+class _Body(Struct, gc=False):
+    model: Any = None
+    messages: list[Raw] | None | UnsetType = UNSET
+    input: list[Raw] | str | None | UnsetType = UNSET
+    max_tokens: Raw | UnsetType = UNSET
+    system: Raw | UnsetType = UNSET
+
+
 class _Exchange(Struct, gc=False):
     timestamp: Any = None
     elapsed_ms: Any = None
     method: Any = UNSET
     url: Any = UNSET
-    request_body: Raw | UnsetType = UNSET
+    request_body: _Body | None | UnsetType = UNSET  # any other shape declines the chunk
     response_status: Any = None
     response_body: Any = None
 
 
-class _Body(Struct, gc=False):
-    model: Any = None
-    messages: Raw | UnsetType = UNSET
-    input: Raw | UnsetType = UNSET
-    max_tokens: Raw | UnsetType = UNSET
-    system: Raw | UnsetType = UNSET
-
-
 _DECODE_EXCHANGE = msgspec.json.Decoder(_Exchange).decode
-_DECODE_BODY = msgspec.json.Decoder(_Body).decode
-_DECODE_ITEMS = msgspec.json.Decoder(list[Raw]).decode
 _DECODE_ANY = msgspec.json.Decoder().decode
 _ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError,
            OverflowError, orjson.JSONDecodeError)  # fmt: skip
@@ -100,6 +99,7 @@ _NUMBER_WORDS = frozenset(("True", "False", "None", "inf", "-inf", "nan", "Infin
 _USAGE_KEYS = (A_USAGE_INPUT, A_USAGE_OUTPUT, A_USAGE_CACHE_READ, A_USAGE_CACHE_WRITE)
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain(call_id: str) -> bool:
     """Can a message only hold ``call_id`` as a JSON string with its characters written raw
     (or as ``\\u00XX``)?"""
@@ -192,6 +192,109 @@ class _Chunk:
         )  # fmt: skip
 
 
+_Facts = tuple[Any, tuple[int | None, ...], list[dict[str, Any]]]
+
+
+def _response_facts(provider: str, body: Any) -> _Facts | None:
+    """(response model, token counts, tool calls ``{"id", "name"}``) of a plain Anthropic
+    message or chat completion, as :func:`~trace_tui.core.formats.shared.provider_bodies.
+    response_attributes` and the message normalisation read them; ``None`` for any other
+    shape (the caller then runs those)."""
+    if type(body) is not dict:
+        return None
+    usage = body.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    if provider == "anthropic":
+        content = body.get("content") or []
+        calls: list[dict[str, Any]] = []
+        if isinstance(content, list):
+            kinds = [b.get("type") if isinstance(b, dict) else None for b in content]
+            if "tool_result" in kinds:
+                return None
+            calls = [{"id": _opt_str(b.get("id")), "name": str(b.get("name") or "")}
+                     for b, kind in zip(content, kinds, strict=True) if kind == "tool_use"]
+        counts = usage_attributes(
+            usage.get("input_tokens"), usage.get("output_tokens"),
+            usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens"),
+            input_includes_cache=False,
+        )  # fmt: skip
+        return body.get("model"), tuple(map(counts.get, _USAGE_KEYS)), calls
+    if provider != "openai.chat":
+        return None
+    choices = body.get("choices")
+    calls = []
+    for choice in choices if isinstance(choices, list) else ():
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
+        if ("lc" in message or "parts" in message or message.get("type") is not None
+                or isinstance(message.get("content"), list)):  # fmt: skip
+            return None
+        found = message.get("tool_calls")
+        for call in found if isinstance(found, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict):
+                return None
+            calls.append({"id": _opt_str(call.get("id", call.get("call_id"))),
+                          "name": str(function.get("name") or "")})  # fmt: skip
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    counts = usage_attributes(
+        usage.get("prompt_tokens"), usage.get("completion_tokens"),
+        details.get("cached_tokens"), usage.get("cache_creation_input_tokens"),
+        input_includes_cache=True,
+    )  # fmt: skip
+    return body.get("model"), tuple(map(counts.get, _USAGE_KEYS)), calls
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _may_hold_tool_message(item: Any) -> bool:
+    """Could :func:`~trace_tui.core.formats.shared.messages.normalize_messages` make a tool
+    message of this request item? (``False`` only when its shape proves it cannot: a plain
+    role message whose role is not a tool's and whose content holds no ``tool_result``.)"""
+    if not isinstance(item, dict) or "lc" in item or "parts" in item:
+        return True
+    kind = item.get("type")
+    if kind is not None and kind not in ("message", "reasoning", *_RESPONSES_CALLS):
+        return True
+    if str(item.get("role") or "user").lower() in ("tool", "function"):
+        return True
+    content = item.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, dict) and block.get("type") == "tool_result" for block in content
+    )
+
+
+#: Responses API items that are the model's own calls (never a tool's result).
+_RESPONSES_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "tool_search_call",
+                    "web_search_call", "image_generation_call", "mcp_call")  # fmt: skip
+
+
+def _add_end(
+    ends: LightEnds, end: dict[str, Any], raw: bytes, where: tuple[int, int, int]
+) -> None:
+    """Add a ``span_end`` made from the source line ``raw`` (``end`` without its source): as
+    the spill's JSON line with the line copied in, or parsed when a string of it could be
+    taken for a huge string's reference."""
+    offset, length, line = where
+    ends.span_ids.append(end["span_id"])
+    ends.offsets.append(offset)
+    ends.lengths.append(length)
+    ends.lines.append(line)
+    ends.end.append(epoch_of(end.get("end_time")))
+    ends.statuses.append(end.get("status") or "ok")
+    ends.errors.append(bool(end.get("error")))
+    if b"\\u0000" in raw:
+        end["source"] = orjson.loads(raw)
+        ends.records.append(end)
+        return
+    head = orjson.dumps(end)
+    ends.records.append(b"[%d,%d,%s,\"source\":%s}]" % (offset, line, head[:-1], raw))
+
+
 class ApiExchangeLight:
     """:class:`~trace_tui.core.formats.base.LightDecoder` of API exchange lines (see module
     doc)."""
@@ -236,14 +339,9 @@ class ApiExchangeLight:
             url is not UNSET and type(url) is not str
         ):
             return False
-        body = exchange.request_body
-        request: _Body | None = None
-        if body is not UNSET:
-            first = bytes(memoryview(body)[:1])
-            if first == b'"':
-                return False  # a JSON string: the mapping may decode it
-            if first == b"{":
-                request = _DECODE_BODY(body)
+        request = exchange.request_body
+        if request is UNSET:
+            request = None
         response = exchange.response_body
         stub = None
         if request is not None:  # what guess_provider looks at: which keys are there
@@ -259,15 +357,19 @@ class ApiExchangeLight:
             return True
         if not self._ends(raw, where, provider, request, start, pending, chunk):
             return False
-        attrs = response_attributes(provider, response)
+        facts = _response_facts(provider, response)
+        if facts is None:
+            attrs = response_attributes(provider, response)
+            facts = (attrs.get("gen_ai.response.model"), tuple(attrs.get(k) for k in _USAGE_KEYS),
+                     tool_calls(attrs.get("gen_ai.output.messages") or []))  # fmt: skip
+        response_model, tokens, calls = facts
         model = request.model if request is not None else None
-        model = model or attrs.get("gen_ai.response.model") or "model"
+        model = model or response_model or "model"
         error = exchange_error(exchange.response_status, response)
-        tokens = tuple(attrs.get(k) for k in _USAGE_KEYS)
         chunk.step(where, f"wire-{line}", "llm", f"chat {model}", "error" if error else "ok",
                    times, tokens)  # fmt: skip
         tool_start = (times[1], None)
-        for k, call in enumerate(tool_calls(attrs.get("gen_ai.output.messages") or []), 1):
+        for k, call in enumerate(calls, 1):
             tool_id = f"wire-{line}-tool-{k}"
             chunk.step(where, tool_id, "tool", str(call.get("name") or "tool"), "running",
                        tool_start)  # fmt: skip
@@ -294,45 +396,29 @@ class ApiExchangeLight:
         keys = pending.keys()
         if not keys:
             return True
-        if len(keys) > MAX_PENDING or not all(map(_plain, keys)):
+        if len(keys) > MAX_PENDING or not all(map(_plain, keys)):  # (mapped lines added them)
             return False
         escaped = _ESCAPED_PLAIN.search(raw) is not None
-        needles = [k.encode() for k in keys if escaped or k.encode() in raw]
+        needles = [n for n in map(str.encode, keys) if escaped or n in raw]
         if not needles:
             return True
         items = request.input if provider == "openai.responses" else request.messages
-        if items is UNSET:
-            return True
-        first = bytes(memoryview(items)[:1])
-        if first == b'"' and provider == "openai.responses":
-            return True  # a plain prompt
-        if first == b"n":
-            return True  # null
-        if first != b"[":
-            return False
-        record: dict[str, Any] | None = None
-        for item in _DECODE_ITEMS(items):
+        if type(items) is not list:
+            return True  # none, or a plain prompt
+        for item in items:
             text = bytes(item)
             if not escaped and not any(n in text for n in needles):
                 continue
-            for message in normalize_messages([_DECODE_ANY(text)]):
+            value = _DECODE_ANY(text)
+            if not _may_hold_tool_message(value):
+                continue
+            for message in normalize_messages([value]):
                 if message.get("role") != "tool":
                     continue
                 tool_id = pending.pop(str(message.get("tool_call_id")))
-                if tool_id is None:
-                    continue
-                if record is None:
-                    record = orjson.loads(raw)
-                end = tool_result_end(tool_id, message, start, record)
-                ends, (offset, length, line) = chunk.ends, where
-                ends.span_ids.append(tool_id)
-                ends.offsets.append(offset)
-                ends.lengths.append(length)
-                ends.lines.append(line)
-                ends.end.append(epoch_of(end.get("end_time")))
-                ends.statuses.append(end.get("status") or "ok")
-                ends.errors.append(bool(end.get("error")))
-                ends.records.append(end)
+                if tool_id is not None:
+                    _add_end(chunk.ends, tool_result_end(tool_id, message, start, None), raw,
+                             where)  # fmt: skip
         return True
 
     def accept(self, steps: LightSteps, mapper: Any) -> None:

@@ -183,9 +183,10 @@ def tool_calls(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def tool_result_end(
-    tool_id: str, message: dict[str, Any], at: float | None, record: dict[str, Any]
+    tool_id: str, message: dict[str, Any], at: float | None, record: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``span_end`` of tool step ``tool_id`` from the tool message sending its result."""
+    """The ``span_end`` of tool step ``tool_id`` from the tool message sending its result
+    (``record``: the exchange it came in, kept as the source; ``None``: added later)."""
     content = message.get("content")
     error = (str(content)[:200] or "tool error") if message.get("is_error") else None
     return span_end(
