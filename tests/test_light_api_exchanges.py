@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_light_decoders import _index, _same_both_ways
 
 from bench.generate_sessions import write_session
@@ -168,3 +170,48 @@ def test_a_generated_session_takes_the_light_path_across_slices(tmp_path: Path) 
         assert any(source.run._cols.end_offsets(i) for i in range(count))
     finally:
         source.close()
+
+
+_JUNK = [
+    b"", b"{", b"[1]", b'{"x": 1}', b'  {"method": "GET"}',
+    b'{"request_body": "{\\"messages\\": []}"}',
+    b'{"method": "POST", "url": "https://api.anthropic.com/v1/messages", "request_body": '
+    b'{"messages": {"role": "tool", "tool_call_id": "toolu_000000000002"}}, "response_body": null}',
+    b'{"method": 7, "url": null, "request_body": [1], "response_body": "data: x"}',
+    b'{"timestamp": "1800000000", "elapsed_ms": "12", "url": "/v1/chat/completions", '
+    b'"request_body": {"messages": [{"role": "TOOL", "tool_call_id": "toolu_000000000003", '
+    b'"content": "late"}]}, "response_status": "500", "response_body": {"error": "boom"}}',
+    b'{"url": "/v1/responses", "request_body": {"input": [{"type": "function_call_output", '
+    b'"call_id": "toolu_000000000005", "output": [{"type": "text", "text": "x"}]}]}, '
+    b'"response_body": {"object": "response", "output": [{"type": "function_call", '
+    b'"call_id": "fc_1", "name": "f", "arguments": "{}"}]}}',
+    b'{"timestamp": 123456789012345678901234, "url": "/v1/messages", "response_body": {}}',
+]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    cut=st.floats(0.0, 1.0),
+    repeat=st.lists(st.integers(0, 1000), max_size=3),
+    junk=st.lists(st.tuples(st.integers(0, 1000), st.sampled_from(_JUNK)), max_size=4),
+)
+def test_light_path_equals_the_mapper_on_damaged_sessions(
+    tmp_path: Path, cut: float, repeat: list[int], junk: list[tuple[int, bytes]]
+) -> None:
+    source = tmp_path / "session.jsonl"
+    if not source.exists():
+        write_session("api-exchanges", source, 120)
+    lines = source.read_bytes().splitlines()
+    for at in repeat:  # a line written twice: its tool calls wait twice, its results end one
+        lines.insert(at % (len(lines) + 1), lines[at % len(lines)])
+    for at, text in junk:
+        lines.insert(1 + at % len(lines), text)
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data[: max(1, int(len(data) * cut))])
+    try:
+        detect_format(path)
+    except Exception:
+        return
+    _same_both_ways(path)
