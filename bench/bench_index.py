@@ -7,6 +7,8 @@ last step), then measures on that same file, in one run:
 
 * ``for line in f: orjson.loads(line)`` (the issue's reference, ``bench/measure.py``);
 * ``grep -c -F WORD`` (a word in many lines);
+* CPU seconds next to wall seconds for each (``cpu_ratio_*``: less disturbed by a loaded
+  machine than wall-clock ratios);
 * trace-tui's full index (``IndexedSource`` with the format detected, updated until complete)
   in a fresh child process, with its peak RSS over the RSS before indexing, per step, and the
   per-step facts the screen needs (``RunFacts.scan`` from the columns) after it: index + facts
@@ -25,6 +27,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -59,12 +62,25 @@ def make_file(fmt: str, steps: int) -> Path:
     return path
 
 
-def grep_count(path: Path, word: str) -> tuple[float, int]:
-    """Seconds and result of ``grep -c -F word path``."""
-    start = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def grep_count(path: Path, word: str) -> tuple[float, float, int]:
+    """Seconds, CPU seconds and result of ``grep -c -F word path``."""
+    start, cpu = time.perf_counter(), children_cpu()
     out = subprocess.run(["grep", "-c", "-F", word, str(path)], capture_output=True, text=True,
                          check=False)
-    return time.perf_counter() - start, int(out.stdout.strip() or 0)
+    return time.perf_counter() - start, children_cpu() - cpu, int(out.stdout.strip() or 0)
+
+
+def reference_cpu(path: Path) -> tuple[float, float]:
+    """Seconds and CPU seconds of the orjson loop (``bench/measure.py``)."""
+    cpu = time.process_time()
+    seconds = reference_loop(path)
+    return seconds, time.process_time() - cpu
 
 
 def index_here(path: Path, full: bool = False) -> dict[str, Any]:
@@ -77,12 +93,12 @@ def index_here(path: Path, full: bool = False) -> dict[str, Any]:
 
     gc.collect()
     base_rss = rss_bytes()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     source = IndexedSource(path, use_light=False) if full else IndexedSource(path)
     updates = 0
     while not source.update().complete:
         updates += 1
-    index_s = time.perf_counter() - start
+    index_s, index_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     peak = peak_rss_bytes()
     steps = len(source.run)
     facts = RunFacts()
@@ -95,6 +111,7 @@ def index_here(path: Path, full: bool = False) -> dict[str, Any]:
         "format_detected": source.format_name,
         "steps": steps,
         "index_s": index_s,
+        "index_cpu_s": index_cpu_s,
         "updates": updates + 1,
         "facts_s": facts_s,
         "base_rss_bytes": base_rss,
@@ -130,21 +147,29 @@ def measure(fmt: str, steps: int, rounds: int, word: str, full: bool = False) ->
     result: dict[str, Any] = {"format": fmt, "file": path.name, "bytes": path.stat().st_size,
                               "generate_s": time.perf_counter() - start, "machine": machine()}
     refs, indexes, greps, child = [], [], [], None
+    ref_cpu, index_cpu, grep_cpu = [], [], []
     for _ in range(rounds):
-        refs.append(reference_loop(path))
-        seconds, count = grep_count(path, word)
+        seconds, cpu = reference_cpu(path)
+        refs.append(seconds)
+        ref_cpu.append(cpu)
+        seconds, cpu, count = grep_count(path, word)
         greps.append(seconds)
+        grep_cpu.append(cpu)
         run = index_in_child(path)
         child = child or run
         indexes.append(run["index_s"])
+        index_cpu.append(run["index_cpu_s"])
     assert child is not None
     result.update(child)
     result.update({
         "orjson_s_all": refs, "index_s_all": indexes, "grep_s_all": greps,
         "orjson_s": min(refs), "index_s": min(indexes), "grep_s": min(greps),
+        "orjson_cpu_s": min(ref_cpu), "index_cpu_s": min(index_cpu),
+        "grep_cpu_s": min(grep_cpu),
         "grep_word": word, "grep_count": count, "rounds": rounds,
         "loadavg_at_end": os.getloadavg(),
     })
+    result["cpu_ratio_index_vs_orjson"] = result["orjson_cpu_s"] / result["index_cpu_s"]
     result["loaded_s"] = result["index_s"] + result["facts_s"]
     result["ratio_index_vs_orjson"] = result["orjson_s"] / result["index_s"]
     result["ratio_loaded_vs_orjson"] = result["loaded_s"] / result["orjson_s"]
@@ -170,8 +195,8 @@ def print_result(r: dict[str, Any]) -> None:
     print(f"  grep -c       {r['grep_s']:8.2f} s   "
           f"({r['grep_count']:,} lines with {r['grep_word']!r})")
     print(f"  index         {r['index_s']:8.2f} s   = {r['ratio_index_vs_orjson']:.2f}x the orjson "
-          f"loop's throughput, {r['ratio_index_vs_grep']:.0f}x grep's time, "
-          f"{r['mb_per_s']:.0f} MB/s")
+          f"loop's throughput ({r['cpu_ratio_index_vs_orjson']:.2f}x in CPU seconds), "
+          f"{r['ratio_index_vs_grep']:.0f}x grep's time, {r['mb_per_s']:.0f} MB/s")
     print(f"  + facts       {r['facts_s']:8.2f} s   loaded {r['loaded_s']:.2f} s = "
           f"{r['ratio_loaded_vs_orjson']:.2f}x the orjson loop's time")
     print(f"  memory        peak RSS {r['peak_rss_per_step']:.0f} B/step over the base "
