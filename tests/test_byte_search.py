@@ -14,6 +14,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,7 +118,12 @@ def test_byte_search_equals_per_step_scan(
         source.close()
 
 
-def test_byte_search_on_foreign_samples() -> None:
+@pytest.mark.parametrize("blocks", [None, (64, 256)])
+def test_byte_search_on_foreign_samples(blocks: tuple[int, int] | None,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if blocks is not None:  # blocks much shorter than a line: every line is cut somewhere
+        monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", blocks[0])
+        monkeypatch.setattr(search_module, "BLOCK_BYTES", blocks[1])
     checked = 0
     for path in FOREIGN_SAMPLES:
         source = _index(path)
@@ -135,6 +141,14 @@ def test_byte_search_on_foreign_samples() -> None:
                 if search.usable:
                     assert search.all_matches() == expected, (path.name, word)
                     checked += 1
+                if search.usable and expected:
+                    count = len(run)
+                    order = [*range(1, count), 0]
+                    # forward: the first confirmed in file order (a step matched through a
+                    # later record may come after a further step: the module doc says so)
+                    assert find_next(run, query, order, 0, 1, count) in expected
+                    back = [*range(count - 1, -1, -1)]
+                    assert find_next(run, query, back, count, -1, count) == expected[-1]
         finally:
             source.close()
     assert checked > 100
