@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from bench.generate_sessions import claude_code_lines
 from trace_tui.core.formats.importers.claude_code import ClaudeCodeMapper
 from trace_tui.core.formats.importers.claude_code_context import RequestStore
@@ -65,3 +67,40 @@ def test_a_response_that_grows_is_converted_again() -> None:
     assert again is not None
     assert again["gen_ai.input.messages"] == fresh_messages(store, "r2")
     assert len(again["gen_ai.input.messages"][0]["content"]) == 2
+
+
+def test_codex_input_is_what_it_was_when_the_call_started() -> None:
+    """A call that starts right after a call ended (no new input) continues the last message;
+    the history is never changed in place, so the earlier call's input keeps what it had."""
+    from trace_tui.core.formats.importers.codex import CodexMapper
+
+    def item(payload: dict[str, Any]) -> dict[str, Any]:
+        return {"timestamp": "2026-01-01T00:00:00Z", "type": "response_item", "payload": payload}
+
+    def reasoning(text: str) -> dict[str, Any]:
+        return item({"type": "reasoning", "summary": [{"type": "summary_text", "text": text}]})
+
+    mapper = CodexMapper()
+    lines = [
+        item({"type": "message", "role": "user", "content": [{"type": "input_text",
+                                                               "text": "hello"}]}),
+        reasoning("first"),
+        {"timestamp": "2026-01-01T00:00:01Z", "type": "event_msg",
+         "payload": {"type": "task_complete"}},
+        reasoning("second"),
+        reasoning("third"),
+        item({"type": "message", "role": "user", "content": [{"type": "input_text",
+                                                               "text": "again"}]}),
+        reasoning("fourth"),
+    ]  # fmt: skip
+    inputs = []
+    for k, line in enumerate(lines):
+        for record in mapper.feed(line, offset=k, line=k + 1):
+            if record.get("type") == "span_start" and record.get("kind") == "llm":
+                inputs.append(orjson.loads(orjson.dumps(record["attributes"]
+                                                        ["gen_ai.input.messages"])))  # fmt: skip
+    texts = [[str(m.get("content")) for m in messages] for messages in inputs]
+    assert len(texts) == 3
+    assert texts[0] == ["hello"]
+    assert "first" in texts[1][1] and "second" in texts[1][1] and "third" not in texts[1][1]
+    assert "third" in texts[2][1] and texts[2][2] == "again"

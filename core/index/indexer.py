@@ -211,7 +211,12 @@ class IndexedSource:
 
         cols = StepColumns(verify_id=self._verify_id)
         fd = os.dup(self._tail.fd) if self._tail.fd is not None else None
-        spill = SpillFile() if self._fmt is not None and self._fmt.name != "native" else None
+        chain = getattr(self._fmt.mapper, "CHAINS_MESSAGES", False) if self._fmt else False
+        spill = (
+            SpillFile(chain_messages=chain)
+            if self._fmt is not None and self._fmt.name != "native"
+            else None
+        )
         self.run._swap(cols, fd, spill)
         self._mapper = self._fmt.mapper() if self._fmt is not None and self._fmt.mapper else None
         light = self._fmt.light if self._fmt is not None and self.use_light else None

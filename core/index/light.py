@@ -19,7 +19,7 @@ import orjson
 
 from trace_tui.core.index.blobs import REF_PREFIX_JSON, BlobReader, resolve_blobs
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
-from trace_tui.core.index.store import RecordFiles, read_line_at
+from trace_tui.core.index.store import MESSAGES_KEY, RecordFiles, read_line_at
 
 try:
     import msgspec
@@ -74,6 +74,12 @@ def read_attributes(
     if cols.origin[index] == ORIGIN_SOURCE_LINE:  # a foreign line: map it again
         offsets = []
         start = files.start_record(cols, index)
+        attrs = start[2].get("attributes") if start is not None else None
+        if isinstance(attrs, dict):
+            out.update((n, attrs[n]) for n in names if n in attrs)
+    elif spilled and MESSAGES_KEY in names:  # maybe chained to an earlier call's messages
+        offsets = []
+        start = files.record(cols.offset[index], cols.length[index], None)
         attrs = start[2].get("attributes") if start is not None else None
         if isinstance(attrs, dict):
             out.update((n, attrs[n]) for n in names if n in attrs)

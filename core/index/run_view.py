@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import compress
 from operator import not_
@@ -48,6 +49,9 @@ class ScanView:
     light: bool = False
     invented: frozenset[str] = frozenset()
     other: ScanView | None = None
+    #: Spill offsets of the later records that repeat a record's input messages without
+    #: writing them (:meth:`~trace_tui.core.index.store.SpillFile.followers`).
+    followers: Callable[[int], list[int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +184,11 @@ class IndexedRun:
             if fd is None:
                 return None
             count = cols.count
+            followers = spill.followers if spill is not None else None
             if spill is None or self._fd is None or not any(cols.origin[:count]):
                 return ScanView(cols, count, fd, spill is not None,
                                 spill.size if spill is not None else self.indexed_bytes,
-                                self.generation)  # fmt: skip
+                                self.generation, followers=followers)  # fmt: skip
             spill.flush()
             origin = cols.origin[:count]
             light = ScanView(cols, count, self._fd, False, self.indexed_bytes, self.generation,
@@ -191,7 +196,7 @@ class IndexedRun:
                              self._invented)  # fmt: skip
             spilled = array("i", compress(range(count), map(not_, origin)))
             return ScanView(cols, count, fd, True, spill.size, self.generation, spilled,
-                            other=light)  # fmt: skip
+                            other=light, followers=followers)  # fmt: skip
 
     def _files(self) -> RecordFiles:
         """Where this generation's records are read from (call under the lock)."""

@@ -31,6 +31,7 @@ import os
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
+from typing import Any
 
 import orjson
 
@@ -180,6 +181,9 @@ class ByteSearch:
                 found.update(i for i in _members_at(view, base + line_start, block,
                                                     line_start, line_end)
                              if start <= i < stop)  # fmt: skip
+            if view.followers is not None:  # later calls that repeat these messages
+                found.update(i for i in _followers(view, base + line_start)
+                             if start <= i < stop)  # fmt: skip
         return found
 
     # ----------------------------------------------------------------- confirmed
@@ -286,6 +290,8 @@ def _blob_steps(run: IndexedRun, view: ScanView, offset: int) -> list[int]:
             found.append(_step_of(view, at, line, 0, len(line)))
         else:
             found.extend(_members_at(view, at, line, 0, len(line)))
+        if view.followers is not None:  # later calls that repeat the message holding it
+            found.extend(_followers(view, at))
     return found
 
 
@@ -311,6 +317,21 @@ def _end_step(view: ScanView, line: bytes, offset: int) -> int:
 def _parts(view: ScanView) -> list[ScanView]:
     """The view, and the view of the steps whose records are in another file."""
     return [view] if view.other is None else [view, view.other]
+
+
+def _followers(view: ScanView, offset: int) -> list[int]:
+    """The steps whose first records repeat the input messages of the record at ``offset``
+    (chained to it in the spill), as far as they are indexed."""
+    assert view.followers is not None
+    cols, out = view.cols, []
+    steps: Any = view.members if view.members is not None else range(view.count)
+    for at in view.followers(offset):
+        k = bisect_left(steps, at, key=cols.offset.__getitem__)
+        if k >= len(steps):
+            break
+        if cols.offset[steps[k]] == at:
+            out.append(steps[k])
+    return out
 
 
 def _members_at(

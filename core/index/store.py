@@ -19,9 +19,12 @@ import json
 import logging
 import os
 import tempfile
+from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from operator import is_
 from typing import Any
 
 import msgspec
@@ -86,15 +89,35 @@ def read_line_at(fd: int, offset: int, length: int | None = None) -> bytes:
 class SpillFile:
     """Mapped native records of a foreign trace, one JSON line each, in a temporary file.
 
-    Huge strings are written apart, once (blobs: see :mod:`~trace_tui.core.index.blobs`)."""
+    Huge strings are written apart, once (blobs: see :mod:`~trace_tui.core.index.blobs`).
 
-    def __init__(self) -> None:
+    With ``chain_messages`` (an importer whose model calls share their input messages, and
+    never change a message, a system prompt or tool definitions once a call has them), a
+    model call's ``gen_ai.input.messages`` that starts with the previous call's messages (the
+    same objects) is written as the new messages only, with :data:`CHAIN_KEY` ``[spill
+    offset, length, count, keys]`` naming the previous record, how many of its messages come
+    first, and which :data:`SAME_KEYS` attributes are its very values (written as null, in
+    their place). :meth:`RecordFiles.record` puts the record together again;
+    :meth:`followers` tells search which later records repeat a record's messages. Every
+    :data:`CHAIN_DEPTH` calls (or when less than half is shared) the list is written whole,
+    so reading a record back takes a bounded number of reads, and a session's spill grows
+    with its messages, not with its calls times its conversation's length.
+    """
+
+    def __init__(self, *, chain_messages: bool = False) -> None:
         self._file = tempfile.TemporaryFile(prefix="trace-tui-spill-", buffering=0)
         self._pending = bytearray()
         self._size = 0
         self._interned = 0
         self._blobs: dict[bytes, SpilledText] = {}
         self._users: dict[int, list[int]] = {}
+        self._chain_messages = chain_messages
+        #: The last model call's messages (as its step has them), where its record is, how
+        #: many records back the last whole list is, and its attributes.
+        self._last: tuple[list[Any], int, int, int, dict[str, Any]] | None = None
+        #: ``_link_from[k]`` is repeated by the record at ``_link_to[k]`` (both ascending).
+        self._link_from = array("q")
+        self._link_to = array("q")
 
     @property
     def fd(self) -> int:
@@ -156,6 +179,14 @@ class SpillFile:
         ``large``: the record comes from a line over :data:`BIG_STRING_BYTES`, so it may hold
         a string too big for orjson's encoder to write without several copies of it.
         """
+        messages = self._call_messages(record) if self._chain_messages and not large else None
+        if messages is not None:
+            return self._append_call(offset, line, record, messages)
+        return self._append(offset, line, record, large)
+
+    def _append(
+        self, offset: int, line: int, record: dict[str, Any], large: bool
+    ) -> tuple[int, int]:
         value: Any = [offset, line, record]
         data = b"" if large else _dumps(value)
         refs: list[str] = []
@@ -194,6 +225,53 @@ class SpillFile:
         self._pending += data
         self._pending += b"\n"
         return at, len(data)
+
+    def _call_messages(self, record: Any) -> list[Any] | None:
+        """A model call's input messages worth chaining (see the class doc), else ``None``."""
+        if type(record) is not dict or record.get("type") not in ("span_start", "span"):
+            return None
+        attrs = record.get("attributes")
+        messages = attrs.get(MESSAGES_KEY) if type(attrs) is dict else None
+        if type(messages) is not list or len(messages) < CHAIN_MIN or CHAIN_KEY in record:
+            return None
+        return messages
+
+    def _append_call(
+        self, offset: int, line: int, record: dict[str, Any], messages: list[Any]
+    ) -> tuple[int, int]:
+        """Append a model call's record, its messages chained to the previous call's."""
+        last = self._last
+        shared = _shared_prefix(last[0], messages) if last is not None else 0
+        attrs = record["attributes"]
+        if last is None or last[3] >= CHAIN_DEPTH or shared < max(1, len(last[0]) // 2):
+            out, depth = record, 0
+        else:
+            before = last[4]
+            same = [k for k in SAME_KEYS if attrs.get(k) is not None and attrs[k] is before.get(k)]
+            short = {**attrs, MESSAGES_KEY: messages[shared:]}
+            for key in same:
+                short[key] = None  # a place holder: the key keeps its place
+            out = {**record, "attributes": short, CHAIN_KEY: [last[1], last[2], shared, same]}
+            depth = last[3] + 1
+        at, length = self._append(offset, line, out, False)
+        if last is not None and depth:
+            self._link_from.append(last[1])
+            self._link_to.append(at)
+        self._last = (messages, at, length, depth, attrs)
+        return at, length
+
+    def followers(self, offset: int) -> list[int]:
+        """Spill offsets of the later records whose messages are chained to the record at
+        ``offset`` (directly or through each other), in order: search's candidates for a
+        word found in that record's messages."""
+        froms, tos = self._link_from, self._link_to
+        out: list[int] = []
+        k = bisect_left(froms, offset)
+        while k < len(froms) and froms[k] == offset:
+            offset = tos[k]
+            out.append(offset)
+            k = bisect_left(froms, offset, k)
+        return out
 
     def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
@@ -295,6 +373,52 @@ def _source_value(data: bytes, offset: int, line: int | None) -> dict[str, Any] 
     return value
 
 
+#: The attribute :class:`SpillFile` chains between model calls, and the key of the link.
+MESSAGES_KEY = "gen_ai.input.messages"
+CHAIN_KEY = "\x00trace-tui.messages-from"
+#: Attributes a chained record leaves to the record it links to when they are the very same
+#: value (a system prompt, tool definitions: the same for every call of a session).
+SAME_KEYS = ("gen_ai.system_instructions", "gen_ai.tool.definitions")
+#: Lists shorter than this are written whole; a chain is at most this many records long.
+CHAIN_MIN = 8
+CHAIN_DEPTH = 64
+
+
+def _shared_prefix(before: list[Any], now: list[Any]) -> int:
+    """How many leading items of ``now`` are the very objects ``before`` starts with."""
+    if all(map(is_, before, now)):
+        return min(len(before), len(now))
+    for k, (old, new) in enumerate(zip(before, now, strict=False)):
+        if old is not new:
+            return k
+    return min(len(before), len(now))  # pragma: no cover (all() said otherwise)
+
+
+def unchain(
+    record: dict[str, Any], at: int, read: Callable[[int, int], dict[str, Any] | None]
+) -> dict[str, Any]:
+    """``record`` (spilled at ``at``) with its chained messages put back in front of its own
+    (``read(offset, length)`` reads an earlier spilled record, itself unchained)."""
+    link = record.pop(CHAIN_KEY)
+    attrs = record.get("attributes")
+    ok = (type(link) is list and len(link) == 4 and all(type(x) is int for x in link[:3])
+          and type(link[3]) is list)  # fmt: skip
+    if not ok or not isinstance(attrs, dict) or not 0 <= link[0] < at:
+        log.warning("spilled record at %d: a bad message link %r", at, link)
+        return record
+    earlier = read(link[0], link[1])
+    before = earlier.get("attributes") if isinstance(earlier, dict) else None
+    messages = before.get(MESSAGES_KEY) if isinstance(before, dict) else None
+    if not isinstance(before, dict) or not isinstance(messages, list) or len(messages) < link[2]:
+        log.warning("spilled record at %d: the record it links to has no messages", at)
+        return record
+    attrs[MESSAGES_KEY] = messages[: link[2]] + list(attrs.get(MESSAGES_KEY) or [])
+    for key in link[3]:
+        if isinstance(key, str) and key in before:
+            attrs[key] = before[key]
+    return record
+
+
 def read_spilled(
     fd: int, offset: int, length: int | None, blobs: BlobReader | None = None
 ) -> tuple[int, int | None, dict[str, Any]]:
@@ -306,7 +430,10 @@ def read_spilled(
         else orjson.loads(data)
     if REF_PREFIX_JSON in data:
         del data
-        record = resolve_blobs(record, blobs if blobs is not None else BlobReader(fd))
+        blobs = blobs if blobs is not None else BlobReader(fd)
+        record = resolve_blobs(record, blobs)
+    if type(record) is dict and CHAIN_KEY in record:
+        record = unchain(record, offset, lambda at, size: read_spilled(fd, at, size, blobs)[2])
     return src_offset, src_line, record
 
 

@@ -62,6 +62,11 @@ _FINAL_STOPS = ("end_turn", "stop_sequence", "max_tokens", "refusal")
 class ClaudeCodeMapper:
     """Maps transcript lines to native records as they are read (see module docstring)."""
 
+    #: Model calls share their input message dicts and never change one once it is in a
+    #: call's input, so the index may spill a call's messages as "the previous call's first
+    #: N, then these" (:class:`~trace_tui.core.index.store.SpillFile`).
+    CHAINS_MESSAGES = True
+
     def __init__(self) -> None:
         self._n = 0
         self._run_emitted = False

@@ -68,6 +68,11 @@ _EXIT = re.compile(r"(?:Process exited with code|exit code:?)\s*(-?\d+)", re.IGN
 class CodexMapper:
     """Maps rollout lines to native records as they are read (see module docstring)."""
 
+    #: Model calls share their input message dicts (:class:`MessageLog` never changes one in
+    #: place), so the index may chain a call's messages to the previous call's
+    #: (:class:`~trace_tui.core.index.store.SpillFile`).
+    CHAINS_MESSAGES = True
+
     def __init__(self) -> None:
         self._n = 0
         self._system: str | None = None
@@ -200,6 +205,8 @@ class CodexMapper:
         self, item: dict[str, Any], record: dict[str, Any], ts: Any
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        seen = len(self._history.messages)
+        start: dict[str, Any] | None = None
         if self._llm is None:
             self._llm = {
                 "id": self._id("llm"),
@@ -218,22 +225,24 @@ class CodexMapper:
             }
             if self._truncated:
                 attrs["trace_tui.context.truncated"], self._truncated = True, False
-            out.append(
-                span_start(
-                    self._llm["id"],
-                    "llm",
-                    f"chat {self._model or 'model'}",
-                    parent_id=self._turn,
-                    start=ts,
-                    attributes=attrs,
-                    source=record,
-                )
+            start = span_start(
+                self._llm["id"],
+                "llm",
+                f"chat {self._model or 'model'}",
+                parent_id=self._turn,
+                start=ts,
+                attributes=attrs,
+                source=record,
             )
+            out.append(start)
         else:
             self._llm["sources"].append(record)
         self._llm["items"].append(item)
         self._llm["end"] = ts
         self._history.add(item)
+        if start is not None:  # the input as it reads once this item is in (it may have
+            # continued the last message: a turn that starts without a new prompt)
+            start["attributes"]["gen_ai.input.messages"] = self._history.messages[:seen]
         if item.get("type") in _CALLS:
             out.append(self._tool_start(item, record, ts))
         return out

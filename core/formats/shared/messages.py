@@ -133,7 +133,9 @@ class MessageLog:
     """A conversation growing one foreign item at a time, cheap to snapshot.
 
     ``snapshot`` returns a new list sharing the message dicts, so keeping the input of every
-    model call costs one pointer per message, not a copy of the conversation.
+    model call costs one pointer per message, not a copy of the conversation. A message in
+    the log is never changed in place: an item that continues the last message replaces it
+    with a merged copy, so a snapshot taken earlier keeps what it had.
     """
 
     def __init__(self) -> None:
@@ -145,10 +147,11 @@ class MessageLog:
         for msg in _convert(item):
             resp = bool(msg.pop("_resp", False))
             if resp and self._last_resp and self.messages:
-                prev = self.messages[-1]
-                prev["content"] = _join_content(prev.get("content"), msg.get("content"))
+                merged = dict(self.messages[-1])
+                merged["content"] = _join_content(merged.get("content"), msg.get("content"))
                 if msg.get("tool_calls"):
-                    prev.setdefault("tool_calls", []).extend(msg["tool_calls"])
+                    merged["tool_calls"] = [*merged.get("tool_calls", ()), *msg["tool_calls"]]
+                self.messages[-1] = merged
             else:
                 self.messages.append(msg)
             self._last_resp = resp
