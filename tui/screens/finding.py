@@ -15,8 +15,9 @@ far their scan got; new steps of a run still being read are filtered and counted
 from __future__ import annotations
 
 import time
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import chain
 
 from textual.worker import get_current_worker
@@ -50,7 +51,9 @@ class FindingMixin(DebuggerScreenBase):
         self._filter_first = True
         self.finding_busy: str | None = None
         self._tally_generation = 0
-        self._tally: list[int] | None = None  # matches of the search query; None: not counted
+        # matches of the search query (8 bytes each; sorted when no count is busy); None: not
+        # counted
+        self._tally: array[int] | None = None
         self._tally_busy: dict[int, float] = {}  # start of each range being counted: part done
 
     def reset_finding(self) -> None:
@@ -267,7 +270,7 @@ class FindingMixin(DebuggerScreenBase):
         if self._tally is None and self.search_query is not None:
             if found is None:  # every step was looked at
                 self._tally_generation += 1
-                self._tally, self._tally_busy = [], {}
+                self._tally, self._tally_busy = array("q"), {}
             else:
                 self._start_tally()
         self._update_status()
@@ -278,7 +281,7 @@ class FindingMixin(DebuggerScreenBase):
         """Count every match of the search query (after its first hit is shown)."""
         self._tally_generation += 1
         self.workers.cancel_group(self, "search-count")
-        self._tally, self._tally_busy = [], {}
+        self._tally, self._tally_busy = array("q"), {}
         self._count(0, self.count)
 
     def search_grew(self, old: int, new: int) -> None:
@@ -333,7 +336,7 @@ class FindingMixin(DebuggerScreenBase):
         if message.done:
             self._tally_busy.pop(message.start, None)
             if not self._tally_busy:
-                tally.sort()
+                self._tally = array("q", sorted(tally))
         else:
             self._tally_busy[message.start] = message.part
         self._update_status()
@@ -355,7 +358,7 @@ class FindingMixin(DebuggerScreenBase):
         return f"/{query.text} {found:,} match" + "es" * (found != 1)
 
 
-def _next_in(matches: list[int], start: int, direction: int) -> int | None:
+def _next_in(matches: Sequence[int], start: int, direction: int) -> int | None:
     """The match after (before) ``start`` in sorted ``matches``, wrapping around."""
     if not matches:
         return None
