@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import trace_tui.core.index.blobs as blobs
 import trace_tui.core.index.indexer as indexer
+import trace_tui.core.index.search as search
 from trace_tui.core.export.convert import step_record
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import find_matches
@@ -203,13 +204,19 @@ def test_a_bad_huge_line_is_still_reported(tmp_path: Path, monkeypatch: pytest.M
         source.close()
 
 
+@pytest.mark.parametrize("small_blocks", [False, True])
 @pytest.mark.parametrize("text", ["text:pasted", "中文", "text:u0041", "repeated"])
 def test_search_finds_every_step_holding_the_huge_string(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, small_blocks: bool
 ) -> None:
     """A hit in a huge string held apart is a hit in every step whose records refer to it:
-    the byte search finds exactly what the per-step scan finds."""
+    the byte search finds exactly what the per-step scan finds (with small blocks, the blob
+    is scanned in many pieces, words cut by a piece's start found in the overlap)."""
     monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    if small_blocks:
+        monkeypatch.setattr(search, "FIRST_BLOCK_BYTES", 2048)
+        monkeypatch.setattr(search, "BLOCK_BYTES", 4096)
+        monkeypatch.setattr(search, "BLOB_OVERLAP", 16)
     path = _session(tmp_path, PASTED, ascii_only=False, requests=False)
     source = _index(path)
     try:
@@ -218,5 +225,62 @@ def test_search_finds_every_step_holding_the_huge_string(
         slow = list(iter_matches(run, query, range(len(run))))
         assert fast == slow
         assert len(slow) >= (2 if text != "repeated" else 0)
+    finally:
+        source.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aAΣσςİKk\u212a é\n")), max_size=12),
+                max_size=5),
+       st.text(alphabet=st.sampled_from(list("aAΣσςİKk\u212a é")), min_size=1, max_size=4))
+def test_a_huge_payload_is_searched_a_piece_at_a_time_with_the_same_answers(
+    texts: list[str], word: str
+) -> None:
+    """Over :data:`HUGE_PAYLOAD` the step's text is folded a piece at a time, never joined:
+    the same steps match as with the joined text."""
+    from trace_tui.core.model.run import Step
+    from trace_tui.core.navigation import step_query
+
+    step = Step(index=0, span_id="a", parent_id=None, kind="tool", name="n",
+                attributes={f"k{n}": text for n, text in enumerate(texts)})
+    query = StepQuery.parse(f"text:{word.strip() or 'a'} {word.strip() or 'b'}")
+    saved = step_query.HUGE_PAYLOAD
+    try:
+        step_query.HUGE_PAYLOAD = 10**12
+        joined = query.matches_step(step)
+        step_query.HUGE_PAYLOAD = 0
+        assert query.matches_step(step) == joined
+    finally:
+        step_query.HUGE_PAYLOAD = saved
+
+
+def test_a_step_holding_a_huge_string_is_cached_by_its_whole_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step cache counts the huge strings read back, and lets a step over its budget go
+    before the next step is read (the cache never holds one while another is built)."""
+    import trace_tui.core.index.store as store
+
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    monkeypatch.setattr(store, "CACHE_BYTES", 100_000)
+    seen: list[int] = []
+    build = store.StepLoader._build
+
+    def watched(self: store.StepLoader, *args: Any) -> Any:
+        seen.append(max((size for _, size in self._cache.values()), default=0))
+        return build(self, *args)
+
+    monkeypatch.setattr(store.StepLoader, "_build", watched)
+    path = _session(tmp_path, PASTED, ascii_only=False, requests=False)
+    source = _index(path)
+    try:
+        run, loader = source.run, source.run._loader
+        holding = [i for i in range(len(run)) if _holds(run.step(i).attributes, PASTED)]
+        assert len(holding) >= 2
+        seen.clear()
+        for index in holding:
+            run.step(index)
+            assert loader._cache[next(reversed(loader._cache))][1] > len(PASTED)
+        assert len(seen) == len(holding) and max(seen) <= store.CACHE_BYTES
     finally:
         source.close()

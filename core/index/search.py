@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from itertools import compress
 from typing import Any
 
@@ -246,11 +246,41 @@ def _blocks(view: ScanView, first: int) -> Iterator[tuple[int, bytes, int]]:
         end = len(data)
         if at + end < view.size:
             end = data.rfind(b"\n") + 1
+            if not end and view.spilled and data[:1] == b'"':
+                # a huge string held apart in the spill (a blob): scanned a block at a time
+                at = yield from _blob_pieces(view, at, data)
+                continue
             if not end:  # one line longer than a block: read on to its end
                 data += _rest_of_line(view, at + len(data))
                 end = len(data)
         yield at, data, end
         at += end
+
+
+#: Bytes each piece of a blob repeats from the one before (a word cut by the piece's start).
+BLOB_OVERLAP = 64 * 1024
+
+
+def _blob_pieces(
+    view: ScanView, at: int, data: bytes
+) -> Generator[tuple[int, bytes, int], None, int]:
+    """The blob line starting at ``at`` (``data``: its first block) as pieces of about a
+    block, each read as one line at ``at`` (a quote first, so the hit is known as a blob's);
+    returns where the next line starts."""
+    start = at
+    while True:
+        cut = data.find(b"\n")
+        piece = data if cut < 0 else data[:cut]
+        block = piece if piece[:1] == b'"' else b'"' + piece
+        yield start, block, len(block)
+        at += len(data)
+        if cut >= 0:
+            return at - len(data) + cut + 1
+        if at >= view.size:
+            return at
+        overlap = piece[-BLOB_OVERLAP:]
+        data = overlap + os.pread(view.fd, min(BLOCK_BYTES, view.size - at), at)
+        at -= len(overlap)
 
 
 def _rest_of_line(view: ScanView, at: int) -> bytes:

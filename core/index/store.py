@@ -456,6 +456,8 @@ class StepLoader:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit[0]
+        while self._cached_bytes > CACHE_BYTES and self._cache:  # a huge step is let go
+            self._cached_bytes -= self._cache.popitem(last=False)[1][1]  # before the next
         # the step's records share each huge string, read once (and counted in its size)
         if files.spill_fd is not None:
             files = replace(files, blobs=BlobReader(files.spill_fd))

@@ -128,21 +128,45 @@ class StepQuery:
         quick = self.matches_row(row_like)
         if quick is not None:
             return quick
-        haystack = payload_text(step)
+        pieces = _payload_pieces(step)
+        needles = (*self.payload, *self.words)
+        if sum(map(len, pieces)) > HUGE_PAYLOAD and not any("\n" in n for n in needles):
+            holds = _held_piecewise(pieces)  # (no piece is ever joined or folded whole twice)
+        else:
+            haystack = fold("\n".join(pieces))
+            holds = haystack.__contains__
         name = fold(step.name)
-        if any(p not in haystack for p in self.payload):
+        if any(not holds(p) for p in self.payload):
             return False
-        return all(w in name or w == step.kind or w in haystack for w in self.words)
+        return all(w in name or w == step.kind or holds(w) for w in self.words)
+
+
+#: Payload text longer than this (a 200 MB pasted file) is searched a piece at a time: one
+#: piece's folded copy at most, where joining and folding the whole took twice its size.
+HUGE_PAYLOAD = 16 * 1024 * 1024
+
+
+def _held_piecewise(pieces: list[str]) -> Callable[[str], bool]:
+    """Does the folded payload (pieces joined by newlines) hold a needle without a newline?
+    Folding is per character, so that is: does one folded piece hold it."""
+    def holds(needle: str) -> bool:
+        return any(needle in fold(piece) for piece in pieces if len(piece) >= len(needle))
+
+    return holds
 
 
 def payload_text(step: Step) -> str:
     """Folded searchable text of a step's payload: every key, string value and integer of its
     attributes (decoded, one per line; floats, booleans and nulls are not text) and its error."""
+    return fold("\n".join(_payload_pieces(step)))
+
+
+def _payload_pieces(step: Step) -> list[str]:
     pieces: list[str] = []
     _strings(step.attributes, pieces, 0)
     if step.error:
         pieces.append(step.error)
-    return fold("\n".join(pieces))
+    return pieces
 
 
 def _strings(value: Any, out: list[str], depth: int) -> None:
