@@ -34,7 +34,13 @@ from itertools import compress, repeat
 from operator import and_, eq, ne
 from typing import Any
 
-from trace_tui.core.index.record_facts import END_STATUSES, StartFacts, error_text, start_facts
+from trace_tui.core.index.record_facts import (
+    END_STATUSES,
+    StartFacts,
+    error_text,
+    start_facts,
+    time_of,
+)
 from trace_tui.core.model import tree
 from trace_tui.core.model.builder import RunBuilder
 from trace_tui.core.model.run import (
@@ -50,7 +56,6 @@ from trace_tui.core.model.run import (
     StepRow,
     Usage,
 )
-from trace_tui.core.model.times import epoch_of
 
 KIND_CODES: dict[str, int] = {kind: code for code, kind in enumerate(STEP_KINDS)}
 STATUS_CODES: dict[str, int] = {status: code for code, status in enumerate(STATUSES)}
@@ -462,7 +467,7 @@ class StepColumns:
                     record_preview(record),
                 )
             )
-        end = epoch_of(record.get("end_time"))
+        end = time_of(record.get("end_time"))
         error = error_text(record.get("error"))
         if not error and self.flags[index] & FLAG_ERROR:
             error = "error"

@@ -17,7 +17,7 @@ from trace_tui.core.model.builder import _error_text as error_text
 from trace_tui.core.model.run import STEP_KINDS
 from trace_tui.core.model.times import epoch_of
 
-__all__ = ["END_STATUSES", "StartFacts", "error_text", "start_facts"]
+__all__ = ["END_STATUSES", "StartFacts", "error_text", "start_facts", "time_of"]
 
 #: A record's light facts as :func:`start_facts` reads them: span id, parent id, kind, name,
 #: status, error, start, end, attributes.
@@ -26,6 +26,26 @@ StartFacts = tuple[
 ]
 #: The builder's ``_status`` values (a tuple: a record's value may be unhashable).
 END_STATUSES = ("ok", "error", "unset")
+
+
+def time_of(value: Any) -> float | None:
+    """:func:`~trace_tui.core.model.times.epoch_of`, remembering recent UTC times (``Z``): an
+    importer's records repeat them (a step's end is the next one's start)."""
+    if type(value) is not str or not value.endswith("Z"):
+        return epoch_of(value)
+    known = _EPOCHS.get(value)
+    if known is None:
+        known = epoch_of(value)
+        if known is None:
+            return None
+        if len(_EPOCHS) >= _EPOCHS_KEPT:
+            _EPOCHS.clear()
+        _EPOCHS[value] = known
+    return known
+
+
+_EPOCHS: dict[str, float] = {}
+_EPOCHS_KEPT = 4096
 
 
 def start_facts(record: dict[str, Any], complete: bool) -> StartFacts | None:
@@ -57,7 +77,7 @@ def start_facts(record: dict[str, Any], complete: bool) -> StartFacts | None:
         str(record.get("name") or kind),
         status,
         error,
-        epoch_of(record.get("start_time")),
-        epoch_of(record.get("end_time")),
+        time_of(record.get("start_time")),
+        time_of(record.get("end_time")),
         attributes,
     )

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -47,9 +46,9 @@ _CHUNK = 1024 * 1024
 # as a float (beyond 64 bits: 20+ digits, or a 19-digit one below -2**63).
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
 _LONG_DIGITS = b"0" * 19
-#: Such a run where a JSON number's integer part starts (after ``:``, ``[``, ``,`` or white
-#: space): a run inside a string (a hash, an id) is no number and needs no exact parse.
-_BIG_NUMBER = re.compile(rb"(?:^|[:,\[\s])(?:-[0-9]{19}|[0-9]{20})")
+#: What comes before a JSON number's integer part (a run of digits after anything else, say
+#: inside a string: a hash, an id, is no number and needs no exact parse).
+_NUMBER_START = frozenset(b":,[ \t\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +210,7 @@ def decode_bytes(
         if (
             exact
             and len(data) >= 19
-            and _LONG_DIGITS in data.translate(_DIGIT_TABLE)
-            and _BIG_NUMBER.search(data) is not None
+            and _has_big_integer(data, data.translate(_DIGIT_TABLE))
         ):
             value = _stdlib_fallback(data, None) or value
     if not isinstance(value, dict):
@@ -220,6 +218,26 @@ def decode_bytes(
             offset, line, f"JSON {_json_kind(value)}, not an object", preview_bytes(data)
         )
     return value
+
+
+def _has_big_integer(data: bytes, digits: bytes) -> bool:
+    """Does ``data`` hold an integer orjson reads as a float: 20+ digits, or 19 after a minus
+    sign, where a number starts? (``digits``: ``data`` through :data:`_DIGIT_TABLE`.)"""
+    at = digits.find(_LONG_DIGITS)
+    while at >= 0:
+        start = at
+        while start > 0 and digits[start - 1] == 0x30:
+            start -= 1
+        end = digits.find(b".", at + len(_LONG_DIGITS))
+        end = len(digits) if end < 0 else end
+        before = data[start - 1] if start > 0 else 0x20
+        if before == 0x2D:  # "-": the sign of a number, or a dash in a string
+            if (start < 2 or data[start - 2] in _NUMBER_START) and end - start >= 19:
+                return True
+        elif before in _NUMBER_START and end - start >= 20:
+            return True
+        at = digits.find(_LONG_DIGITS, end)
+    return False
 
 
 def _repair(data: bytes, exc: Exception) -> RepairedRecord | None:

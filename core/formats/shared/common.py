@@ -252,11 +252,27 @@ def to_time(value: Any) -> str | float | None:
     if isinstance(value, int | float):
         return epoch_seconds(value)
     if isinstance(value, str) and value:
+        known = _ISO_TIMES.get(value)
+        if known is not None:
+            return known
         if value.isdigit():
             return epoch_seconds(int(value))
         moment = parse_iso(value)
-        return None if moment is None else iso_of(moment, "micro")
+        if moment is None:
+            return None
+        iso = iso_of(moment, "micro")
+        if moment.tzinfo is not None:  # a naive time's meaning depends on the local zone
+            if len(_ISO_TIMES) >= _ISO_TIMES_KEPT:
+                _ISO_TIMES.clear()
+            _ISO_TIMES[value] = iso
+        return iso
     return None
+
+
+#: Recent ISO times and their normalised form (a record's time is often its step's start and
+#: another step's end; transcripts repeat a line's timestamp in several records).
+_ISO_TIMES: dict[str, str] = {}
+_ISO_TIMES_KEPT = 4096
 
 
 def epoch_seconds(value: float) -> float:
