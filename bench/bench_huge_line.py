@@ -75,6 +75,26 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def search_child(path: str, query: str) -> None:
+    """Index, then search for ``query`` as ``/`` does (first hit, then every match); print one
+    JSON object."""
+    from trace_tui.core.index.indexer import IndexedSource
+    from trace_tui.core.index.search import find_matches
+    from trace_tui.core.navigation.step_query import StepQuery
+
+    source = IndexedSource(Path(path))
+    while not source.update().complete:
+        pass
+    rss_indexed = _peak()
+    began = time.perf_counter()
+    run = source.run
+    found = sorted(i + 1 for batch in find_matches(run, StepQuery.parse(query), 0, len(run))
+                   for i in batch)
+    print(json.dumps({"query": query, "steps_found": found,
+                      "search_s": time.perf_counter() - began,
+                      "peak_rss_after_index": rss_indexed, "peak_rss": _peak()}))
+
+
 def child(path: str) -> None:
     """Index, load every step, then show the biggest one as the inspector does (each view,
     collapsed and expanded once); print one JSON object."""
@@ -147,9 +167,14 @@ def main() -> None:
     parser.add_argument("--compare", metavar="DIR",
                         help="also measure the trace_tui package found in DIR (e.g. a folder "
                              "with a trace_tui link to an older commit's worktree)")
+    parser.add_argument("--search", metavar="QUERY",
+                        help="instead of opening the steps: index, then search for QUERY")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.search:
+        search_child(args.child, args.search)
+        return
     if args.child:
         child(args.child)
         return
@@ -162,17 +187,19 @@ def main() -> None:
                           capture_output=True, text=True, check=True)
     name = f"huge-{args.mb}{'-chain' if args.chain else ''}"
     path, huge = OUT / f"{name}.jsonl", int(made.stdout)
-    results = {"this tree": _measure(path, huge, None)}
+    results = {"this tree": _measure(path, huge, None, args.search)}
     if args.compare:
-        results["--compare"] = _measure(path, huge, args.compare)
+        results["--compare"] = _measure(path, huge, args.compare, args.search)
     for label, result in results.items():
         print(f"--- {label}")
         for key, value in result.items():
             print(f"{key:>22}: {value}")
-    (OUT / f"{name}.json").write_text(json.dumps(results, indent=2))
+    suffix = "-search" if args.search else ""
+    (OUT / f"{name}{suffix}.json").write_text(json.dumps(results, indent=2))
 
 
-def _measure(path: Path, huge: int, other: str | None) -> dict[str, object]:
+def _measure(path: Path, huge: int, other: str | None, search: str | None
+             ) -> dict[str, object]:
     """One child's result; ``other``: a folder holding another ``trace_tui`` to measure."""
     env = dict(os.environ)
     if other:
@@ -180,13 +207,16 @@ def _measure(path: Path, huge: int, other: str | None) -> dict[str, object]:
     base = subprocess.run([sys.executable, "-c", "import resource, trace_tui.core.index.indexer;"
                            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"],
                           capture_output=True, text=True, check=True, env=env)
-    out = subprocess.run([sys.executable, "-m", "bench.bench_huge_line", "--child", str(path)],
+    out = subprocess.run([sys.executable, "-m", "bench.bench_huge_line", "--child", str(path),
+                          *(["--search", search] if search else [])],
                          capture_output=True, text=True, check=True, env=env)
     result = json.loads(out.stdout)
     result["line_bytes"] = huge
     result["base_rss"] = int(base.stdout)
     for key in ("peak_rss_after_index", "peak_rss_after_load", "peak_rss"):
-        result[key.replace("peak_rss", "over_line")] = (result[key] - result["base_rss"]) / huge
+        if key in result:
+            result[key.replace("peak_rss", "over_line")] = \
+                (result[key] - result["base_rss"]) / huge
     result["load"] = Path("/proc/loadavg").read_text().split()[:3]
     return result
 
