@@ -54,7 +54,8 @@ def _steps(path: Path) -> list[dict[str, Any]]:
         source.close()
 
 
-def _session(tmp_path: Path, pasted: str, *, ascii_only: bool, requests: bool) -> Path:
+def _session(tmp_path: Path, pasted: str, *, ascii_only: bool, requests: bool,
+             image: bool = False) -> Path:
     """The real sample with its first plain user message replaced by ``pasted``; without
     ``requests`` the ``api-request*`` and attachment lines are dropped (conversations rebuilt
     from the chain, so every later call's input holds the pasted text too)."""
@@ -72,11 +73,14 @@ def _session(tmp_path: Path, pasted: str, *, ascii_only: bool, requests: bool) -
         if not replaced and record.get("type") == "user" and isinstance(
             message.get("content"), str
         ):
-            message["content"] = pasted
+            message["content"] = pasted if not image else [
+                {"type": "text", "text": "what is in this picture?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                             "data": pasted}}]
             record["toolUseResult"] = {"stdout": pasted[::-1], "nested": [[pasted[:5000]]]}
             replaced = True
         out.append(json.dumps(record, ensure_ascii=ascii_only).encode())
-    path = tmp_path / f"session-{ascii_only}-{requests}.jsonl"
+    path = tmp_path / f"session-{ascii_only}-{requests}-{image}.jsonl"
     path.write_bytes(b"\n".join(out) + b"\n")
     return path
 
@@ -93,17 +97,31 @@ PASTED = ("PASTED a file: \"quoted\" \\ back\\slash\ttab é ü 中文 😀 \u202
           + "a line of the pasted file with 😀 and \\u0041 text\n" * 3000)
 
 
+@pytest.mark.parametrize("image", [False, True])
 @pytest.mark.parametrize("ascii_only", [False, True])
 @pytest.mark.parametrize("requests", [False, True])
 def test_steps_are_the_same_as_when_the_line_was_decoded_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ascii_only: bool, requests: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ascii_only: bool, requests: bool,
+    image: bool,
 ) -> None:
-    path = _session(tmp_path, PASTED, ascii_only=ascii_only, requests=requests)
+    """Pasted text, or an image (base64) next to a short question. The one difference: the
+    importer writes a prompt of several parts as text, the image's JSON included; that copy
+    holds the cut image and says so (the step's ``source`` and messages hold it whole)."""
+    path = _session(tmp_path, PASTED, ascii_only=ascii_only, requests=requests, image=image)
     before = _steps(path)  # strings under the limit: the whole line is decoded, as before
     monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
     after = _steps(path)
+    if image:
+        for old, new in zip(before, after, strict=True):
+            was = old["attributes"].pop("claude_code.prompt", None)
+            cut = new["attributes"].pop("claude_code.prompt", None)
+            if was != cut:
+                assert cut[:1000] == was[:1000] and blobs.CUT_NOTE_JSON.decode() in cut
+                assert len(cut) < 20_000 < len(was)
+                old["name"] = new["name"]  # named from the same first words
     assert after == before
-    assert any(_holds(s["attributes"], PASTED) for s in after)
+    if not (image and requests):  # (recorded requests do not repeat the image)
+        assert any(_holds(s["attributes"], PASTED) for s in after)
     assert any(_holds(s.get("source"), PASTED) for s in after)  # export keeps the raw record
 
 

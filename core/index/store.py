@@ -149,7 +149,8 @@ class SpillFile:
         head = ""
         for piece in literal_slices(literal[1:-1]):
             text = decode_slice(piece)  # raises if the literal is not valid
-            head = head or text[:KEEP_CHARS]
+            if len(head) < KEEP_CHARS:
+                head += text[: KEEP_CHARS - len(head)]
         self.flush()
         at = self._size
         self._file.write(literal)
