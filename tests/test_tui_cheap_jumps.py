@@ -1,18 +1,27 @@
 """What keeps ``g``/``G`` and ``e``/``E`` cheap on a big trace (issue 15) still shows the right
 thing: the footer dims "Next error" past the last error and undims it before, in place (the same
 key widgets, no rebuild) and a click on a dimmed key does nothing; the step bar keeps its width
-wherever the cursor is; the inspector never scrolls past its document's end when it keeps a
-larger virtual size from a longer step. Pilot tests built with ``build_app`` like the CLI."""
+wherever the cursor is, reuses its cells while the run grows a little and is exact once read;
+the inspector never scrolls past its document's end when it keeps a larger virtual size from a
+longer step; a newer reader progress report supersedes a waiting one. Pilot tests built with
+``build_app`` like the CLI."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.widget import Widget
 
 from support import SAMPLES
+from trace_tui.core.navigation.run_facts import RunFacts
+from trace_tui.core.reading.reader import open_run
+from trace_tui.themes import theme_variable_defaults
 from trace_tui.tui.app import TraceApp, build_app
+from trace_tui.tui.messages import ReaderProgress, ReaderReset
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.key_footer import KeyFooter
 from trace_tui.tui.widgets.timeline import StepBar
@@ -132,3 +141,57 @@ async def test_inspector_never_scrolls_past_a_short_document() -> None:
         widest = max(line.width for line in view.lines)
         assert view.scroll_offset.y <= max(0, len(view.lines) - height)
         assert view.scroll_offset.x <= max(0, widest - width)
+
+
+def _growing_trace(path: Path, steps: int) -> Path:
+    """Model calls whose prompt grows, then one huge prompt in the last step."""
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(steps):
+            tokens = 100_000 if n == steps - 1 else 100 + n
+            out.write(json.dumps({
+                "type": "span", "span_id": f"s{n}", "kind": "llm", "name": f"call {n}",
+                "start_time": float(n), "end_time": n + 0.5, "status": "ok",
+                "attributes": {"gen_ai.usage.input_tokens": tokens}}) + "\n")
+    return path
+
+
+class _BarApp(App[None]):
+    def __init__(self, facts: RunFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return theme_variable_defaults()
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(self.facts)
+
+
+async def test_step_bar_while_growing_reuses_its_cells_and_is_exact_once_settled(
+        tmp_path: Path) -> None:
+    run = open_run(_growing_trace(tmp_path / "grow.jsonl", 640))
+    facts = RunFacts()
+    facts.scan(run, 635)
+    async with _BarApp(facts).run_test(size=(80, 3)) as pilot:
+        bar = pilot.app.query_one(StepBar)
+        bar.show(635, 0, settled=False)
+        await pilot.pause()
+        early = bar.render_line(0).text
+        while facts.scan(run):
+            pass
+        bar.show(640, 0, settled=False)  # grew by less than 1/64: the same cells
+        await pilot.pause()
+        assert bar.render_line(0).text.split("/640 ")[-1] == early.split("/635 ")[-1]
+        bar.show(640, 0, settled=True)  # read to the end: the huge last prompt shows
+        await pilot.pause()
+        settled = bar.render_line(0).text.split("/640 ")[-1]
+        assert settled != early.split("/635 ")[-1] and settled.rstrip()[-1] == "█"
+        assert set(settled.rstrip()[:-4]) <= {"▁"}, settled
+
+
+def test_a_newer_progress_report_supersedes_a_waiting_one() -> None:
+    run = open_run(SAMPLES / "discount_over_cap.jsonl")
+    older = ReaderProgress(run, 4, scanned=4, progress=0.5, complete=False)
+    newer = ReaderProgress(run, 8, scanned=8, progress=1.0, complete=True)
+    assert older.can_replace(newer)
+    assert not older.can_replace(ReaderReset(run, None))

@@ -34,6 +34,12 @@ class ReaderProgress(Message):
     progress: float
     complete: bool
 
+    def can_replace(self, message: Message) -> bool:
+        """A newer report waiting behind this one supersedes it: each carries the whole state
+        and the screen works out what grew from its own count. Under load the screen then
+        draws the newest batch only, instead of every batch while key presses wait."""
+        return isinstance(message, ReaderProgress)
+
 
 @dataclass
 class ReaderReset(Message):

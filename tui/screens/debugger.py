@@ -260,7 +260,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             if self._shown != (index, row):
                 self._shown = (index, row)
                 self._show_step(index)
-        self.query_one(StepBar).show(self.count, index)
+        self.query_one(StepBar).show(self.count, index, settled=bool(self.complete))
         self.query_one(Inspector).set_total(self.count)
         self._update_status()
         self._update_bindings()

@@ -57,9 +57,16 @@ class StepBar(Widget):
         self._styles: dict[str, Style] | None = None
         self._bar_key: tuple[int, ...] | None = None
         self._bar_cells: list[tuple[str, str]] = []
+        self._settled = True
 
-    def show(self, count: int, cursor: int) -> None:
-        """Draw ``count`` steps with the cursor on ``cursor``."""
+    def show(self, count: int, cursor: int, *, settled: bool = True) -> None:
+        """Draw ``count`` steps with the cursor on ``cursor``.
+
+        While the run still grows (``settled`` false) the bar's cells are recomputed only when
+        the run grew by more than 1/64 since they were: on a big trace that costs a pass over
+        every model call, for a bar that looks the same.
+        """
+        self._settled = settled
         state = (count, cursor, self.facts.version)
         if state != self._shown:
             self._shown = state
@@ -99,7 +106,9 @@ class StepBar(Widget):
         """(char, style name) per cell, cached until the run or the width changes."""
         facts = self.facts
         key = (self._count, cells, facts.version)
-        if key == self._bar_key:
+        old = self._bar_key
+        if key == old or (old is not None and not self._settled and old[1] == cells
+                          and old[0] <= self._count < old[0] + old[0] // 64):
             return self._bar_cells
         count = self._count
         profile = facts.token_profile(min(count, facts.count), cells)
