@@ -369,3 +369,60 @@ def test_light_path_equals_the_mapper_on_odd_values(
     finally:
         index_module.BATCH_LINES = batch_lines
     assert taken >= (118 if odd == 0.0 else 30)  # the light path took most lines
+
+
+def test_spans_the_index_took_from_light_lines_are_known_to_the_mapper(tmp_path: Path) -> None:
+    """The mapper keeps no id of a light span: it asks the index. A repeated id is renamed,
+    log content for a light span becomes its ``span_end`` with the span's status, and a step
+    the mapper made itself (a log record's ``otlp-log-2``) is not a light span."""
+    import orjson
+
+    def span(span_id: str, status: int = 0) -> bytes:
+        raw = {"spanId": span_id, "name": "chat", "status": {"code": status},
+               "startTimeUnixNano": "1793613600500000000",
+               "attributes": [{"key": "gen_ai.operation.name",
+                               "value": {"stringValue": "chat"}}]}  # fmt: skip
+        return orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [raw]}]}]})
+
+    def log(span_id: str | None) -> bytes:
+        record: dict[str, Any] = {
+            "timeUnixNano": "1793613600600000000",
+            "eventName": "gen_ai.client.inference.operation.details",
+            "attributes": [{"key": "gen_ai.output.messages", "value": {"stringValue": (
+                '[{"role": "assistant", "parts": [{"type": "text", "content": "Done."}]}]')}}],
+        }  # fmt: skip
+        if span_id:
+            record["spanId"] = span_id
+        return orjson.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]})
+
+    lines = [
+        span("00000000000000f0"),
+        span("00000000000000a1"),
+        span("00000000000000b2", 2),
+        span("00000000000000c3", 1),
+        log("00000000000000b2"),
+        log("00000000000000c3"),
+        span("00000000000000a1"),
+        log(None),
+        span("otlp-log-2"),
+        span("00000000000000d4"),
+    ]
+    path = tmp_path / "known.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    batch_lines = index_module.BATCH_LINES
+    index_module.BATCH_LINES = 1  # declined pieces halved down to their line
+    try:
+        assert _same_both_ways(path) == 4  # a1, b2, c3 and d4
+        source = _index(path, detect_format(path), True)
+    finally:
+        index_module.BATCH_LINES = batch_lines
+    try:
+        ids = [source.run.step(i).span_id for i in range(len(source.run))]
+        assert "00000000000000a1" in ids and any(i.startswith("otlp-7-") for i in ids), ids
+        assert "otlp-log-2" in ids and not any(i.startswith("otlp-9-") for i in ids), ids
+        statuses = {s.span_id: s.status for s in map(source.run.step, range(len(ids)))}
+        assert statuses["00000000000000b2"] == "error" and statuses["00000000000000c3"] == "ok"
+        light = {"00000000000000b2", "00000000000000c3", "00000000000000d4"}
+        assert not light & source._mapper._seen.keys()  # type: ignore[union-attr]
+    finally:
+        source.close()

@@ -124,8 +124,9 @@ class StepColumns:
         self.ids: dict[int, int] = {}
         #: Children written before their parent: ``hash(parent_id) -> [child index, ...]``.
         self.waiting: dict[int, list[int]] = {}
-        #: Children of every step inside a waiting subtree (their depths move on adoption).
-        self.pending: dict[int, list[int]] = {}
+        #: Children of every step inside a waiting subtree (their depths move on adoption);
+        #: ``()`` (shared) until a step has one, as most never do.
+        self.pending: dict[int, list[int] | tuple[()]] = {}
         self.collided_ids: dict[str, int] = {}
         self.names: list[str] = []
         self.name_ids: dict[str, int] = {}
@@ -254,10 +255,10 @@ class StepColumns:
         self.depth.append(self.depth[parent + 1] + 1)
         if parent_id and parent < 0:
             self.waiting.setdefault(hash(parent_id), []).append(index)
-            self.pending[index] = []
+            self.pending[index] = ()
         elif parent >= 0 and parent in self.pending:
-            self.pending[parent].append(index)
-            self.pending[index] = []
+            self._pend(parent, [index])
+            self.pending[index] = ()
         orphans = self.waiting.pop(own_hash, None) if self.waiting else None
         if orphans:
             self._adopt(index, orphans, changed)
@@ -274,8 +275,15 @@ class StepColumns:
         for orphan in adopted:
             self.parent[orphan] = index
         if still_waiting:
-            self.pending[index].extend(adopted)
+            self._pend(index, adopted)
         self._fix_subtree(adopted, keep=still_waiting, changed=changed)
+
+    def _pend(self, index: int, children: list[int]) -> None:
+        kids = self.pending[index]
+        if isinstance(kids, list):
+            kids.extend(children)
+        else:
+            self.pending[index] = list(children)
 
     def _tree_parent(self, index: int) -> int | None:
         up = self.parent[index]
@@ -292,6 +300,10 @@ class StepColumns:
             stack.extend(kids)
             if changed is not None:
                 changed.add(child)
+        if not pending:  # a whole waiting file adopted: let go of the emptied maps' tables
+            self.pending = {}
+            if not self.waiting:
+                self.waiting = {}
 
     def _set_tokens(self, index: int, column: int, value: int | None) -> None:
         self.big_tokens.pop((index, column), None)

@@ -448,7 +448,7 @@ def _bulk(
     else:
         for key, child in zip(keys, index, strict=True):
             waiting.setdefault(key, []).append(child)
-    cols.pending.update(zip(index, map(list, repeat((), len(index))), strict=True))
+    cols.pending.update(zip(index, repeat((), len(index)), strict=True))
 
 
 def _extend_tree(cols: StepColumns, pidx: list[int]) -> None:

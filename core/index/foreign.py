@@ -22,6 +22,7 @@ import gc
 import math
 from array import array
 from collections.abc import Callable
+from functools import partial
 from itertools import compress, repeat
 from operator import is_not
 from typing import Any
@@ -36,6 +37,7 @@ from trace_tui.core.index.columns import (
     TOKEN_MAX,
     StepColumns,
 )
+from trace_tui.core.model.run import STATUSES
 
 #: ``spill(offset, line, record, length)``: write a native record made from the source line at
 #: ``offset`` (``length`` bytes, line number ``line``), or the spill's JSON line of it given as
@@ -78,8 +80,20 @@ def apply_light(
         return False
     if ends is not None and spill is not None:
         fast.apply_ends(cols, _spilled(spill, ends), data, offset, changed)
+    use_index = getattr(mapper, "use_index", None)
+    if use_index is not None:  # the mapper asks the index about light steps, keeps none
+        use_index(partial(light_status, cols))
     decoder.accept(steps, mapper)
     return True
+
+
+def light_status(cols: StepColumns, span_id: str) -> str | None:
+    """The status of the step a light decoder indexed with ``span_id`` (``None``: there is
+    none; a step the mapper made is the mapper's to remember)."""
+    index = cols.index_of(span_id)
+    if index < 0 or cols.origin[index] != ORIGIN_SOURCE_LINE:
+        return None
+    return STATUSES[cols.status[index]]
 
 
 def _ends_fit(cols: StepColumns, chunk: fast.DecodedChunk, ends: LightEnds) -> bool:

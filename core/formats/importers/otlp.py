@@ -17,7 +17,7 @@ held until the span arrives.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ class OtlpMapper:
 
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}  # span id -> status, for later content updates
+        #: The index's answer for spans a light decoder indexed (their status, or ``None``).
+        self._light_status: Callable[[str], str | None] | None = None
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._generated = 0
         self._warned_metrics = False
@@ -101,13 +103,28 @@ class OtlpMapper:
 
     def claims_any(self, span_ids: list[str]) -> bool:
         """True when mapping a span with one of these ids would need this mapper's state (the
-        id was seen, so it would be renamed; or log content waits for it)."""
+        id was mapped here, so it would be renamed; or log content waits for it). Ids of spans
+        indexed from light lines are the index's to refuse (it takes no id twice)."""
         return not (self._seen.keys().isdisjoint(span_ids)
                     and self._pending.keys().isdisjoint(span_ids))  # fmt: skip
 
+    def use_index(self, light_status: Callable[[str], str | None]) -> None:
+        """Spans indexed from light lines are looked up in the index (``light_status(span_id)``:
+        the status of such a step, ``None`` if there is none) instead of being kept here."""
+        self._light_status = light_status
+
     def note_light_spans(self, span_ids: list[str], statuses: list[str]) -> None:
-        """Spans indexed without mapping: remember them as :meth:`_span` would."""
-        self._seen.update(zip(span_ids, statuses, strict=True))
+        """Spans indexed without mapping: remember them as :meth:`_span` would (unless the
+        index answers for them: :meth:`use_index`)."""
+        if self._light_status is None:
+            self._seen.update(zip(span_ids, statuses, strict=True))
+
+    def _status_of(self, span_id: str) -> str | None:
+        """The status of the span with this id, if it was seen (mapped or light)."""
+        status = self._seen.get(span_id)
+        if status is None and self._light_status is not None:
+            status = self._light_status(span_id)
+        return status
 
     def finish(self) -> Iterable[dict[str, Any]]:
         """Log content whose span never arrived becomes ``other`` steps."""
@@ -137,7 +154,7 @@ class OtlpMapper:
     ) -> dict[str, Any]:
         span_id = otel_id(raw.get("spanId"))
         note = None
-        if span_id is None or span_id in self._seen:
+        if span_id is None or self._status_of(span_id) is not None:
             self._generated += 1
             note = "span had no spanId" if span_id is None else f"spanId {span_id} repeated"
             span_id = f"otlp-{line}-{self._generated}"
@@ -166,14 +183,15 @@ class OtlpMapper:
                     source=event,
                 )
             ]
-        if span_id not in self._seen:
+        status = self._status_of(span_id)
+        if status is None:
             self._pending.setdefault(span_id, []).append(event)
             return []
         attrs = native_attributes({}, "llm", [event])
         content = {k: v for k, v in attrs.items() if k in _CONTENT_KEYS}
         if not content:
             return []
-        return [span_end(span_id, status=self._seen[span_id], attributes=content)]
+        return [span_end(span_id, status=status, attributes=content)]
 
 
 def _iter_log_events(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
