@@ -43,7 +43,7 @@ from trace_tui.core.formats.importers.api_exchanges_mapper import (
     tool_calls,
     tool_result_end,
 )
-from trace_tui.core.formats.shared.common import to_time, usage_attributes
+from trace_tui.core.formats.shared.common import epoch_seconds, usage_attributes
 from trace_tui.core.formats.shared.messages import normalize_messages
 from trace_tui.core.formats.shared.provider_bodies import (
     guess_provider,
@@ -111,8 +111,9 @@ def _plain(call_id: str) -> bool:
 
 
 def _seconds(value: float | None) -> float | None:
-    """A time as the record and the builder give it (``to_time`` then ``epoch_of``)."""
-    return epoch_of(to_time(value))
+    """A time (a float from :func:`exchange_times`) as the record and the builder give it:
+    ``epoch_of(to_time(value))``, which for a float is :func:`epoch_seconds`."""
+    return None if value is None else epoch_seconds(value)
 
 
 class _Pending:
@@ -142,53 +143,29 @@ class _Pending:
         self.added[call_id] = tool_id
 
 
+_NO_TOKENS: tuple[None, None, None, None] = (None, None, None, None)
+
+
 class _Chunk:
-    """The columns of the steps and ends of one chunk, filled line by line."""
+    """The steps (one row each) and ends of one chunk, filled line by line."""
 
     def __init__(self) -> None:
-        self.offsets: list[int] = []
-        self.lengths: list[int] = []
-        self.lines: list[int] = []
-        self.span_ids: list[str] = []
-        self.kinds: list[str] = []
-        self.names: list[str] = []
-        self.statuses: list[str] = []
-        self.errors: list[bool] = []
-        self.start: list[float | None] = []
-        self.end: list[float | None] = []
-        self.tokens: tuple[list[int | None], ...] = ([], [], [], [])
+        #: (offset, length, line, span id, kind, name, status, start, end, tokens)
+        self.rows: list[tuple[Any, ...]] = []
         self.ends = LightEnds([], [], [], [], [], [], [], [])
-
-    def step(
-        self,
-        where: tuple[int, int, int],
-        span_id: str,
-        kind: str,
-        name: str,
-        status: str,
-        times: tuple[float | None, float | None],
-        tokens: tuple[int | None, ...] = (None, None, None, None),
-    ) -> None:
-        offset, length, line = where
-        self.offsets.append(offset)
-        self.lengths.append(length)
-        self.lines.append(line)
-        self.span_ids.append(span_id)
-        self.kinds.append(kind)
-        self.names.append(name)
-        self.statuses.append(status)
-        self.errors.append(status == "error")
-        self.start.append(times[0])
-        self.end.append(times[1])
-        for column, value in zip(self.tokens, tokens, strict=True):
-            column.append(value)
 
     def steps(self, n_lines: int) -> LightSteps:
         ends = self.ends if self.ends.span_ids else None
+        if not self.rows:
+            return LightSteps(n_lines, [], [], [], [], [], [], [], [], [], [], [],
+                              ([], [], [], []), ends)  # fmt: skip
+        offsets, lengths, lines, ids, kinds, names, statuses, start, end, tokens = map(
+            list, zip(*self.rows, strict=True)
+        )
         return LightSteps(
-            n_lines, self.offsets, self.lengths, self.lines, self.span_ids,
-            [None] * len(self.span_ids), self.kinds, self.names, self.statuses, self.errors,
-            self.start, self.end, self.tokens, ends,  # type: ignore[arg-type]
+            n_lines, offsets, lengths, lines, ids, [None] * len(ids), kinds, names, statuses,
+            [status == "error" for status in statuses], start, end,
+            tuple(map(list, zip(*tokens, strict=True))), ends,  # type: ignore[arg-type]
         )  # fmt: skip
 
 
@@ -315,7 +292,7 @@ class ApiExchangeLight:
             while at < len(data):
                 cut = data.index(b"\n", at)
                 raw = data[at:cut]
-                if not raw.strip(_WHITESPACE) or raw[:1] in _WHITESPACE:
+                if raw[:1] in _WHITESPACE:  # (an empty line too: b"" is in any bytes)
                     return None  # a blank line, or one that may hold two values: the mapper
                 where = (offset + at, cut - at, line)
                 if not self._line(raw, where, pending, chunk):
@@ -353,7 +330,7 @@ class ApiExchangeLight:
         provider = guess_provider(None if url is UNSET else url, stub, response)
         if provider is None:
             name = f"{'HTTP' if method is UNSET else method} {'' if url is UNSET else url}"
-            chunk.step(where, f"wire-{line}", "other", name, "ok", times)
+            chunk.rows.append((*where, f"wire-{line}", "other", name, "ok", *times, _NO_TOKENS))
             return True
         if not self._ends(raw, where, provider, request, start, pending, chunk):
             return False
@@ -366,13 +343,13 @@ class ApiExchangeLight:
         model = request.model if request is not None else None
         model = model or response_model or "model"
         error = exchange_error(exchange.response_status, response)
-        chunk.step(where, f"wire-{line}", "llm", f"chat {model}", "error" if error else "ok",
-                   times, tokens)  # fmt: skip
-        tool_start = (times[1], None)
+        rows = chunk.rows
+        rows.append((*where, f"wire-{line}", "llm", f"chat {model}", "error" if error else "ok",
+                     *times, tokens))  # fmt: skip
         for k, call in enumerate(calls, 1):
             tool_id = f"wire-{line}-tool-{k}"
-            chunk.step(where, tool_id, "tool", str(call.get("name") or "tool"), "running",
-                       tool_start)  # fmt: skip
+            rows.append((*where, tool_id, "tool", str(call.get("name") or "tool"), "running",
+                         times[1], None, _NO_TOKENS))  # fmt: skip
             call_id = call.get("id")
             if call_id:
                 if type(call_id) is not str or not _plain(call_id):
@@ -405,10 +382,15 @@ class ApiExchangeLight:
         items = request.input if provider == "openai.responses" else request.messages
         if type(items) is not list:
             return True  # none, or a plain prompt
-        for item in items:
-            text = bytes(item)
-            if not escaped and not any(n in text for n in needles):
-                continue
+        texts = list(map(bytes, items))
+        if not escaped:  # only the items that hold a waiting id can end its call
+            if len(needles) == 1:
+                needle = needles[0]
+                texts = [t for t in texts if needle in t]
+            else:
+                search = re.compile(b"|".join(map(re.escape, needles))).search
+                texts = [t for t in texts if search(t)]
+        for text in texts:
             value = _DECODE_ANY(text)
             if not _may_hold_tool_message(value):
                 continue
