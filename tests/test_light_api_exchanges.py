@@ -215,3 +215,23 @@ def test_light_path_equals_the_mapper_on_damaged_sessions(
     except Exception:
         return
     _same_both_ways(path)
+
+
+def test_a_call_id_asked_again_while_waiting_replaces_the_first_call(tmp_path: Path) -> None:
+    # The mapper keeps one waiting call per id: the second ask replaces the first, whose step
+    # stays running; the result ends the second, and the same result again (the history of a
+    # later request) ends nothing. Found by the hypothesis test (a line written twice).
+    history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+    asked = _anthropic(1, history, [("toolu_same", "lookup")])
+    answered = [*history, _call("toolu_same", "lookup"), _result("toolu_same", "done")]
+    lines: list[dict[str, Any] | bytes] = [asked, asked, _anthropic(2, answered, []),
+                                           _anthropic(3, answered, []), _anthropic(4, answered, [])]
+    path = _write(tmp_path / "again.jsonl", lines)  # line 1 (the mapper's) asks first
+    _same_both_ways(path)
+    source = _index(path, detect_format(path), True)
+    try:
+        run = source.run
+        status = {run.step(i).span_id: run.step(i).status for i in range(len(run))}
+        assert status["wire-1-tool-1"] == "running" and status["wire-2-tool-1"] == "ok"
+    finally:
+        source.close()

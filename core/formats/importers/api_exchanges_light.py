@@ -117,29 +117,35 @@ def _seconds(value: float | None) -> float | None:
 
 
 class _Pending:
-    """The mapper's waiting tool calls, seen through the changes these lines make."""
+    """The mapper's waiting tool calls, seen through the changes these lines make: ``ended``
+    are gone from ``base`` (answered, or replaced by a later call with the same id), ``added``
+    are the calls these lines made that still wait."""
 
     __slots__ = ("added", "base", "ended")
 
     def __init__(self, base: dict[str, str]) -> None:
         self.base = base
         self.added: dict[str, str] = {}
-        self.ended: list[str] = []
+        self.ended: dict[str, None] = {}
 
     def keys(self) -> list[str]:
-        gone = set(self.ended)
-        keys = [k for k in self.base if k not in gone and k not in self.added]
-        return keys + list(self.added)
+        ended, added = self.ended, self.added
+        return [k for k in self.base if k not in ended and k not in added] + list(added)
+
+    def waiting(self) -> int:
+        return len(self.base) - len(self.ended) + len(self.added)
 
     def pop(self, call_id: str) -> str | None:
         if call_id in self.added:
             return self.added.pop(call_id)
         if call_id in self.base and call_id not in self.ended:
-            self.ended.append(call_id)
+            self.ended[call_id] = None
             return self.base[call_id]
         return None
 
     def add(self, call_id: str, tool_id: str) -> None:
+        if call_id in self.base:  # the mapper's dict entry is replaced: the old call is gone
+            self.ended[call_id] = None
         self.added[call_id] = tool_id
 
 
@@ -303,7 +309,7 @@ class ApiExchangeLight:
         except Exception:  # the mapping's code raised: the mapper reports it on that line
             return None
         steps = chunk.steps(n_lines)
-        self._settled = (steps, pending.ended, pending.added)
+        self._settled = (steps, list(pending.ended), pending.added)
         return steps
 
     def _line(
@@ -355,7 +361,7 @@ class ApiExchangeLight:
                 if type(call_id) is not str or not _plain(call_id):
                     return False  # a later request's bytes could not tell its result
                 pending.add(call_id, tool_id)
-        return len(pending.added) + len(pending.base) - len(pending.ended) <= MAX_PENDING
+        return pending.waiting() <= MAX_PENDING
 
     def _ends(
         self,
