@@ -426,3 +426,32 @@ def test_spans_the_index_took_from_light_lines_are_known_to_the_mapper(tmp_path:
         assert not light & source._mapper._seen.keys()  # type: ignore[union-attr]
     finally:
         source.close()
+
+def test_a_growing_otlp_file_followed_line_by_line_indexes_as_the_mapper_does(
+    tmp_path: Path,
+) -> None:
+    """Tail: lines arrive in pieces (a line cut mid-way, several at once); the light path
+    takes them as they complete and ends with the same index as the mapper on the whole."""
+    whole = tmp_path / "whole.jsonl"
+    write_otlp(whole, 120, rare="Zebra")
+    data = whole.read_bytes()
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(b"")
+    live = IndexedSource(path, detect_format(whole), follow=True)
+    try:
+        cuts = sorted({0, len(data), *range(17, len(data), len(data) // 23)})
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            with open(path, "ab") as out:
+                out.write(data[a:b])
+            live.update()
+        while not live.update().complete:
+            pass
+        full = _index(whole, detect_format(whole), False)
+        try:
+            assert _columns(live) == _columns(full)
+            assert _steps(live) == _steps(full)
+            assert live.run._cols.origin.count(ORIGIN_SOURCE_LINE) > 60
+        finally:
+            full.close()
+    finally:
+        live.close()
