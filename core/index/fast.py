@@ -28,9 +28,12 @@ msgspec is optional: without it :data:`AVAILABLE` is false and every line takes 
 
 from __future__ import annotations
 
+import gc
 import math
 from array import array
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress, repeat
@@ -200,8 +203,28 @@ def decode_chunk(data: bytes, offset: int, first_line: int) -> DecodedChunk | No
     """Decode complete lines (``data`` ends with ``\\n``) found at ``offset``, or ``None``.
 
     ``None`` means "not the common case somewhere in this chunk": the caller splits it and
-    takes the slow path where needed. Nothing here depends on the index.
+    takes the slow path where needed. Nothing here depends on the index. The garbage
+    collector is paused meanwhile: a chunk makes a hundred thousand small containers, none in
+    a cycle, and collections triggered by them cost about a sixth of the time.
     """
+    with gc_paused():
+        return _decode_chunk(data, offset, first_line)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The garbage collector off for a block (back on after it if it was on)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _decode_chunk(data: bytes, offset: int, first_line: int) -> DecodedChunk | None:
     if msgspec is None or offset == 0 or not data.endswith(b"\n"):
         return None  # offset 0 may carry a BOM (and usually the run record)
     try:

@@ -18,7 +18,6 @@ Declining is always safe: the caller then runs the format's mapper on those line
 
 from __future__ import annotations
 
-import gc
 import math
 from array import array
 from collections.abc import Callable
@@ -60,14 +59,8 @@ def apply_light(
     """Index complete lines ``data`` (at ``offset``, first line number ``line``) through the
     light decoder; ``False`` (nothing changed, mapper untouched) when it or the merge
     declines them. ``spill`` takes the ``span_end`` records the lines make, if any."""
-    paused = gc.isenabled()
-    if paused:  # a chunk makes many small containers; no cycles among them
-        gc.disable()
-    try:
+    with fast.gc_paused():  # a chunk makes many small containers; no cycles among them
         steps = decoder.decode(data, offset, line, mapper)
-    finally:
-        if paused:
-            gc.enable()
     if steps is None:
         return False
     chunk = to_chunk(steps)
