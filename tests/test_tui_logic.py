@@ -269,6 +269,23 @@ def test_pump_source_posts_batched_progress_and_ends() -> None:
     assert facts.count == 13 and source.waits == 0
 
 
+def test_pump_source_waits_while_the_user_presses_keys() -> None:
+    """Key presses first: no update of the index while ``user_active()`` holds."""
+    full = _run("tool_loop_no_progress.jsonl")
+    source = _FakeSource(full, [(3, False), (9, False), (13, True)])
+    asked: list[int] = []
+
+    def user_active() -> bool:
+        asked.append(len(source.run))
+        return len(asked) in (2, 3, 4)  # pressing keys after the first update
+
+    facts = RunFacts()
+    pump_source(source, facts, follow=False, post=lambda m: None, cancelled=lambda: False,
+                user_active=user_active)
+    assert asked[:5] == [0, 3, 3, 3, 3], "updated while the user was pressing keys"
+    assert facts.count == len(source.run) == 13
+
+
 def test_pump_source_follows_until_cancelled() -> None:
     full = _run("tool_loop_no_progress.jsonl")
     source = _FakeSource(full, [(5, True), (5, True), (13, True)])

@@ -44,6 +44,10 @@ from trace_tui.tui.screens.debugger import DebuggerScreen
 
 log = logging.getLogger(__name__)
 
+#: After a key or mouse press, trace readers wait this long before indexing on, so that the
+#: press is handled and drawn without sharing the interpreter with them.
+INPUT_PAUSE_SECONDS = 0.2
+
 
 class TraceApp(App[int]):
     """trace-tui's screen: one trace, its debugger, our themes and commands."""
@@ -86,7 +90,12 @@ class TraceApp(App[int]):
     def get_default_screen(self) -> DebuggerScreen:
         """The debugger is the main screen."""
         return DebuggerScreen(self.source, follow=self.follow, windows=self.windows,
-                              code_style=self.code_style, policy=self.policy)
+                              code_style=self.code_style, policy=self.policy,
+                              user_active=self._user_active)
+
+    def _user_active(self) -> bool:
+        """A key or mouse press in the last :data:`INPUT_PAUSE_SECONDS`: readers wait."""
+        return self.collector.input_within(INPUT_PAUSE_SECONDS)
 
     @property
     def code_style(self) -> str:
@@ -132,7 +141,8 @@ class TraceApp(App[int]):
             return
         self._retire(source)
         screen = DebuggerScreen(source, follow=False, windows=self.windows,
-                                code_style=self.code_style, policy=self.policy)
+                                code_style=self.code_style, policy=self.policy,
+                                user_active=self._user_active)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:

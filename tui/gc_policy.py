@@ -53,6 +53,11 @@ class IdleCollector:
         """The user pressed a key or used the mouse."""
         self._last_input = self._clock()
 
+    def input_within(self, seconds: float) -> bool:
+        """Whether the user pressed a key or used the mouse in the last ``seconds`` (safe to
+        ask from another thread: it reads one float)."""
+        return self._clock() - self._last_input < seconds
+
     def tick(self) -> None:
         """Called on a short timer: young collections now, a full one when idle."""
         if not self._active:

@@ -11,6 +11,7 @@ Panes talk back with messages (``SpanTree.StepChosen``...). Search and filter li
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events, on, work
@@ -64,8 +65,11 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
     BINDINGS = SCREEN_BINDINGS
 
     def __init__(self, source: TraceSource, *, follow: bool, windows: ContextWindowTable,
-                 code_style: str = "github-dark", policy: Policy | None = None) -> None:
+                 code_style: str = "github-dark", policy: Policy | None = None,
+                 user_active: Callable[[], bool] | None = None) -> None:
         super().__init__(source, follow=follow, windows=windows, code_style=code_style)
+        #: Whether the user pressed a key just now (the reader pauses meanwhile).
+        self._user_active = user_active or (lambda: False)
         self.init_finding()
         self.init_branching()
         self.init_policy(policy)
@@ -115,7 +119,7 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         """Read the trace in a thread, posting batched progress (follows in tail mode)."""
         worker = get_current_worker()
         pump_source(self.source, self.facts, follow=self.follow_mode, post=self.post_message,
-                    cancelled=lambda: worker.is_cancelled)
+                    cancelled=lambda: worker.is_cancelled, user_active=self._user_active)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One visible line for a failed worker; the traceback goes to the log."""

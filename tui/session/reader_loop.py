@@ -27,6 +27,8 @@ FOLLOW_WAIT = 0.25
 #: Rows scanned between two index updates (small first, so the first screen comes fast).
 FIRST_SCAN_CHUNK = 2_000
 SCAN_CHUNK = 20_000
+#: How long the reader waits before asking again whether the user is still pressing keys.
+INPUT_PAUSE = 0.01
 
 
 def pump_source(
@@ -38,8 +40,13 @@ def pump_source(
     cancelled: Callable[[], bool],
     interval: float = 0.05,
     clock: Callable[[], float] = time.monotonic,
+    user_active: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Read ``source`` into ``facts`` and post progress until done (or cancelled, if following)."""
+    """Read ``source`` into ``facts`` and post progress until done (or cancelled, if following).
+
+    While ``user_active()`` says the user is pressing keys, the loop waits between two
+    bounded updates: key presses first, indexing in the pauses between them.
+    """
     last_post = float("-inf")
     posted: tuple[int, int, bool] | None = None
     progress, indexed = 0.0, False
@@ -63,6 +70,10 @@ def pump_source(
 
     ordering = RunOrdering()
     while not cancelled():
+        while user_active() and not cancelled():
+            # The user is pressing keys: leave the interpreter to the screen for a moment (in
+            # one process the reader's Python work would halve the speed of every key press).
+            time.sleep(INPUT_PAUSE)
         update = source.update()
         stored = source.run
         progress, indexed = update.progress, update.complete
