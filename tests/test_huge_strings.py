@@ -302,3 +302,50 @@ def test_a_step_holding_a_huge_string_is_cached_by_its_whole_size(
         assert len(seen) == len(holding) and max(seen) <= store.CACHE_BYTES
     finally:
         source.close()
+
+
+def test_a_huge_native_line_is_indexed_without_decoding_its_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Native: the index takes a huge line's light fields from cut stand-ins (its step is read
+    again from the trace when shown); rows and steps are those of decoding the line whole."""
+    error = "E" * 30_000
+    records = [
+        {"type": "run", "run_id": "r"},
+        {"type": "span", "span_id": "a", "parent_id": None, "kind": "agent", "name": "root",
+         "start_time": 1.0, "end_time": 9.0, "status": "ok", "attributes": {}},
+        {"type": "span", "span_id": "b", "parent_id": "a", "kind": "tool", "name": "read",
+         "start_time": 2.0, "end_time": 3.0, "status": "error", "error": error,
+         "attributes": {"gen_ai.tool.name": "read", "gen_ai.tool.call.result": PASTED,
+                        "nested": [{"x": PASTED[::-1]}]}},
+        {"type": "span", "span_id": "c", "parent_id": "a", "kind": "tool", "name": "after",
+         "start_time": 4.0, "end_time": 5.0, "status": "ok", "attributes": {}},
+    ]
+    path = tmp_path / "native.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
+
+    def read() -> tuple[list[Any], list[dict[str, Any]]]:
+        source = _index(path)
+        try:
+            run = source.run
+            assert source.format_name == "native" and not run.problems
+            return ([run.row(i) for i in range(len(run))],
+                    [step_record(run.step(i)) for i in range(len(run))])
+        finally:
+            source.close()
+
+    import trace_tui.core.index.store as store
+
+    rows, steps = read()
+    monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
+    heads: list[str] = []
+
+    def head(literal: memoryview) -> str:
+        heads.append(blobs.literal_head(literal))
+        return heads[-1]
+
+    monkeypatch.setattr(store, "literal_head", head)
+    cut_rows, cut_steps = read()
+    assert len(heads) == 3 and heads[0].startswith("EEE")  # error, result, nested: cut
+    assert cut_rows == rows and cut_steps == steps
+    assert steps[1]["attributes"]["gen_ai.tool.call.result"] == PASTED

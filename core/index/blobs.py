@@ -169,6 +169,17 @@ def literal_slices(content: memoryview) -> Any:
         start = end
 
 
+def literal_head(literal: memoryview) -> str:
+    """The first :data:`KEEP_CHARS` characters of a JSON string literal, checked whole slice
+    by slice (``msgspec.DecodeError`` if it is not a valid string)."""
+    head = ""
+    for piece in literal_slices(literal[1:-1]):
+        text = decode_slice(piece)
+        if len(head) < KEEP_CHARS:
+            head += text[: KEEP_CHARS - len(head)]
+    return head
+
+
 def decode_slice(piece: memoryview) -> str:
     """One slice of a string literal's content, decoded (``msgspec.DecodeError`` if bad)."""
     text = msgspec.json.decode(b'"' + bytes(piece) + b'"')

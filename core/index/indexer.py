@@ -38,7 +38,12 @@ from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.foreign import apply_light, position_in_line
 from trace_tui.core.index.run_view import IndexedRun
-from trace_tui.core.index.store import BIG_STRING_BYTES, SpillFile, read_line_at
+from trace_tui.core.index.store import (
+    BIG_STRING_BYTES,
+    SpillFile,
+    decode_huge_line,
+    read_line_at,
+)
 from trace_tui.core.io.jsonl import (
     BOM,
     HUGE_LINE_BYTES,
@@ -46,7 +51,6 @@ from trace_tui.core.io.jsonl import (
     CorruptLine,
     RepairedRecord,
     decode_bytes,
-    loads_big,
     preview_bytes,
     repaired_message,
     too_long_line,
@@ -350,7 +354,7 @@ class IndexedSource:
 
         spill = self.run._spill  # foreign: huge strings go to the spill once, undecoded
         try:
-            value = loads_big(view) if spill is None else spill.decode_huge(view)
+            value = decode_huge_line(view, spill)  # huge strings never decoded here
         except orjson.JSONDecodeError as exc:
             message = f"corrupt line of {size} bytes: {exc}"
             self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(preview)))

@@ -37,9 +37,8 @@ from trace_tui.core.index.blobs import (
     BlobReader,
     SpilledText,
     decode_huge,
-    decode_slice,
     encoded_pieces,
-    literal_slices,
+    literal_head,
     needs_swap,
     ref_offset,
     resolve_blobs,
@@ -146,11 +145,7 @@ class SpillFile:
         known = self._blobs.get(digest)
         if known is not None:
             return known
-        head = ""
-        for piece in literal_slices(literal[1:-1]):
-            text = decode_slice(piece)  # raises if the literal is not valid
-            if len(head) < KEEP_CHARS:
-                head += text[: KEEP_CHARS - len(head)]
+        head = literal_head(literal)  # raises if the literal is not valid
         self.flush()
         at = self._size
         self._file.write(literal)
@@ -304,6 +299,20 @@ class SpillFile:
 #: Strings longer than this are spilled apart from their record (orjson's encoder reserves
 #: several times a string's size while it writes it; a 200 MB string would need a gigabyte).
 BIG_STRING_BYTES = 1024 * 1024
+
+
+def decode_huge_line(data: memoryview, spill: SpillFile | None) -> Any:
+    """The value of a huge line (``orjson.JSONDecodeError`` if it is not valid JSON): through
+    the spill (foreign formats), else with each string over
+    :data:`~trace_tui.core.index.blobs.INTERN_BYTES` left as a cut stand-in (a native step is
+    read again from the trace when shown, so indexing it never decodes the huge string)."""
+    if spill is not None:
+        return spill.decode_huge(data)
+    try:
+        return decode_huge(data, lambda literal: spilled_text(literal_head(literal), -1,
+                                                              len(literal)))
+    except (msgspec.DecodeError, ValueError):
+        return loads_big(data)
 
 
 def _dumps(value: Any) -> bytes:
