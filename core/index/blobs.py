@@ -124,13 +124,15 @@ _OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def decode_huge(data: memoryview, blob: Any, depth: int = 0) -> Any:
+def decode_huge(data: memoryview, blob: Any, depth: int = 0, *, whole_top: bool = False
+                ) -> Any:
     """The JSON value in ``data`` with every string literal over :data:`INTERN_BYTES` handed
     to ``blob(literal)`` undecoded (its :class:`SpilledText` stands in its place).
 
     Objects and arrays over the limit are split one level at a time into raw members (views
-    of ``data``, no copy); smaller members are decoded whole. Raises ``msgspec.DecodeError``
-    or ``ValueError`` if the JSON is not valid.
+    of ``data``, no copy); smaller members are decoded whole. ``whole_top``: the top object's
+    own string members are decoded whole (a native record's name, ids and error are what the
+    index keeps). Raises ``msgspec.DecodeError`` or ``ValueError`` if the JSON is not valid.
     """
     first = bytes(data[:1])
     if first == b'"':
@@ -139,7 +141,9 @@ def decode_huge(data: memoryview, blob: Any, depth: int = 0) -> Any:
         return _decode_small(data)
     if first == b"{":
         members = _OBJECT.decode(data)
-        return {key: _member(raw, blob, depth) for key, raw in members.items()}
+        return {key: _decode_small(memoryview(raw))
+                if whole_top and bytes(memoryview(raw)[:1]) == b'"'
+                else _member(raw, blob, depth) for key, raw in members.items()}
     return [_member(raw, blob, depth) for raw in _ARRAY.decode(data)]
 
 

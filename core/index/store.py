@@ -304,13 +304,14 @@ BIG_STRING_BYTES = 1024 * 1024
 def decode_huge_line(data: memoryview, spill: SpillFile | None) -> Any:
     """The value of a huge line (``orjson.JSONDecodeError`` if it is not valid JSON): through
     the spill (foreign formats), else with each string over
-    :data:`~trace_tui.core.index.blobs.INTERN_BYTES` left as a cut stand-in (a native step is
-    read again from the trace when shown, so indexing it never decodes the huge string)."""
+    :data:`~trace_tui.core.index.blobs.INTERN_BYTES` inside the record left as a cut stand-in
+    (a native step is read again from the trace when shown, so indexing it never decodes the
+    huge string; the record's own fields, which the index keeps, are decoded whole)."""
     if spill is not None:
         return spill.decode_huge(data)
     try:
         return decode_huge(data, lambda literal: spilled_text(literal_head(literal), -1,
-                                                              len(literal)))
+                                                              len(literal)), whole_top=True)
     except (msgspec.DecodeError, ValueError):
         return loads_big(data)
 
