@@ -29,6 +29,25 @@ SAMPLE = (Path(__file__).resolve().parent.parent / "tests" / "data" / "foreign" 
           / "claude-code-2.1.328_orders.jsonl")
 
 
+def make_native(mb: int) -> tuple[Path, int]:
+    """A native trace whose tool step's result is ``mb`` megabytes of text (one line)."""
+    path = OUT / f"huge-{mb}-native.jsonl"
+    text = "a line of a pasted source file, repeated\n" * (mb * 1024 * 1024 // 41)
+    step = {"type": "span", "parent_id": "a", "kind": "tool", "status": "ok", "attributes": {}}
+    records = [
+        {"type": "run", "run_id": "huge"},
+        {**step, "span_id": "a", "parent_id": None, "kind": "agent", "name": "root",
+         "start_time": 1.0, "end_time": 9.0},
+        {**step, "span_id": "b", "name": "read", "start_time": 2.0, "end_time": 3.0,
+         "attributes": {"gen_ai.tool.name": "read", "gen_ai.tool.call.result": text}},
+        {**step, "span_id": "c", "name": "after", "start_time": 4.0, "end_time": 5.0},
+    ]
+    lines = [json.dumps(r).encode() for r in records]
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path, len(lines[2])
+
+
 def make(mb: int, chain: bool = False) -> tuple[Path, int]:
     """The session file and the size of its huge line. ``chain``: without the ``api-request``
     lines (older transcripts), so every later call's rebuilt conversation holds the message."""
@@ -162,6 +181,8 @@ def child(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--native", action="store_true",
+                        help="a native trace instead (the huge string in a tool's result)")
     parser.add_argument("--chain", action="store_true",
                         help="drop the api-request lines (conversations rebuilt from the chain)")
     parser.add_argument("--compare", metavar="DIR",
@@ -179,13 +200,14 @@ def main() -> None:
         child(args.child)
         return
     if args.make:
-        print(make(args.mb, args.chain)[1])
+        print((make_native(args.mb) if args.native else make(args.mb, args.chain))[1])
         return
     # children inherit the peak RSS of the process that forks them: keep this one small
     made = subprocess.run([sys.executable, "-m", "bench.bench_huge_line", "--make", "--mb",
-                           str(args.mb), *(["--chain"] if args.chain else [])],
+                           str(args.mb), *(["--chain"] if args.chain else []),
+                           *(["--native"] if args.native else [])],
                           capture_output=True, text=True, check=True)
-    name = f"huge-{args.mb}{'-chain' if args.chain else ''}"
+    name = f"huge-{args.mb}{'-native' if args.native else '-chain' if args.chain else ''}"
     path, huge = OUT / f"{name}.jsonl", int(made.stdout)
     results = {"this tree": _measure(path, huge, None, args.search)}
     if args.compare:
