@@ -235,3 +235,11 @@ def test_a_call_id_asked_again_while_waiting_replaces_the_first_call(tmp_path: P
         assert status["wire-1-tool-1"] == "running" and status["wire-2-tool-1"] == "ok"
     finally:
         source.close()
+
+
+def test_crlf_lines_take_the_light_path_and_agree(tmp_path: Path) -> None:
+    source = tmp_path / "session.jsonl"
+    write_session("api-exchanges", source, 300)
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes(source.read_bytes().replace(b"\n", b"\r\n"))
+    assert _same_both_ways(path) >= 290  # the spilled ends keep the line's \r: still JSON
