@@ -345,7 +345,17 @@ def test_a_huge_native_line_is_indexed_without_decoding_its_strings(
         return heads[-1]
 
     monkeypatch.setattr(store, "literal_head", head)
+    # read back as a big record: huge strings decoded in slices, joined once the bytes are gone
+    monkeypatch.setattr(store, "BIG_STRING_BYTES", 50_000)
+    joined: list[int] = []
+
+    def pieces(literal: memoryview) -> blobs.Pieces:
+        joined.append(len(literal))
+        return blobs.decoded_pieces(literal)
+
+    monkeypatch.setattr(store, "_decoded_pieces", pieces)
     cut_rows, cut_steps = read()
     assert len(heads) == 2  # the result and the nested copy: cut (the error is the index's)
+    assert len(joined) >= 3  # read back: the error, the result and the nested copy
     assert cut_rows == rows and cut_steps == steps
     assert steps[1]["attributes"]["gen_ai.tool.call.result"] == PASTED

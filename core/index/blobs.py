@@ -236,6 +236,35 @@ def ref_offset(ref: str) -> int:
     return int(ref[len(REF_PREFIX) :].split(":", 1)[0])
 
 
+class Pieces(list[str]):
+    """A huge string decoded a slice at a time, to be joined later (:func:`join_pieces`)."""
+
+
+def decoded_pieces(literal: memoryview) -> Pieces:
+    """A JSON string literal decoded slice by slice (``msgspec.DecodeError`` if bad)."""
+    return Pieces(decode_slice(piece) for piece in literal_slices(literal[1:-1]))
+
+
+def join_pieces(value: Any, depth: int = 0) -> Any:
+    """``value`` with every :class:`Pieces` joined into its string (in place; each one's
+    pieces let go once joined)."""
+    if isinstance(value, Pieces):
+        text = "".join(value)
+        value.clear()
+        return text
+    if depth > MAX_DEPTH + 2:
+        return value
+    if isinstance(value, dict):
+        for key in list(value):
+            if isinstance(value[key], (dict, list)):
+                value[key] = join_pieces(value[key], depth + 1)
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                value[k] = join_pieces(item, depth + 1)
+    return value
+
+
 class BlobReader:
     """Reads blobs back from a spill, each once while it is kept (one step's records share
     them); ``bytes_read`` counts what was read (for the step cache's accounting)."""

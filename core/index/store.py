@@ -38,12 +38,16 @@ from trace_tui.core.index.blobs import (
     SpilledText,
     decode_huge,
     encoded_pieces,
+    join_pieces,
     literal_head,
     needs_swap,
     ref_offset,
     resolve_blobs,
     spilled_text,
     swap_strings,
+)
+from trace_tui.core.index.blobs import (
+    decoded_pieces as _decoded_pieces,
 )
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.foreign import position_in_line
@@ -352,7 +356,7 @@ class RecordFiles:
             return self.record(offset, length, line)
         if self.trace_fd is None or self.remap is None:
             return None
-        value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
+        value = _source_value([read_line_at(self.trace_fd, offset, length)], offset, line)
         if value is None:
             return None
         record = self.remap(value, position_in_line(cols, index), line)
@@ -367,17 +371,22 @@ class RecordFiles:
             return read_spilled(self.spill_fd, offset, length, self.blobs)
         if self.trace_fd is None:
             return None
-        value = _source_value(read_line_at(self.trace_fd, offset, length), offset, line)
+        value = _source_value([read_line_at(self.trace_fd, offset, length)], offset, line)
         return None if value is None else (offset, line, value)
 
 
-def _source_value(data: bytes, offset: int, line: int | None) -> dict[str, Any] | None:
-    """A line of the trace itself, parsed (``None``, logged, when it no longer parses)."""
-    if len(data) > BIG_STRING_BYTES:
-        value = _big_record_value(data[len(BOM):] if offset == 0 and data.startswith(BOM)
-                                  else data)
+def _source_value(
+    data: bytes | list[bytes], offset: int, line: int | None
+) -> dict[str, Any] | None:
+    """A line of the trace itself, parsed (``None``, logged, when it no longer parses).
+    Given in a one-item list, the bytes are let go as soon as they are decoded."""
+    raw = data.pop() if isinstance(data, list) else data
+    if len(raw) > BIG_STRING_BYTES:
+        holder = [raw[len(BOM):] if offset == 0 and raw.startswith(BOM) else raw]
+        del raw
+        value = _big_record_value(holder)
     else:
-        value = decode_bytes(data, offset, line or 0, exact=True)
+        value = decode_bytes(raw, offset, line or 0, exact=True)
     if not isinstance(value, dict):
         log.warning("record at offset %d no longer parses: %s", offset, type(value).__name__)
         return None
@@ -500,17 +509,25 @@ class StepLoader:
         step.index = index
         return step
 
-def _big_record_value(data: bytes) -> Any:
-    """A record of many megabytes from the trace itself (its newline already cut)."""
-    view = memoryview(data)
+def _big_record_value(data: bytes | list[bytes]) -> Any:
+    """A record of many megabytes from the trace itself (its newline already cut). Its huge
+    strings are decoded a slice at a time and joined only after the line's bytes are let go
+    (given in a one-item list), so the bytes, the pieces and the string are never all held."""
+    raw = data.pop() if isinstance(data, list) else data
+    view = memoryview(raw)
     if view[-1:] == b"\r":
         view = view[:-1]
     try:
-        return loads_big(view)
-    except orjson.JSONDecodeError:
-        return None
+        value = decode_huge(view, _decoded_pieces)
+    except (msgspec.DecodeError, ValueError):
+        try:
+            value = loads_big(view)
+        except orjson.JSONDecodeError:
+            value = None
     finally:
         view.release()
+        del raw
+    return join_pieces(value)
 
 
 def unreadable_step(cols: StepColumns, index: int, why: str) -> Step:
