@@ -104,3 +104,26 @@ def test_codex_input_is_what_it_was_when_the_call_started() -> None:
     assert texts[0] == ["hello"]
     assert "first" in texts[1][1] and "second" in texts[1][1] and "third" not in texts[1][1]
     assert "third" in texts[2][1] and texts[2][2] == "again"
+
+
+def test_requests_based_on_old_requests_rebuild_their_messages() -> None:
+    """Only recent requests keep whole message lists; one based on an old request still gets
+    that request's first ``keep`` messages, the very objects."""
+    store = RequestStore()
+    blobs = []
+    for n in range(40):
+        blob = {"role": "user" if n % 2 == 0 else "assistant", "content": f"m{n}"}
+        blobs.append(blob)
+        store.add_blob({"hash": f"h{n}", "message": blob})
+        base = {"base": f"r{n - 1}", "keep": n} if n else {}
+        store.add_request({"id": f"r{n}", "tail": [f"h{n}"], **base})
+    store.add_request({"id": "late", "base": "r3", "keep": 2, "tail": ["h39"]})
+    late = store._requests["late"].messages
+    assert late == [blobs[0], blobs[1], blobs[39]]
+    assert all(a is b for a, b in zip(late, [blobs[0], blobs[1], blobs[39]], strict=True))
+    assert store._requests["r3"].full is None  # an old request keeps its tail only
+    whole = store._requests["r39"].messages
+    assert len(whole) == 40 and all(a is b for a, b in zip(whole, blobs, strict=True))
+    attrs = store.attributes("r10")
+    assert attrs is not None
+    assert [m["content"] for m in attrs["gen_ai.input.messages"]] == [f"m{n}" for n in range(11)]

@@ -14,7 +14,7 @@ reminders Claude Code injects are not in it, which the importer says on the step
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,11 +122,37 @@ def _joined(left: Any, right: Any) -> Any:
 
 @dataclass
 class _Request:
-    messages: list[Any]
+    """One request: ``base``'s first ``keep`` messages, then ``tail`` (the same objects).
+
+    Only the last few requests keep their whole list (``full``): a session's requests would
+    otherwise hold one pointer per message of their context each (quadratic in the context).
+    """
+
+    base: _Request | None
+    keep: int
+    tail: list[Any]
     shape_hash: str | None
     params: dict[str, Any]
     incomplete: bool = False
     responses: list[Any] = field(default_factory=list)
+    full: list[Any] | None = None
+
+    @property
+    def messages(self) -> list[Any]:
+        """The request's messages (rebuilt from the nearest request that keeps its list)."""
+        chain: list[_Request] = []
+        req: _Request | None = self
+        while req is not None and req.full is None:
+            chain.append(req)
+            req = req.base
+        messages: list[Any] = req.full if req is not None and req.full is not None else []
+        for link in reversed(chain):
+            messages = messages[: link.keep] + link.tail
+        return messages
+
+
+#: How many recent requests keep their whole message list.
+_WHOLE_LISTS = 8
 
 
 class RequestStore:
@@ -146,6 +172,7 @@ class RequestStore:
         #: is held so its id is not reused; a response whose content grew is converted again.
         self._native_of: dict[int, tuple[Any, int, list[dict[str, Any]]]] = {}
         self._shape_attrs: dict[str, tuple[Any, str | None, list[dict[str, Any]]]] = {}
+        self._whole: deque[_Request] = deque()  # the requests that keep their whole list
 
     def add_shape(self, rec: dict[str, Any]) -> None:
         """An ``api-request-shape`` record: system prompt and tools, by hash."""
@@ -164,22 +191,28 @@ class RequestStore:
             return
         base_id = rec.get("base")
         base = self._requests.get(base_id) if isinstance(base_id, str) else None
-        keep = rec.get("keep") if isinstance(rec.get("keep"), int) else 0
-        messages = list(base.messages[:keep]) if base else []
+        keep: int = rec["keep"] if isinstance(rec.get("keep"), int) else 0
+        before = base.messages if base else []
         incomplete = bool(rec.get("base")) and base is None
         fill = list(base.responses) if base else []
+        tail: list[Any] = []
         for digest in rec.get("tail") or ():
             if digest in self._blobs:
-                messages.append(self._blobs[digest])
+                tail.append(self._blobs[digest])
             elif fill:
-                messages.append(fill.pop(0))
+                tail.append(fill.pop(0))
             else:
                 incomplete = True
-                messages.append(
+                tail.append(
                     {"role": "assistant", "content": f"[not in the transcript: blob {digest}]"}
                 )
         params = as_dict(rec.get("params"))
-        self._requests[req_id] = _Request(messages, rec.get("shapeHash"), params, incomplete)
+        req = _Request(base, keep, tail, rec.get("shapeHash"), params, incomplete)
+        req.full = before[:keep] + tail
+        self._requests[req_id] = req
+        self._whole.append(req)
+        if len(self._whole) > _WHOLE_LISTS:
+            self._whole.popleft().full = None
 
     def add_response(self, request_id: str, message: dict[str, Any]) -> None:
         """The assistant message a request got (later requests repeat it without a blob)."""
