@@ -427,6 +427,7 @@ def test_spans_the_index_took_from_light_lines_are_known_to_the_mapper(tmp_path:
     finally:
         source.close()
 
+
 def test_a_growing_otlp_file_followed_line_by_line_indexes_as_the_mapper_does(
     tmp_path: Path,
 ) -> None:
@@ -455,3 +456,21 @@ def test_a_growing_otlp_file_followed_line_by_line_indexes_as_the_mapper_does(
             full.close()
     finally:
         live.close()
+
+
+def test_light_path_in_small_pieces_equals_the_mapper(tmp_path: Path) -> None:
+    """A chunk is decoded a piece at a time; an id repeated in another piece of the same
+    chunk is still the mapper's to rename."""
+    from trace_tui.core.formats.importers import otlp_light
+
+    path = tmp_path / "otlp.jsonl"
+    write_otlp(path, 300)
+    lines = path.read_bytes().splitlines()
+    lines.insert(250, lines[20])  # the same span again, pieces later
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    piece = otlp_light.PIECE_BYTES
+    otlp_light.PIECE_BYTES = 5000  # a few lines per piece
+    try:
+        assert _same_both_ways(path) > 200
+    finally:
+        otlp_light.PIECE_BYTES = piece
