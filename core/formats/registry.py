@@ -2,6 +2,7 @@
 
 Detection order (documented in the README): the first format in :data:`FORMATS` whose
 ``detect`` accepts the head wins. More specific formats come first; native comes first of all.
+The importers are imported when a file is not native (or the list is asked for).
 """
 
 from __future__ import annotations
@@ -11,50 +12,69 @@ from pathlib import Path
 import orjson
 
 from trace_tui.core.formats.base import HEAD_BYTES, FormatError, Head, TraceFormat
-from trace_tui.core.formats.importers.api_exchanges import API_EXCHANGES
-from trace_tui.core.formats.importers.assay import ASSAY
-from trace_tui.core.formats.importers.claude_code import CLAUDE_CODE
-from trace_tui.core.formats.importers.codex import CODEX
-from trace_tui.core.formats.importers.inspect_ai import INSPECT_EVAL, INSPECT_JSON
-from trace_tui.core.formats.importers.langfuse import LANGFUSE
-from trace_tui.core.formats.importers.langsmith import LANGSMITH, LANGSMITH_JSONL
-from trace_tui.core.formats.importers.mcp import MCP_INSPECTOR, MCP_JSONL
-from trace_tui.core.formats.importers.openhands import OPENHANDS
-from trace_tui.core.formats.importers.otlp import OTLP_JSON, OTLP_JSONL
-from trace_tui.core.formats.importers.swe_agent import SWE_AGENT
 from trace_tui.core.formats.native import NATIVE
-from trace_tui.core.formats.shared.sniff import doc_shape
 from trace_tui.core.io.jsonl import BOM
 
-#: Every supported format, in detection order: native first; then the zip; then JSON-lines
-#: formats, recognised by their first record; then whole JSON documents, recognised by the
-#: key paths in their first 64 KiB (see :mod:`.sniff`).
-FORMATS: list[TraceFormat] = [
-    NATIVE,
-    INSPECT_EVAL,
-    OTLP_JSONL,
-    CLAUDE_CODE,
-    CODEX,
-    API_EXCHANGES,
-    ASSAY,
-    MCP_JSONL,
-    LANGSMITH_JSONL,
-    OTLP_JSON,
-    INSPECT_JSON,
-    SWE_AGENT,
-    LANGFUSE,
-    LANGSMITH,
-    OPENHANDS,
-    MCP_INSPECTOR,
-]
+_FORMATS: list[TraceFormat] = []
+
+
+def formats() -> list[TraceFormat]:
+    """Every supported format, in detection order: native first; then the zip; then JSON-lines
+    formats, recognised by their first record; then whole JSON documents, recognised by the
+    key paths in their first 64 KiB (see :mod:`.sniff`). Also :data:`FORMATS`.
+
+    The importers are imported on the first call: opening a native trace needs none of them
+    (the first screen imports only what it needs).
+    """
+    if not _FORMATS:
+        from trace_tui.core.formats.importers.api_exchanges import API_EXCHANGES
+        from trace_tui.core.formats.importers.assay import ASSAY
+        from trace_tui.core.formats.importers.claude_code import CLAUDE_CODE
+        from trace_tui.core.formats.importers.codex import CODEX
+        from trace_tui.core.formats.importers.inspect_ai import INSPECT_EVAL, INSPECT_JSON
+        from trace_tui.core.formats.importers.langfuse import LANGFUSE
+        from trace_tui.core.formats.importers.langsmith import LANGSMITH, LANGSMITH_JSONL
+        from trace_tui.core.formats.importers.mcp import MCP_INSPECTOR, MCP_JSONL
+        from trace_tui.core.formats.importers.openhands import OPENHANDS
+        from trace_tui.core.formats.importers.otlp import OTLP_JSON, OTLP_JSONL
+        from trace_tui.core.formats.importers.swe_agent import SWE_AGENT
+
+        _FORMATS[:] = [
+            NATIVE,
+            INSPECT_EVAL,
+            OTLP_JSONL,
+            CLAUDE_CODE,
+            CODEX,
+            API_EXCHANGES,
+            ASSAY,
+            MCP_JSONL,
+            LANGSMITH_JSONL,
+            OTLP_JSON,
+            INSPECT_JSON,
+            SWE_AGENT,
+            LANGFUSE,
+            LANGSMITH,
+            OPENHANDS,
+            MCP_INSPECTOR,
+        ]
+    return _FORMATS
+
+
+def __getattr__(name: str) -> list[TraceFormat]:
+    """``FORMATS``: :func:`formats`, imported on first use."""
+    if name == "FORMATS":
+        return formats()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def format_by_name(name: str) -> TraceFormat:
     """The format called ``name`` (for ``--format``); raises :class:`FormatError`."""
-    for fmt in FORMATS:
+    if name == NATIVE.name:
+        return NATIVE
+    for fmt in formats():
         if fmt.name == name:
             return fmt
-    known = ", ".join(f.name for f in FORMATS)
+    known = ", ".join(f.name for f in formats())
     raise FormatError(f"unknown format {name!r}; supported: {known}")
 
 
@@ -87,8 +107,10 @@ def detect_head(head: Head) -> TraceFormat:
     :class:`FormatError` says what was seen when none does (or a format recognised the file
     and says why it cannot be read).
     """
-    for fmt in FORMATS:
-        if fmt.detect(head):
+    if NATIVE.detect(head):  # native comes first: no importer is needed for it
+        return NATIVE
+    for fmt in formats():
+        if fmt is not NATIVE and fmt.detect(head):
             return fmt
     raise FormatError(describe_unknown(head))
 
@@ -103,6 +125,8 @@ def describe_unknown(head: Head) -> str:
         return prefix + f"JSON lines whose first record has keys: {_keys(rec)}"
     if head.data.startswith(b"PK\x03\x04"):
         return prefix + "a zip archive without the members of an Inspect AI .eval log"
+    from trace_tui.core.formats.shared.sniff import doc_shape
+
     shape = doc_shape(head.data)
     if shape.container == "object":
         return prefix + f"a JSON object with top-level keys: {_keys(shape.top_keys())}"
