@@ -368,7 +368,9 @@ def test_light_path_equals_the_mapper_on_odd_values(
         taken = _same_both_ways(path)
     finally:
         index_module.BATCH_LINES = batch_lines
-    assert taken >= (118 if odd == 0.0 else 30)  # the light path took most lines
+    # the light path took every line of plain spans, many of a few odd ones, some otherwise
+    # (a span in two being odd declines most lines: the mapper takes them)
+    assert taken >= {0.0: 118, 0.02: 20, 0.1: 20, 0.5: 1}[odd]
 
 
 def test_spans_the_index_took_from_light_lines_are_known_to_the_mapper(tmp_path: Path) -> None:
