@@ -21,6 +21,7 @@ from trace_tui.core.navigation.run_facts import RunFacts
 from trace_tui.core.reading.reader import open_run
 from trace_tui.themes import theme_variable_defaults
 from trace_tui.tui.app import TraceApp, build_app
+from trace_tui.tui.gc_policy import IdleCollector
 from trace_tui.tui.messages import ReaderProgress, ReaderReset
 from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.key_footer import KeyFooter
@@ -195,3 +196,15 @@ def test_a_newer_progress_report_supersedes_a_waiting_one() -> None:
     newer = ReaderProgress(run, 8, scanned=8, progress=1.0, complete=True)
     assert older.can_replace(newer)
     assert not older.can_replace(ReaderReset(run, None))
+
+
+def test_the_reader_waits_only_after_a_real_key_press() -> None:
+    """A new app has had no key press: its reader must not wait (the first screen would)."""
+    now = [100.0]
+    collector = IdleCollector(clock=lambda: now[0])
+    assert not collector.input_within(0.2)
+    now[0] += 5.0
+    collector.note_input()
+    assert collector.input_within(0.2)
+    now[0] += 0.3
+    assert not collector.input_within(0.2)

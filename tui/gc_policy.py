@@ -30,6 +30,7 @@ class IdleCollector:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._last_input = clock()
+        self._last_press = float("-inf")  # no key or mouse press yet
         self._last_full = clock()
         self._was_enabled = gc.isenabled()
         self._active = False
@@ -51,12 +52,12 @@ class IdleCollector:
 
     def note_input(self) -> None:
         """The user pressed a key or used the mouse."""
-        self._last_input = self._clock()
+        self._last_input = self._last_press = self._clock()
 
     def input_within(self, seconds: float) -> bool:
         """Whether the user pressed a key or used the mouse in the last ``seconds`` (safe to
         ask from another thread: it reads one float)."""
-        return self._clock() - self._last_input < seconds
+        return self._clock() - self._last_press < seconds
 
     def tick(self) -> None:
         """Called on a short timer: young collections now, a full one when idle."""
