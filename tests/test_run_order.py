@@ -91,3 +91,35 @@ def test_live_tail_moves_a_late_parent_above_its_children(tmp_path: Path) -> Non
         assert all(view.row(i).parent_index < i for i in range(len(view)))
     finally:
         source.close()
+
+
+def test_an_unchanged_run_is_not_sorted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader asks for the view after every update, also while only the facts are still
+    being scanned: a reordered run (an OTLP root written last) that did not change keeps its
+    view; a sort per pass took minutes on a million spans."""
+    import trace_tui.core.navigation.run_order as run_order_module
+    from bench.generate_foreign import write_otlp
+
+    path = tmp_path / "otlp.jsonl"
+    write_otlp(path, 200)
+    source = open_source(path)
+    try:
+        while not source.update().complete:
+            pass
+        sorts: list[int] = []
+        real = run_order_module.run_order
+        monkeypatch.setattr(run_order_module, "run_order",
+                            lambda p, s: sorts.append(len(p)) or real(p, s))
+        ordering = RunOrdering()
+        view, _ = ordering.update(source.run)
+        assert isinstance(view, OrderedRun) and sorts == [200]
+        for _ in range(3):
+            again, moved = ordering.update(source.run)
+            assert again is view and moved is None
+        assert sorts == [200]
+        source.run._touch()  # the run changed (a step updated): sorted again
+        assert ordering.update(source.run)[0] is not view and sorts == [200, 200]
+    finally:
+        source.close()

@@ -154,3 +154,21 @@ async def test_end_while_indexing_stays_at_the_end_when_a_late_root_reorders_the
         await _until(pilot, lambda: screen.complete and screen.run_view.row(0).name == "agent")
         await _until(pilot, lambda: screen.cursor.position == screen.count - 1)
         assert screen.run_view.row(screen.cursor.position).name == f"step-{STEPS - 1}"
+
+
+async def test_end_pressed_before_the_first_steps_still_goes_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    source = GatedSource(_trace(tmp_path / "big.jsonl"))
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        await pilot.press("G")  # the screen still says there are no steps yet
+        assert screen.count == 0 and screen.cursor.chasing
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete)
+        assert screen.count == STEPS and screen.cursor.position == STEPS - 1

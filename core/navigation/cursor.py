@@ -87,7 +87,7 @@ class StepCursor:
         Returns whether the cursor now chases (``False`` once the run is completely read).
         """
         self.go(self.count - 1)
-        self.chasing = not complete and self.count > 0
+        self.chasing = not complete  # before the first steps too: it lands on the end
         self.wants_end = True
         return self.chasing
 

@@ -179,6 +179,9 @@ class RunOrdering:
         self._last_key = float("-inf")
         self._identity = True
         self._checked = True  # False while steps were taken in file order unchecked
+        #: The view last computed, and the (count, version) of the run it was computed for.
+        self._view: Any = None
+        self._key: tuple[int, Any] | None = None
 
     def update(self, run: Any, *, settle: bool = True) -> tuple[Any, list[int] | None]:
         """The view to show for ``run`` and, when steps already shown moved, the previous
@@ -195,6 +198,9 @@ class RunOrdering:
             return run, None
         if self._identity and self._checked and self._appends_in_order(run, count):
             return run, None
+        key = (count, getattr(run, "version", None))
+        if key == self._key and key[1] is not None and self._view is not None:
+            return self._view, None  # nothing new since the last sort (a reader's idle pass)
         parents, starts = _parents_and_starts(run, count)
         order = run_order(parents, starts)
         previous = self.order
@@ -203,9 +209,11 @@ class RunOrdering:
         self._last_key = max(known, default=float("-inf"))
         self._identity = is_identity(order)
         if self._identity:
+            self._view, self._key = None, None
             return run, None
         moved = previous != order[: len(previous)]
-        return OrderedRun(run, order), (previous if moved else None)
+        self._view, self._key = OrderedRun(run, order), key
+        return self._view, (previous if moved else None)
 
     def _appends_in_order(self, run: Any, count: int) -> bool:
         """Extend the identity order with steps ``len(order)..count`` if they keep it."""

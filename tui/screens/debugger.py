@@ -349,7 +349,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
     @on(SpanTree.StepChosen)
     @on(StepBar.StepChosen)
     def _on_step_chosen(self, message: SpanTree.StepChosen | StepBar.StepChosen) -> None:
-        self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
+        if message.index >= 0:
+            self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
         if (isinstance(message, SpanTree.StepChosen) and message.to_end and not self.complete
                 and self.filter_query is None):
             self.cursor.chase_end(complete=self.complete)

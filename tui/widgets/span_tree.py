@@ -116,7 +116,8 @@ class SpanTree(ScrollView, can_focus=True):
     @dataclass
     class StepChosen(Message):
         """The user asked to move the cursor to step ``index`` (``to_end``: ``G``/End, the last
-        row; while the trace is still being indexed the screen keeps going to the true end)."""
+        row, or ``-1`` before any; while the trace is still being indexed the screen keeps going
+        to the true end)."""
 
         index: int
         _: KW_ONLY
@@ -467,8 +468,9 @@ class SpanTree(ScrollView, can_focus=True):
     def action_edge(self, end: int) -> None:
         """Move the cursor to the first or last shown row."""
         rows = len(self.visibility)
-        if rows and end:
-            self.post_message(self.StepChosen(self.visibility.step_at(rows - 1), to_end=True))
+        if end:  # no rows yet (the first steps are still being read): the end, when it comes
+            last = self.visibility.step_at(rows - 1) if rows else -1
+            self.post_message(self.StepChosen(last, to_end=True))
         elif rows:
             self._choose(self.visibility.step_at(0))
 
