@@ -65,7 +65,12 @@ def test_going_to_the_end_while_indexing_chases_the_true_end_until_complete() ->
     cursor.back()  # the user moves away: the chase ends
     cursor.grow(50)
     assert cursor.position == 38 and not cursor.chasing
-    assert StepCursor(0, follow=False).chase_end(complete=False) is False
+    early = StepCursor(0, follow=False)  # G before the first steps: the end once they come
+    assert early.chase_end(complete=False) is True
+    early.grow(20)
+    assert early.position == 19 and early.chasing
+    early.grow(30, complete=True)
+    assert early.position == 29 and not early.chasing
 
 
 def test_a_cursor_that_is_not_live_can_start_elsewhere() -> None:
