@@ -56,6 +56,7 @@ from trace_tui.core.model.run import (
     StepRow,
     Usage,
 )
+from trace_tui.core.model.step import token_value
 
 KIND_CODES: dict[str, int] = {kind: code for code, kind in enumerate(STEP_KINDS)}
 STATUS_CODES: dict[str, int] = {status: code for code, status in enumerate(STATUSES)}
@@ -83,17 +84,6 @@ MAX_NAMES = 100_000
 
 #: ``verify_id(index, span_id)``: does the step at ``index`` really have this span id?
 IdVerifier = Callable[[int, str], bool]
-
-
-def token_value(value: Any) -> int | None:
-    """A token count as :class:`~trace_tui.core.model.run.Step` reads it (``None`` if unusable)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 class StepColumns:

@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from itertools import accumulate, repeat
 from operator import add
 from pathlib import Path
@@ -255,53 +256,52 @@ class IndexedSource:
             self._slow_lines(data, item.offset, item.line, state)
 
     def _fast_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
-        """Complete native lines in bulk; a piece the fast path declines is halved, and at
-        :data:`BATCH_LINES` lines or fewer it is indexed line by line (the builder's rules)."""
-        if offset == 0:  # the first line may carry a BOM and is usually the run record
-            cut = data.index(b"\n") + 1
-            self._slow_lines(data[:cut], 0, line, state)
-            data, offset, line = data[cut:], cut, line + 1
-            if not data:
-                return
+        """Complete native lines in bulk (see :meth:`_in_bulk`)."""
         cols = self.run._cols
-        chunk = index_fast.decode_chunk(data, offset, line)
-        if chunk is not None and index_fast.apply_chunk(cols, chunk, data, offset, state.changed):
-            return
-        count = data.count(b"\n")
-        if count <= BATCH_LINES:
-            self._slow_lines(data, offset, line, state)
-            return
-        cut = data.find(b"\n", len(data) // 2, len(data) - 1)
-        if cut < 0:
-            cut = data.rfind(b"\n", 0, len(data) // 2)
-        cut += 1
-        self._fast_lines(data[:cut], offset, line, state)
-        self._fast_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
+
+        def take(data: bytes, offset: int, line: int) -> bool:
+            chunk = index_fast.decode_chunk(data, offset, line)
+            return chunk is not None and index_fast.apply_chunk(
+                cols, chunk, data, offset, state.changed
+            )
+
+        self._in_bulk(data, offset, line, state, take)
 
     def _light_lines(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
-        """Foreign lines through the format's light decoder, declined pieces halved as on the
-        native fast path, down to :data:`BATCH_LINES` lines for the mapper."""
-        assert self._light is not None and self._mapper is not None
-        if offset == 0:  # the first line may carry a BOM and usually makes the run record
+        """Foreign lines through the format's light decoder (see :meth:`_in_bulk`)."""
+        light, mapper, cols = self._light, self._mapper, self.run._cols
+        assert light is not None and mapper is not None
+        spill = self._spill_record if self.run._spill is not None else None
+
+        def take(data: bytes, offset: int, line: int) -> bool:
+            return apply_light(cols, light, mapper, data, offset, line, state.changed, spill)
+
+        self._in_bulk(data, offset, line, state, take)
+
+    def _in_bulk(self, data: bytes, offset: int, line: int, state: _UpdateState,
+                 take: Callable[[bytes, int, int], bool]) -> None:
+        """Complete lines through a bulk path (``take``: ``False`` when it declines a piece,
+        having changed nothing). A declined piece is halved, and at :data:`BATCH_LINES` lines
+        or fewer it is indexed line by line (the builder's rules, the format's mapper). The
+        first line of the file always goes line by line: it may carry a BOM and usually makes
+        the run record."""
+        if offset == 0:
             cut = data.index(b"\n") + 1
             self._slow_lines(data[:cut], 0, line, state)
             data, offset, line = data[cut:], cut, line + 1
             if not data:
                 return
-        cols = self.run._cols
-        spill = self._spill_record if self.run._spill is not None else None
-        if apply_light(cols, self._light, self._mapper, data, offset, line, state.changed, spill):
+        if take(data, offset, line):
             return
-        count = data.count(b"\n")
-        if count <= BATCH_LINES:
+        if data.count(b"\n") <= BATCH_LINES:
             self._slow_lines(data, offset, line, state)
             return
         cut = data.find(b"\n", len(data) // 2, len(data) - 1)
         if cut < 0:
             cut = data.rfind(b"\n", 0, len(data) // 2)
         cut += 1
-        self._light_lines(data[:cut], offset, line, state)
-        self._light_lines(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state)
+        self._in_bulk(data[:cut], offset, line, state, take)
+        self._in_bulk(data[cut:], offset + cut, line + data.count(b"\n", 0, cut), state, take)
 
     def _spill_record(
         self, offset: int, line: int, record: dict[str, Any] | bytes, length: int

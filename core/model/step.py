@@ -248,10 +248,10 @@ class Step:
     def usage(self) -> Usage | None:
         """Token usage when any count was recorded, else ``None``."""
         usage = Usage(
-            input_tokens=_opt_int(self.attributes.get(A_USAGE_INPUT)),
-            output_tokens=_opt_int(self.attributes.get(A_USAGE_OUTPUT)),
-            cache_read_tokens=_opt_int(self.attributes.get(A_USAGE_CACHE_READ)),
-            cache_write_tokens=_opt_int(self.attributes.get(A_USAGE_CACHE_WRITE)),
+            input_tokens=token_value(self.attributes.get(A_USAGE_INPUT)),
+            output_tokens=token_value(self.attributes.get(A_USAGE_OUTPUT)),
+            cache_read_tokens=token_value(self.attributes.get(A_USAGE_CACHE_READ)),
+            cache_write_tokens=token_value(self.attributes.get(A_USAGE_CACHE_WRITE)),
         )
         return usage if usage.recorded else None
 
@@ -305,7 +305,9 @@ def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _opt_int(value: Any) -> int | None:
+def token_value(value: Any) -> int | None:
+    """A token count as a step reads it: an int, or a float with no fraction (``None``
+    otherwise; booleans are not counts)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

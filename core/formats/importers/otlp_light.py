@@ -42,6 +42,7 @@ from trace_tui.core.model.step import (
     A_USAGE_CACHE_WRITE,
     A_USAGE_INPUT,
     A_USAGE_OUTPUT,
+    token_value,
 )
 
 
@@ -679,14 +680,5 @@ def _simple_tokens(attrs: dict[str, Any], kind: str) -> tuple[Any, ...] | None:
 def _full_tokens(attrs: dict[str, Any], kind: str) -> tuple[Any, ...]:
     """Token counts by the full mapping's rules (on the attributes that are not content)."""
     mapped = native_attributes(attrs, kind)
-    return tuple(_count(mapped.get(k)) for k in _USAGE_KEYS)
+    return tuple(token_value(mapped.get(k)) for k in _USAGE_KEYS)
 
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
