@@ -17,7 +17,9 @@ What counts as corrupt, and why:
   digits, so with ``exact=True`` such a line is re-parsed by the standard library, which keeps
   every digit. Numbers too large for a double (``1e999``) are kept the same way.
 * Duplicate keys are not corrupt: the last one wins, as in orjson, msgspec and ``JSON.parse``.
-* Lines longer than :data:`MAX_LINE_BYTES` are reported and skipped with bounded memory.
+* Lines longer than the reader's cap (:data:`MAX_LINE_BYTES` unless it admits huge lines,
+  up to :data:`HUGE_LINE_BYTES`) are reported and skipped with bounded memory; a huge line
+  it admits is parsed by msgspec, which needs far less memory than orjson.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def iter_raw_lines(
     """Yield the lines of ``stream`` from byte ``start``, a final unterminated line too.
 
     Memory stays bounded by ``max_line``: a longer line is yielded once with ``too_long`` set
-    and only its first bytes kept (for the preview).
+    and only its first bytes kept (for the preview). A line over :data:`MAX_LINE_BYTES` that
+    ``max_line`` admits is yielded without a copy (its ``data`` is then a ``bytearray``).
     """
     stream.seek(start)
     line_start, line_no, chunk_start = start, 0, start
@@ -120,9 +123,14 @@ def iter_raw_lines(
             if not too_long:
                 pending += chunk[pos:nl]
                 too_long = len(pending) > max_line
-            data = bytes(pending[:PREVIEW_KEEP] if too_long else pending)
-            yield RawLine(line_start, line_no, data, too_long)
-            pending.clear()
+            if not too_long and len(pending) > MAX_LINE_BYTES:
+                # A huge line is handed over as it is, not copied: its reader owns it now.
+                yield RawLine(line_start, line_no, pending, False)  # type: ignore[arg-type]
+                pending = bytearray()
+            else:
+                data = bytes(pending[:PREVIEW_KEEP] if too_long else pending)
+                yield RawLine(line_start, line_no, data, too_long)
+                pending.clear()
             too_long = False
             pos = nl + 1
             line_start = chunk_start + pos
@@ -170,18 +178,21 @@ def too_long_line(
     )
 
 
-def decode_line(raw: RawLine, *, exact: bool = True) -> dict[str, Any] | CorruptLine | None:
+def decode_line(
+    raw: RawLine, *, exact: bool = True, max_line: int = MAX_LINE_BYTES
+) -> dict[str, Any] | CorruptLine | None:
     """Parse one line: a dict, a :class:`CorruptLine`, or ``None`` for a blank line.
 
     With ``exact`` (the default) a line holding an integer beyond 64 bits is parsed by the standard
     library so big integers keep every digit; indexing, which only needs a few light fields,
-    passes ``exact=False`` to skip that check.
+    passes ``exact=False`` to skip that check. ``max_line`` is the cap the line was read with
+    (:func:`iter_raw_lines`), named in the problem of a line that was longer.
     """
     if raw.too_long:
         return CorruptLine(
             raw.offset,
             raw.line,
-            f"line longer than {MAX_LINE_BYTES} bytes, skipped",
+            f"line longer than {max_line} bytes, skipped",
             preview_bytes(raw.data),
         )
     return decode_bytes(raw.data, raw.offset, raw.line, exact=exact)
@@ -195,8 +206,12 @@ def decode_bytes(
         data = data[len(BOM) :]
     if data.endswith(b"\r"):
         data = data[:-1]
-    if not data.strip():
+    if not data[:64].strip() and not data.strip():
         return None
+    if len(data) > MAX_LINE_BYTES:
+        value = _huge_value(data)
+        if value is not _NOT_PARSED:
+            return _object_or_corrupt(value, data, offset, line)
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -213,11 +228,34 @@ def decode_bytes(
             and _has_big_integer(data, data.translate(_DIGIT_TABLE))
         ):
             value = _stdlib_fallback(data, None) or value
+    return _object_or_corrupt(value, data, offset, line)
+
+
+def _object_or_corrupt(
+    value: Any, data: bytes, offset: int, line: int
+) -> dict[str, Any] | CorruptLine:
     if not isinstance(value, dict):
         return CorruptLine(
             offset, line, f"JSON {_json_kind(value)}, not an object", preview_bytes(data)
         )
     return value
+
+
+_NOT_PARSED = object()
+
+
+def _huge_value(data: bytes) -> Any:
+    """A line over :data:`MAX_LINE_BYTES` parsed by msgspec (about 1.6× its size, where orjson
+    may reserve 13×; integers of any size kept exactly), or ``_NOT_PARSED`` when msgspec
+    refuses it (bad JSON, ``1e999``: the ordinary path then says why, or reads it)."""
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - msgspec is a dependency
+        return _NOT_PARSED
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return _NOT_PARSED
 
 
 def _has_big_integer(data: bytes, digits: bytes) -> bool:

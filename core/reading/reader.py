@@ -14,6 +14,7 @@ from pathlib import Path
 
 from trace_tui.core.formats import FormatError, TraceFormat, detect_format, format_by_name
 from trace_tui.core.io.jsonl import (
+    HUGE_LINE_BYTES,
     CorruptLine,
     RepairedRecord,
     decode_line,
@@ -79,8 +80,11 @@ def _read_lines(path: Path, fmt: TraceFormat, builder: RunBuilder) -> None:
     assert fmt.mapper is not None
     mapper = fmt.mapper()
     with open(path, "rb") as stream:
-        for raw in iter_raw_lines(stream):
-            value = decode_line(raw)
+        # Lines as long as the indexed reader takes (a Claude Code session's pasted file or
+        # image): the commands that read a whole run (show, convert, check, diff, fork) lose
+        # no step the screen shows.
+        for raw in iter_raw_lines(stream, max_line=HUGE_LINE_BYTES):
+            value = decode_line(raw, max_line=HUGE_LINE_BYTES)
             if value is None:
                 continue
             if isinstance(value, CorruptLine):
