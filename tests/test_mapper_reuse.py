@@ -10,7 +10,8 @@ import orjson
 
 from bench.generate_sessions import claude_code_lines
 from trace_tui.core.formats.importers.claude_code import ClaudeCodeMapper
-from trace_tui.core.formats.importers.claude_code_context import RequestStore
+from trace_tui.core.formats.importers.claude_code_refs import SourceLines
+from trace_tui.core.formats.importers.claude_code_requests import RequestStore
 from trace_tui.core.formats.shared.messages import normalize_messages, normalize_tools, text_of
 from trace_tui.core.io.jsonl import decode_bytes
 
@@ -20,9 +21,8 @@ SAMPLE = SAMPLE / "claude-code-2.1.328_orders.jsonl"
 
 def fresh_messages(store: RequestStore, request_id: str) -> list[dict[str, Any]]:
     """What the request's messages convert to, from scratch."""
-    req = store._requests[request_id]
     return normalize_messages(
-        [{"role": m.get("role"), "content": m.get("content")} for m in req.messages
+        [{"role": m.get("role"), "content": m.get("content")} for m in store.messages(request_id)
          if isinstance(m, dict)]
     )  # fmt: skip
 
@@ -30,14 +30,17 @@ def fresh_messages(store: RequestStore, request_id: str) -> list[dict[str, Any]]
 def check_session(lines: list[dict[str, Any]]) -> int:
     mapper = ClaudeCodeMapper()
     checked = 0
+    shapes: dict[str, Any] = {}
     for k, line in enumerate(lines):
+        if line.get("type") == "api-request":
+            shapes[line.get("id")] = line.get("shapeHash")
         for record in mapper.feed(line, offset=k, line=k + 1):
             ref = line.get("requestRef")
             if record.get("type") != "span_start" or record.get("kind") != "llm" or not ref:
                 continue
             attrs = record["attributes"]
             assert attrs["gen_ai.input.messages"] == fresh_messages(mapper._requests, ref)
-            shape = mapper._requests._shapes.get(mapper._requests._requests[ref].shape_hash or "")
+            shape = mapper._requests._shapes.get(shapes.get(ref) or "")
             if shape is not None:
                 assert attrs["gen_ai.system_instructions"] == text_of(shape.get("system"))
                 assert attrs["gen_ai.tool.definitions"] == normalize_tools(shape.get("tools"))
@@ -54,15 +57,35 @@ def test_long_session_requests_equal_a_fresh_conversion() -> None:
     assert check_session(list(claude_code_lines(600, seed=3))) > 100
 
 
+class _Store:
+    """A request store fed records as the mapper feeds it (lines kept parsed)."""
+
+    def __init__(self) -> None:
+        self.lines = SourceLines()
+        self.store = RequestStore(self.lines)
+
+    def blob(self, rec: dict[str, Any]) -> None:
+        self.store.add_blob(rec, self.lines.ref(0))
+
+    def request(self, rec: dict[str, Any]) -> None:
+        self.store.add_request(rec, self.lines.ref(0))
+
+    def response(self, request_id: str, message_id: str, content: list[Any]) -> None:
+        ref = self.lines.ref(0)
+        self.lines.keep(ref, {"message": {"id": message_id, "content": content}})
+        self.store.add_response(request_id, message_id, ref)
+
+
 def test_a_response_that_grows_is_converted_again() -> None:
-    store = RequestStore()
-    store.add_request({"id": "r1", "tail": []})
-    store.add_response("r1", {"id": "m1", "content": [{"type": "text", "text": "one"}]})
-    store.add_request({"id": "r2", "base": "r1", "keep": 0, "tail": ["missing-blob"]})
+    feed = _Store()
+    store = feed.store
+    feed.request({"id": "r1", "tail": []})
+    feed.response("r1", "m1", [{"type": "text", "text": "one"}])
+    feed.request({"id": "r2", "base": "r1", "keep": 0, "tail": ["missing-blob"]})
     first = store.attributes("r2")
     assert first is not None
     assert first["gen_ai.input.messages"] == [{"role": "assistant", "content": "one"}]
-    store.add_response("r1", {"id": "m1", "content": [{"type": "text", "text": "two"}]})
+    feed.response("r1", "m1", [{"type": "text", "text": "two"}])
     again = store.attributes("r2")
     assert again is not None
     assert again["gen_ai.input.messages"] == fresh_messages(store, "r2")
@@ -107,22 +130,23 @@ def test_codex_input_is_what_it_was_when_the_call_started() -> None:
 
 
 def test_requests_based_on_old_requests_rebuild_their_messages() -> None:
-    """Only recent requests keep whole message lists; one based on an old request still gets
-    that request's first ``keep`` messages, the very objects."""
-    store = RequestStore()
+    """Only recent requests keep their message list resolved; one based on an old request
+    still gets that request's first ``keep`` messages, the very objects."""
+    feed = _Store()
+    store = feed.store
     blobs = []
     for n in range(40):
         blob = {"role": "user" if n % 2 == 0 else "assistant", "content": f"m{n}"}
         blobs.append(blob)
-        store.add_blob({"hash": f"h{n}", "message": blob})
+        feed.blob({"hash": f"h{n}", "message": blob})
         base = {"base": f"r{n - 1}", "keep": n} if n else {}
-        store.add_request({"id": f"r{n}", "tail": [f"h{n}"], **base})
-    store.add_request({"id": "late", "base": "r3", "keep": 2, "tail": ["h39"]})
-    late = store._requests["late"].messages
+        feed.request({"id": f"r{n}", "tail": [f"h{n}"], **base})
+    assert "r3" not in store._resolved  # an old request keeps its line and responses only
+    feed.request({"id": "late", "base": "r3", "keep": 2, "tail": ["h39"]})
+    late = store.messages("late")
     assert late == [blobs[0], blobs[1], blobs[39]]
     assert all(a is b for a, b in zip(late, [blobs[0], blobs[1], blobs[39]], strict=True))
-    assert store._requests["r3"].full is None  # an old request keeps its tail only
-    whole = store._requests["r39"].messages
+    whole = store.messages("r39")
     assert len(whole) == 40 and all(a is b for a, b in zip(whole, blobs, strict=True))
     attrs = store.attributes("r10")
     assert attrs is not None

@@ -25,7 +25,10 @@ class RecordMapper(Protocol):
     """Maps the parsed lines of a JSON-lines format to native records, in order.
 
     A mapper may keep small state (to join a tool call to its result) and emit records late;
-    ``finish`` flushes whatever is still held when the file ends.
+    ``finish`` flushes whatever is still held when the file ends. A mapper whose later lines
+    refer to any earlier line may also define ``use_reader(read)``: the indexer then gives it
+    ``read(offset)``, the trace line at ``offset`` parsed exactly as it was fed (or ``None``),
+    so the mapper may keep old lines by reference instead of parsed.
     """
 
     def feed(self, record: dict[str, Any], *, offset: int, line: int) -> Iterable[dict[str, Any]]:

@@ -224,6 +224,10 @@ class IndexedSource:
         )
         self.run._swap(cols, fd, spill)
         self._mapper = self._fmt.mapper() if self._fmt is not None and self._fmt.mapper else None
+        self._huge_at: set[int] = set()  # lines decoded as huge lines (strings spilled)
+        use_reader = getattr(self._mapper, "use_reader", None)
+        if use_reader is not None:  # the mapper keeps old lines by reference
+            use_reader(self._read_source)
         light = self._fmt.light if self._fmt is not None and self.use_light else None
         self._light = light() if light is not None and self._mapper is not None else None
         self.run._remap = self._light.remap if self._light is not None else None
@@ -370,6 +374,7 @@ class IndexedSource:
             message = f"a line of {size} bytes that is not a JSON object"
             self.run._cols.add_problem(Problem(line, offset, message, preview_bytes(preview)))
             return
+        self._huge_at.add(offset)
         self._value(value, offset, size, line, state, preview)
 
     def _slow_line(self, data: bytes, offset: int, line: int, state: _UpdateState) -> None:
@@ -465,6 +470,32 @@ class IndexedSource:
         for record in records:
             self._record(record, self._tail.offset, 0, 0, state)
         self._publish()
+
+    def _read_source(self, offset: int) -> dict[str, Any] | None:
+        """The trace line at ``offset`` parsed as it was fed to the mapper (a huge line's
+        strings as the same stand-ins: the spill keeps each once), or ``None``. A mapper
+        keeping old lines by reference reads them here (``use_reader``)."""
+        fd = self.run._fd
+        if fd is None:
+            return None
+        data = read_line_at(fd, offset)
+        if offset not in self._huge_at:
+            value = decode_bytes(data, offset, 0, exact=True)
+            return value if isinstance(value, dict) else None
+        import orjson
+
+        view = memoryview(data)
+        if view[-1:] == b"\r":
+            view = view[:-1]
+        if offset == 0 and view[: len(BOM)] == BOM:
+            view = view[len(BOM) :]
+        try:
+            value = decode_huge_line(view, self.run._spill)
+        except orjson.JSONDecodeError:
+            return None
+        finally:
+            view.release()
+        return value if isinstance(value, dict) else None
 
     def _verify_id(self, index: int, span_id: str) -> bool:
         """Re-read step ``index``'s record: does it really carry ``span_id``? (hash check)."""

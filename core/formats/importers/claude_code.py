@@ -10,19 +10,24 @@ call). A ``compact_boundary`` is an ``other`` step and marks the next call's con
 truncated; a prompt whose parent already had a reply is a rewind and says so. Every other line
 type, known bookkeeping or new, becomes an ``other`` step, so nothing is dropped.
 
-What each call was sent comes from the ``api-request`` records of Claude Code 2.1, or is
-rebuilt from the ``parentUuid`` chain (see :mod:`.claude_code_context`).
+What each call was sent comes from the ``api-request`` records of Claude Code 2.1 (see
+:mod:`.claude_code_requests`), or is rebuilt from the ``parentUuid`` chain (see
+:mod:`.claude_code_context`). Given a reader (:meth:`ClaudeCodeMapper.use_reader`, as the
+indexer does), the mapper keeps old lines by reference and reads them again when a later line
+needs them (:mod:`.claude_code_refs`), so its memory stays small on long sessions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from trace_tui.core.formats.base import TraceFormat
-from trace_tui.core.formats.importers.claude_code_context import ChainStore, RequestStore
+from trace_tui.core.formats.importers.claude_code_calls import CallStore, Llm
+from trace_tui.core.formats.importers.claude_code_context import ChainStore
 from trace_tui.core.formats.importers.claude_code_lines import detect_claude_code, other_line
+from trace_tui.core.formats.importers.claude_code_refs import LineReader, SourceLines
+from trace_tui.core.formats.importers.claude_code_requests import RequestStore
 from trace_tui.core.formats.shared.common import (
     A_IMPORT_NOTE,
     as_dict,
@@ -42,17 +47,6 @@ _REBUILT = (
 )
 
 
-@dataclass
-class _Llm:
-    span_id: str
-    request_ref: Any
-    blocks: list[Any] = field(default_factory=list)
-    usage: dict[str, Any] = field(default_factory=dict)
-    stop_reason: Any = None
-    end: Any = None
-    sources: list[Any] = field(default_factory=list)
-    open: bool = True
-    parent: str | None = None
 
 
 #: Stop reasons that end the model's turn: it answered without asking for a tool.
@@ -70,13 +64,14 @@ class ClaudeCodeMapper:
     def __init__(self) -> None:
         self._n = 0
         self._run_emitted = False
-        self._chain = ChainStore()
-        self._requests = RequestStore()
+        self._lines = SourceLines()
+        self._chain = ChainStore(self._lines)
+        self._requests = RequestStore(self._lines)
         self._turn: str | None = None
         self._turn_end: Any = None
         self._turn_done = False
-        self._llms: dict[str, _Llm] = {}  # every message id seen (a late block reopens it)
-        self._open: dict[str, _Llm] = {}  # messages whose end is not emitted yet
+        self._llms = CallStore(self._lines)  # every message id seen (a late block reopens it)
+        self._open: dict[str, Llm] = {}  # messages whose end is not emitted yet
         self._tools: dict[str, str] = {}  # tool_use id -> span id, until the result arrives
         self._agent_calls: list[str] = []  # Task/Agent tool_use ids not yet matched to a sidechain
         self._agent_steps: dict[str, str] = {}  # Task tool_use id -> sub-agent step id
@@ -87,6 +82,12 @@ class ClaudeCodeMapper:
         self._parent: str | None = None
         self._last_main: str | None = None
         self._puuid: str | None = None
+        self._ref = 0  # the ref of the line being fed
+
+    def use_reader(self, read: LineReader | None) -> None:
+        """Keep old lines by reference and read them again through ``read(offset)`` (the
+        line at ``offset``, parsed as it was fed); call before feeding any line."""
+        self._lines.use_reader(read)
 
     def feed(self, record: dict[str, Any], *, offset: int, line: int) -> Iterable[dict[str, Any]]:
         """Native records for one transcript line."""
@@ -94,6 +95,7 @@ class ClaudeCodeMapper:
         if not self._run_emitted and record.get("sessionId"):
             out.append(self._run(record))
         kind = record.get("type")
+        self._ref = self._lines.ref(offset)
         message_id = _message_id(record) if kind == "assistant" else None
         out += self._close_llms(keep=message_id)
         self._parent = self._parent_for(record, out)
@@ -107,9 +109,9 @@ class ClaudeCodeMapper:
         elif kind == "api-request-shape":
             self._requests.add_shape(record)
         elif kind == "api-request-blob":
-            self._requests.add_blob(record)
+            self._requests.add_blob(record, self._ref)
         elif kind == "api-request":
-            self._requests.add_request(record)
+            self._requests.add_request(record, self._ref)
         else:
             out.append(self._other(record, line))
         return out
@@ -155,14 +157,13 @@ class ClaudeCodeMapper:
         blocks = (
             msg.get("content") if isinstance(msg.get("content"), list) else [msg.get("content")]
         )
-        self._remember(rec, "assistant", message_id, blocks)
+        self._remember(rec, "assistant", message_id)
+        self._lines.keep(self._ref, rec)
         parent = self._parent
         out: list[dict[str, Any]] = []
         llm = self._llms.get(message_id)
         if llm is None:
-            llm = self._llms[message_id] = _Llm(
-                self._id("llm"), rec.get("requestRef"), parent=parent
-            )
+            llm = self._llms.add(message_id, self._id("llm"), parent)
             out.append(
                 span_start(
                     llm.span_id,
@@ -178,12 +179,10 @@ class ClaudeCodeMapper:
             llm.sources.append(rec)
         llm.open = True
         self._open[message_id] = llm
-        llm.blocks += [b for b in blocks if b is not None]
-        llm.usage = msg.get("usage") if isinstance(msg.get("usage"), dict) else llm.usage
-        llm.stop_reason = msg.get("stop_reason") or llm.stop_reason
-        llm.end = rec.get("timestamp") or llm.end
+        llm.add(rec, blocks)
+        llm.refs.append(self._ref)
         if isinstance(rec.get("requestRef"), str):
-            self._requests.add_response(rec["requestRef"], {"id": message_id, "content": blocks})
+            self._requests.add_response(rec["requestRef"], message_id, self._ref)
         for block in blocks:
             if isinstance(block, dict) and block.get("type") == "tool_use":
                 out.append(self._tool_start(block, rec, parent))
@@ -337,7 +336,7 @@ class ClaudeCodeMapper:
         )
         if is_prompt:
             out += self._start_turn(rec, blocks)
-        self._remember(rec, "user", None, blocks)
+        self._remember(rec, "user", None)
         for block in results:
             out += self._tool_result(block, rec)
         if not results and not is_prompt:
@@ -376,13 +375,9 @@ class ClaudeCodeMapper:
         done, self._turn_done = self._turn_done, False
         return [] if done else [span_end(turn, end=self._turn_end)]
 
-    def _remember(
-        self, rec: dict[str, Any], role: str, message_id: str | None, blocks: list[Any]
-    ) -> None:
+    def _remember(self, rec: dict[str, Any], role: str, message_id: str | None) -> None:
         if isinstance(rec.get("uuid"), str):
-            self._chain.add(
-                rec["uuid"], self._puuid, role, message_id, [b for b in blocks if b is not None]
-            )
+            self._chain.add(rec["uuid"], self._puuid, role, message_id, self._ref, rec)
             if not rec.get("isSidechain"):
                 self._last_main = rec["uuid"]
 
@@ -453,7 +448,7 @@ class ClaudeCodeMapper:
 
     def _compact(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
         meta = as_dict(rec.get("compactMetadata"))
-        self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", None, [])
+        self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", None, -1)
         self._truncated.add(rec.get("agentId") if rec.get("isSidechain") else None)
         name = f"compact boundary ({meta.get('trigger', 'unknown')} trigger)"
         return [
