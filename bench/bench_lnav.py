@@ -15,8 +15,10 @@ lines file of ``bench/bench_index.py`` (1.34 GB at 1M spans, generated once unde
   ``reading`` or ``scanning`` (the facts pass). The RSS and CPU seconds of both programs are
   read from ``/proc`` at their end point.
 
-The screen is polled every 50 ms with ``tmux capture-pane`` (a few ms of CPU per poll). Prints a
-table and writes ``bench/out/lnav-otlp-<steps>.json``.
+``--other DIR`` (a folder holding another ``trace_tui``, as for ``bench_trees``) measures that
+tree's app too, right after this one's, and gives the CPU ratio of the two (``--skip-lnav``:
+the apps only). The screen is polled every 50 ms with ``tmux capture-pane`` (a few ms of CPU
+per poll). Prints a table and writes ``bench/out/lnav-otlp-<steps>.json``.
 """
 
 from __future__ import annotations
@@ -140,10 +142,15 @@ def lnav_time(path: Path, last_line: int, timeout: float) -> dict[str, Any]:
         window.close()
 
 
-def app_time(path: Path, steps: int, timeout: float) -> dict[str, Any]:
-    """First screen, last step after ``G``, and fully loaded, for ``trace-tui open``."""
-    app = Path(sys.executable).with_name("trace-tui")
-    window = Window("app", [str(app), "open", str(path)])
+def app_time(path: Path, steps: int, timeout: float, other: str | None = None) -> dict[str, Any]:
+    """First screen, last step after ``G``, and fully loaded, for ``trace-tui open`` (or, with
+    ``other``, ``python -m trace_tui open`` of the ``trace_tui`` package in that folder)."""
+    if other is None:
+        command = [str(Path(sys.executable).with_name("trace-tui")), "open", str(path)]
+    else:
+        command = ["env", f"PYTHONPATH={Path(other).resolve()}", sys.executable, "-m",
+                   "trace_tui", "open", str(path.resolve())]  # fmt: skip
+    window = Window("app", command)
     total = f"/{steps:,}"
     result: dict[str, Any] = {}
 
@@ -193,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--skip-app", action="store_true", help="measure lnav only")
+    parser.add_argument("--other", help="a folder holding another trace_tui: its app is "
+                        "measured too, right after this tree's (bench_trees' convention)")
+    parser.add_argument("--skip-lnav", action="store_true", help="measure the app(s) only")
     args = parser.parse_args(argv)
     path = make_file("otlp", args.steps)
     lines = count_lines(path)
@@ -203,12 +213,22 @@ def main(argv: list[str] | None = None) -> int:
     cpu = time.process_time()
     result["orjson_s"] = reference_loop(path)
     result["orjson_cpu_s"] = time.process_time() - cpu
-    result["lnav_run"] = lnav_time(path, lines - 1, args.timeout)
+    if not args.skip_lnav:
+        result["lnav_run"] = lnav_time(path, lines - 1, args.timeout)
     if not args.skip_app:
         result["app_run"] = app_time(path, lines, args.timeout)  # OTLP: one step per line
+    if args.other:
+        result["other"] = str(Path(args.other).resolve())
+        result["other_app_run"] = app_time(path, lines, args.timeout, args.other)
+        mine, theirs = result.get("app_run", {}), result["other_app_run"]
+        if mine.get("cpu_s") and theirs.get("cpu_s"):
+            result["cpu_ratio_app_vs_other"] = mine["cpu_s"] / theirs["cpu_s"]
+            result["cpu_ratio_other_vs_orjson"] = theirs["cpu_s"] / result["orjson_cpu_s"]
     result["loadavg_at_end"] = os.getloadavg()
-    lnav_s = result["lnav_run"]["last_line_s"]
+    lnav_s = result.get("lnav_run", {}).get("last_line_s")
     app = result.get("app_run", {})
+    if app.get("cpu_s"):
+        result["cpu_ratio_app_vs_orjson"] = app["cpu_s"] / result["orjson_cpu_s"]
     if app.get("loaded_s") and lnav_s:
         result["ratio_app_loaded_vs_orjson"] = app["loaded_s"] / result["orjson_s"]
         result["ratio_app_loaded_vs_lnav"] = app["loaded_s"] / lnav_s

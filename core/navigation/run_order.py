@@ -16,8 +16,10 @@ not-yet-placed ancestors in first, outermost first.
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
+from operator import eq, lt
 from typing import Any
 
 from trace_tui.core.model.run import Step, StepRow
@@ -35,9 +37,13 @@ def run_order(parents: Sequence[int], starts: Sequence[float | None]) -> list[in
         if start is not None:
             last = start
         keys.append(last)
+    # by start, ties in file order (the sort is stable)
+    ordered = sorted(range(count), key=keys.__getitem__)
+    if _parents_come_first(ordered, parents):
+        return ordered  # every step's parent is already placed when it comes: nothing moves
     placed = bytearray(count)
     order: list[int] = []
-    for position in sorted(range(count), key=lambda i: (keys[i], i)):
+    for position in ordered:
         if placed[position]:
             continue
         chain = []
@@ -51,9 +57,30 @@ def run_order(parents: Sequence[int], starts: Sequence[float | None]) -> list[in
     return order
 
 
+def _parents_come_first(ordered: list[int], parents: Sequence[int]) -> bool:
+    """Whether each step's parent (a position in range, else none) comes before it in
+    ``ordered``: then :func:`run_order` places no ancestor early. C-level passes."""
+    count = len(ordered)
+    rank = ranks(ordered)
+    rank.append(-1)  # parent -1 (a root): placed
+    try:
+        if min(parents, default=0) < -1 or max(parents, default=0) >= count:
+            return False  # parents out of range: the loop's rule (treated as roots)
+        return all(map(lt, map(rank.__getitem__, parents), rank))
+    except TypeError:
+        return False
+
+
+def ranks(order: Sequence[int]) -> list[int]:
+    """``rank[order[k]] = k`` (the display position of each stored step), in C."""
+    rank = [0] * len(order)
+    deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
+    return rank
+
+
 def is_identity(order: Sequence[int]) -> bool:
     """True when the display order is the file order."""
-    return all(i == p for i, p in enumerate(order))
+    return all(map(eq, order, range(len(order))))
 
 
 class OrderedRun:
@@ -70,10 +97,7 @@ class OrderedRun:
     def __init__(self, inner: Any, order: list[int]) -> None:
         self.inner = inner
         self.order = order
-        rank = [0] * len(order)
-        for position, stored in enumerate(order):
-            rank[stored] = position
-        self.rank = rank
+        self.rank = ranks(order)
         self._facts: Any = None
 
     # ------------------------------------------- the index's fast paths, in display order
@@ -175,7 +199,7 @@ class RunOrdering:
     when one arrives out of order (a parent written after its children)."""
 
     def __init__(self) -> None:
-        self.order: list[int] = []
+        self.order: Sequence[int] = []
         self._last_key = float("-inf")
         self._identity = True
         self._checked = True  # False while steps were taken in file order unchecked
@@ -194,7 +218,8 @@ class RunOrdering:
         if count < len(self.order):  # the file started over
             self.__init__()  # type: ignore[misc]
         if self._identity and not settle:
-            self.order, self._checked = list(range(count)), False
+            # a range, not a list: this runs after every chunk of a first read
+            self.order, self._checked = range(count), False
             return run, None
         if self._identity and self._checked and self._appends_in_order(run, count):
             return run, None
@@ -203,7 +228,7 @@ class RunOrdering:
             return self._view, None  # nothing new since the last sort (a reader's idle pass)
         parents, starts = _parents_and_starts(run, count)
         order = run_order(parents, starts)
-        previous = self.order
+        previous = list(self.order)
         self.order, self._checked = order, True
         known = [s for s in starts if s is not None]
         self._last_key = max(known, default=float("-inf"))
@@ -227,6 +252,9 @@ class RunOrdering:
                 if row.start_time < key:
                     return False
                 key = row.start_time
-        self.order.extend(range(start, count))
+        if isinstance(self.order, list):
+            self.order.extend(range(start, count))
+        else:  # the range of a first read: 0..start
+            self.order = list(range(count))
         self._last_key = key
         return True
