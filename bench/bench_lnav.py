@@ -208,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     lines = count_lines(path)
     result: dict[str, Any] = {
         "file": path.name, "bytes": path.stat().st_size, "lines": lines, "machine": machine(),
-        "lnav": version(["lnav", "-V"]), "tmux": version(["tmux", "-V"]),
+        "tmux": version(["tmux", "-V"]),
     }
+    if not args.skip_lnav:
+        result["lnav"] = version(["lnav", "-V"])
     cpu = time.process_time()
     result["orjson_s"] = reference_loop(path)
     result["orjson_cpu_s"] = time.process_time() - cpu

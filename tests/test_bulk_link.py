@@ -40,6 +40,9 @@ def _link_both(spans: list[tuple[str, str | None]], cuts: list[int]) -> None:
             step.count = index + 1
         assert _tree_state(bulk) == _tree_state(step), (lo, hi)
         assert changed_bulk == changed_step, (lo, hi)
+        # whatever adopted what, in bulk or not: every depth is its parent's plus one
+        depth, parent = step.depth, step.parent
+        assert all(depth[i + 1] == depth[parent[i] + 1] + 1 for i in range(hi)), (lo, hi)
 
 
 def _forest(rng: random.Random, n: int, order: str) -> list[tuple[str, str | None]]:
@@ -89,6 +92,19 @@ def test_root_last_file_links_in_bulk_then_adopts_everything() -> None:
     spans += [(f"g{k}", f"c{k}") for k in range(0, 3000, 7)]  # grandchildren after parents
     spans.append(("root", None))
     _link_both(spans, [1000, 2000, 3100])
+
+
+def test_a_deep_subtree_written_leaves_first_adopts_level_by_level() -> None:
+    """Chains and fans waiting in each other, adopted by one late root: the depth fix walks
+    the subtrees a level at a time."""
+    spans: list[tuple[str, str | None]] = []
+    for t in range(30):
+        spans += [(f"c{t}.{d}", f"c{t}.{d - 1}" if d else f"t{t}") for d in range(8, -1, -1)]
+        spans += [(f"f{t}.{k}", f"c{t}.4") for k in range(6)]
+        spans.append((f"t{t}", "root"))
+    spans.append(("root", None))
+    _link_both(spans, [])
+    _link_both(spans, [17, 100, 101, 250])
 
 
 def test_subtrees_written_children_first_adopt_inside_a_chunk() -> None:

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections import deque
 from collections.abc import Callable
-from itertools import compress, repeat
-from operator import and_, eq, ne
+from itertools import chain, compress, filterfalse, repeat
+from operator import add, and_, eq, ne
 from typing import Any
 
 from trace_tui.core.index.record_facts import (
@@ -255,15 +256,14 @@ class StepColumns:
 
     def _adopt(self, index: int, orphans: list[int], changed: set[int] | None) -> None:
         above = tree.ancestors(index, self._tree_parent)
-        adopted = [o for o in orphans if o not in above]  # never close a cycle (tree rules)
-        for orphan in orphans:
-            if orphan in above:  # a root for good now: its subtree waits no more
-                self._fix_subtree([orphan], keep=False, changed=None)
+        adopted = list(filterfalse(above.__contains__, orphans))  # never close a cycle
+        for orphan in filter(above.__contains__, orphans):
+            # a root for good now: its subtree waits no more
+            self._fix_subtree([orphan], keep=False, changed=None)
         still_waiting = index in self.pending
         if not adopted:
             return
-        for orphan in adopted:
-            self.parent[orphan] = index
+        deque(map(self.parent.__setitem__, adopted, repeat(index)), maxlen=0)
         if still_waiting:
             self._pend(index, adopted)
         self._fix_subtree(adopted, keep=still_waiting, changed=changed)
@@ -280,16 +280,21 @@ class StepColumns:
         return up if up >= 0 else None
 
     def _fix_subtree(self, tops: list[int], *, keep: bool, changed: set[int] | None) -> None:
-        """Recompute depths below ``tops``; drop their ``pending`` entries unless ``keep``."""
-        stack = list(tops)
+        """Recompute depths below ``tops``; drop their ``pending`` entries unless ``keep``.
+
+        A level of the subtrees at a time, in C-level passes (a root written after a million
+        children adopts them all at once)."""
         depth, parent, pending = self.depth, self.parent, self.pending
-        while stack:
-            child = stack.pop()
-            depth[child + 1] = depth[parent[child] + 1] + 1
-            kids = pending.get(child, ()) if keep else pending.pop(child, ())
-            stack.extend(kids)
+        take = pending.get if keep else pending.pop
+        level = tops
+        while level:
+            above = map(depth.__getitem__, map(add, map(parent.__getitem__, level), repeat(1)))
+            deque(map(depth.__setitem__, map(add, level, repeat(1)), map(add, above, repeat(1))),
+                  maxlen=0)  # fmt: skip
             if changed is not None:
-                changed.add(child)
+                changed.update(level)
+            kids = list(filter(None, map(take, level, repeat(()))))
+            level = list(chain.from_iterable(kids)) if kids else []
         if not pending:  # a whole waiting file adopted: let go of the emptied maps' tables
             self.pending = {}
             if not self.waiting:

@@ -29,6 +29,9 @@ FIRST_SCAN_CHUNK = 2_000
 SCAN_CHUNK = 20_000
 #: How long the reader waits before asking again whether the user is still pressing keys.
 INPUT_PAUSE = 0.01
+#: Least time between two progress posts while a file is read for the first time (after the
+#: first post): each post redraws the screen in the interpreter the reader needs.
+READING_INTERVAL = 0.25
 
 
 def pump_source(
@@ -39,10 +42,12 @@ def pump_source(
     post: Callable[[Message], object],
     cancelled: Callable[[], bool],
     interval: float = 0.05,
+    reading_interval: float = READING_INTERVAL,
     clock: Callable[[], float] = time.monotonic,
     user_active: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Read ``source`` into ``facts`` and post progress until done (or cancelled, if following).
+    """Read ``source`` into ``facts`` and post progress until done (or cancelled, if following):
+    at most once per ``interval``, and per ``reading_interval`` until the index first catches up.
 
     While ``user_active()`` says the user is pressing keys, the loop waits between two
     bounded updates: key presses first, indexing in the pauses between them.
@@ -62,7 +67,8 @@ def pump_source(
         now_state = state()
         if now_state == posted and not force:
             return
-        if force or posted is None or clock() - last_post >= interval:
+        wait = interval if indexed or last_post == float("-inf") else reading_interval
+        if force or posted is None or clock() - last_post >= wait:
             count, scanned, complete = now_state
             post(ReaderProgress(view[0], count, scanned=scanned, progress=progress,
                                 complete=complete))
@@ -90,10 +96,11 @@ def pump_source(
             post(ReaderReordered(run, previous))
             posted = None
         if update.changed:
-            changed = update.changed
-            if isinstance(run, OrderedRun):
-                changed = tuple(run.position_of(i) for i in changed if i < len(run))
-            facts.refresh(run, changed)
+            if facts.count:  # nothing scanned (a reset, a reorder): nothing to re-read
+                changed = update.changed
+                if isinstance(run, OrderedRun):
+                    changed = tuple(run.position_of(i) for i in changed if i < len(run))
+                facts.refresh(run, changed)
             posted = None
         for notice in (update.notice, *update.notices):
             if notice and not update.reset:
