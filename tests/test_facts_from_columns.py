@@ -117,3 +117,21 @@ def test_facts_of_a_run_order_view_come_from_the_columns_permuted(
         ]
     finally:
         source.close()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_fact_columns_tokens_are_the_rows_input_tokens_or_minus_one(path: Path) -> None:
+    """The input-token column handed to the facts: each row's recorded input tokens, -1 where
+    none (steps without usage, negative counts), read in bulk when no count is beyond the
+    column's range."""
+    source = IndexedSource(path)
+    try:
+        while not source.update().complete:
+            pass
+        run = source.run
+        cols = run.fact_columns(0, len(run))
+        expected = [-1 if r.input_tokens is None or r.input_tokens < 0 else r.input_tokens
+                    for r in map(run.row, range(len(run)))]  # fmt: skip
+        assert list(cols.input_tokens) == expected
+    finally:
+        source.close()

@@ -17,7 +17,7 @@ import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from operator import not_
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,9 @@ class IndexedRun:
         #: The light decoder's ``remap`` for steps indexed from foreign source lines.
         self._remap: Remap | None = None
         #: Text the light decoder's mapping may write that its source line does not hold.
-        self._invented: frozenset[str] = frozenset()
+        #: The light decoder's invented words, asked for by the first byte scan (reading
+        #: the mapping modules' source takes a quarter of a second).
+        self._invented: Callable[[], frozenset[str]] = frozenset
         #: How many bytes of the file the search may scan: the end of the last complete line
         #: indexed (native), or of the spilled records (foreign); set by the source.
         self.indexed_bytes = 0
@@ -166,7 +168,10 @@ class IndexedRun:
         end = min(end, cols.count)
         tokens = cols.tokens[0][start:end]
         if NO_TOKENS in tokens or min(tokens, default=0) < 0:
-            tokens = array("q", (_recorded(cols.tokens_of(i, 0)) for i in range(start, end)))
+            if cols.big_tokens:  # a count beyond the column's range: step by step
+                tokens = array("q", (_recorded(cols.tokens_of(i, 0)) for i in range(start, end)))
+            else:  # not recorded (NO_TOKENS) or negative: -1, in C
+                tokens = array("q", map(max, tokens, repeat(-1)))
         return FactColumns(start, cols.parent[start:end], bytes(cols.kind[start:end]),
                            bytes(cols.status[start:end]), tokens)
 
@@ -193,7 +198,7 @@ class IndexedRun:
             origin = cols.origin[:count]
             light = ScanView(cols, count, self._fd, False, self.indexed_bytes, self.generation,
                              array("i", compress(range(count), origin)), True,
-                             self._invented)  # fmt: skip
+                             self._invented())  # fmt: skip
             spilled = array("i", compress(range(count), map(not_, origin)))
             return ScanView(cols, count, fd, True, spill.size, self.generation, spilled,
                             other=light, followers=followers)  # fmt: skip
