@@ -9,7 +9,7 @@ last step whose payload holds a word found nowhere else. It then measures, in on
   ``grep -ci`` for the word;
 * indexing the file (``IndexedSource``, one process) and the per-step facts the screen needs
   (``RunFacts.scan``) from the index columns, next to the row-by-row path on the first 100k steps;
-* the byte-scan search (``core/index/search.py``): the next match from step 1 (the word is in
+* the byte-scan search (``core/index/byte_search.py``): the next match from step 1 (the word is in
   the last step: the worst case, a whole-file scan), a full count of that word, full counts of
   two words found nowhere (letters only: the lowered-copy way; non-ASCII: the memchr way),
   each next to ``grep -c`` for the same bytes, and a count of a word that is in one step of 6,
@@ -39,8 +39,9 @@ import orjson  # noqa: E402
 
 from bench.generate import write_trace  # noqa: E402
 from bench.generate_foreign import write_otlp  # noqa: E402
+from trace_tui.core.index.byte_search import ByteSearch  # noqa: E402
 from trace_tui.core.index.indexer import IndexedSource  # noqa: E402
-from trace_tui.core.index.search import ByteSearch, find_next  # noqa: E402
+from trace_tui.core.index.search import find_next  # noqa: E402
 from trace_tui.core.navigation.run_facts import RunFacts  # noqa: E402
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches  # noqa: E402
 

@@ -1,6 +1,6 @@
 """The byte-scan search finds exactly the steps the per-step scan finds.
 
-Differential tests of :mod:`trace_tui.core.index.search` against
+Differential tests of :mod:`trace_tui.core.index.byte_search` against
 :func:`~trace_tui.core.navigation.step_query.iter_matches` (which loads every step): on
 generated native traces whose strings hold escapes, quotes, backslashes, control characters,
 non-ASCII and astral text, written with raw UTF-8 or with ``\\uXXXX`` escapes, in any case;
@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 
 from support import SAMPLES
 from trace_tui.core.formats import detect_format
-from trace_tui.core.index import search as search_module
+from trace_tui.core.index import search_blocks
+from trace_tui.core.index.byte_search import ByteSearch
 from trace_tui.core.index.indexer import IndexedSource
-from trace_tui.core.index.search import ByteSearch, find_matches, find_next, needle_forms
+from trace_tui.core.index.needle import needle_forms
+from trace_tui.core.index.search import find_matches, find_next
 from trace_tui.core.navigation.step_query import (
     QueryError,
     StepQuery,
@@ -122,8 +124,8 @@ def test_byte_search_equals_per_step_scan(
 def test_byte_search_on_foreign_samples(blocks: tuple[int, int] | None,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if blocks is not None:  # blocks much shorter than a line: every line is cut somewhere
-        monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", blocks[0])
-        monkeypatch.setattr(search_module, "BLOCK_BYTES", blocks[1])
+        monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", blocks[0])
+        monkeypatch.setattr(search_blocks, "BLOCK_BYTES", blocks[1])
     checked = 0
     for path in FOREIGN_SAMPLES:
         source = _index(path)
@@ -184,8 +186,8 @@ def test_sample_traces_are_detected() -> None:
 def test_small_blocks_long_lines_and_progress(tmp_path: Path, monkeypatch: Any) -> None:
     """Blocks much smaller than a line, and cut anywhere: the same matches; progress rises to
     the whole file, on the byte scan and on the per-step path."""
-    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 37)
-    monkeypatch.setattr(search_module, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 37)
+    monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 300)
     values = [("Zebra-7q " * (n % 40)) + f"ÉCLAIR-{n} 日本" for n in range(120)]
     path = tmp_path / "t.jsonl"
     _write(path, values, ascii_only=False, with_ends=True)

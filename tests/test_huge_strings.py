@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import trace_tui.core.index.blobs as blobs
 import trace_tui.core.index.indexer as indexer
-import trace_tui.core.index.search as search
+import trace_tui.core.index.search_blocks as search_blocks
 from trace_tui.core.export.convert import step_record
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import find_matches
@@ -232,9 +232,9 @@ def test_search_finds_every_step_holding_the_huge_string(
     is scanned in many pieces, words cut by a piece's start found in the overlap)."""
     monkeypatch.setattr(blobs, "INTERN_BYTES", 20_000)
     if small_blocks:
-        monkeypatch.setattr(search, "FIRST_BLOCK_BYTES", 2048)
-        monkeypatch.setattr(search, "BLOCK_BYTES", 4096)
-        monkeypatch.setattr(search, "BLOB_OVERLAP", 16)
+        monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 2048)
+        monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 4096)
+        monkeypatch.setattr(search_blocks, "BLOB_OVERLAP", 16)
     path = _session(tmp_path, PASTED, ascii_only=False, requests=False)
     source = _index(path)
     try:

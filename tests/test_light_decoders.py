@@ -23,9 +23,9 @@ from support import FOREIGN_FILES, ROOT
 from trace_tui.core.formats import detect_format
 from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.index import indexer as index_module
+from trace_tui.core.index.byte_search import ByteSearch
 from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE
 from trace_tui.core.index.indexer import IndexedSource
-from trace_tui.core.index.search import ByteSearch
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches, payload_text
 
 FRAMEWORKS = ROOT / "tests" / "data" / "frameworks"
@@ -209,7 +209,7 @@ def test_search_in_run_order_uses_the_file_scan_and_finds_what_the_step_scan_fin
 ) -> None:
     """An OTLP file writes its root span last, so the screen shows it in run order (an
     ``OrderedRun``); search there scans the file and maps hits to shown positions."""
-    from trace_tui.core.index import search as byte_search
+    from trace_tui.core.index import search as search_module
     from trace_tui.core.index.search import find_matches, find_next
     from trace_tui.core.navigation.run_order import OrderedRun, RunOrdering
 
@@ -222,7 +222,7 @@ def test_search_in_run_order_uses_the_file_scan_and_finds_what_the_step_scan_fin
         count = len(view)
         for word in ["zebra-éclair", "lookup_order", "chat", "52250", "nowhere-at-all"]:
             query = StepQuery.parse(shlex.quote(word))
-            assert byte_search._ordered_index(view, query) is view  # the file scan serves it
+            assert search_module._ordered_index(view, query) is view  # the file scan serves it
             expected = list(iter_matches(view, query, range(count)))
             found = sorted(i for batch in find_matches(view, query, 0, count) for i in batch)
             assert found == expected, word

@@ -22,8 +22,8 @@ from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.formats.importers.claude_code import CLAUDE_CODE
 from trace_tui.core.formats.importers.codex import CODEX
 from trace_tui.core.index import store
+from trace_tui.core.index.byte_search import ByteSearch
 from trace_tui.core.index.indexer import IndexedSource
-from trace_tui.core.index.search import ByteSearch
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches
 
 DATA = Path(__file__).parent / "data" / "foreign"

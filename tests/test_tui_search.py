@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from trace_tui.core.index import search as search_module
+from trace_tui.core.index import search_blocks
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches
 from trace_tui.tui.app import TraceApp, build_app
 from trace_tui.tui.messages import FilterMatches, SearchCount
@@ -52,8 +52,8 @@ async def test_search_shows_first_hit_then_the_count_as_it_grows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
     monkeypatch.setattr(finding, "PROGRESS_EVERY", 0.0)
-    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 2000)
-    monkeypatch.setattr(search_module, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 4000)
     path = tmp_path / "t.jsonl"
     _trace(path, 300)
     app = build_app(path)
@@ -98,8 +98,8 @@ async def test_filter_says_how_far_its_scan_got(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
     monkeypatch.setattr(finding, "PROGRESS_EVERY", 0.0)
-    monkeypatch.setattr(search_module, "FIRST_BLOCK_BYTES", 2000)
-    monkeypatch.setattr(search_module, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 4000)
     path = tmp_path / "t.jsonl"
     _trace(path, 300)
     app = build_app(path)
@@ -115,3 +115,4 @@ async def test_filter_says_how_far_its_scan_got(
         parts = [m.part for m in seen if m.part is not None]
         assert len(parts) >= 3 and parts == sorted(parts) and 0 < parts[0] < 1
         assert seen[-1].done and screen.finding_busy is None
+

@@ -30,7 +30,7 @@ from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow
 @dataclass(frozen=True, slots=True)
 class ScanView:
     """The records of the first ``count`` steps: ``size`` bytes of ``fd`` (the trace, or the
-    spill of mapped records when ``spilled``), for :mod:`trace_tui.core.index.search`.
+    spill of mapped records when ``spilled``), for :mod:`trace_tui.core.index.byte_search`.
 
     ``members``: when only some steps have their records in ``fd``, their indices in file
     order (else every step does, in index order). ``light``: ``fd`` is a foreign trace whose

@@ -11,7 +11,7 @@ A step's *payload text* (:func:`payload_text`) is the decoded text of its attrib
 string values and integers, as a reader sees them: ``C:\\tmp`` is found by ``c:\tmp``, ``é`` by
 ``é`` however the file escaped it) and its error. Name, kind and status checks read only the
 light :class:`~trace_tui.core.model.run.StepRow`; payload checks load the step. Over an indexed
-file, :mod:`trace_tui.core.index.search` finds the candidates by scanning the file's bytes
+file, :mod:`trace_tui.core.index.byte_search` finds the candidates by scanning the file's bytes
 first and confirms each with :meth:`StepQuery.matches_step`, so both give the same steps.
 """
 

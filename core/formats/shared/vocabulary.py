@@ -1,7 +1,7 @@
 """The words an importer can write on its own: every string constant in its modules.
 
 A search that scans a foreign trace's own lines (see
-:mod:`trace_tui.core.index.search`) finds the text those lines hold; a step mapped from them
+:mod:`trace_tui.core.index.byte_search`) finds the text those lines hold; a step mapped from them
 may also hold keys and values the importer wrote itself (``gen_ai.operation.name``,
 ``"chat"``...). :func:`invented_words` collects them, lower-cased, so a search for such a word
 can check every step instead of trusting the bytes.
