@@ -17,14 +17,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_agrees import search_agrees
 
 from support import SAMPLES
 from trace_tui.core.formats import detect_format
+from trace_tui.core.index import search as search_module
 from trace_tui.core.index import search_blocks
 from trace_tui.core.index.byte_search import ByteSearch
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.needle import needle_forms
-from trace_tui.core.index.search import find_matches, find_next
+from trace_tui.core.index.search import find_matches
 from trace_tui.core.navigation.step_query import (
     QueryError,
     StepQuery,
@@ -63,18 +65,21 @@ def _slow(source: IndexedSource, query: StepQuery) -> list[int]:
     return list(iter_matches(source.run, query, range(len(source.run))))
 
 
-def _write(path: Path, values: list[str], ascii_only: bool, with_ends: bool) -> None:
-    lines = []
+def _write(path: Path, values: list[str], ascii_only: bool, with_ends: bool,
+           late_ends: bool = False) -> None:
+    """A step per value; with ends, every other step also gets a ``span_end`` holding the next
+    value reversed, right after the next step or (``late_ends``) after every step."""
+    lines, ends = [], []
     for n, value in enumerate(values):
         record = {"type": "span", "span_id": f"s{n}", "kind": "tool", "name": f"step {value}",
                   "start_time": float(n), "end_time": n + 0.5, "status": "ok",
                   "attributes": {"tool.input": {"q": value, "k": [value.upper(), n]}}}
         lines.append(json.dumps(record, ensure_ascii=ascii_only))
         if with_ends and n % 2:
-            lines.append(json.dumps({"type": "span_end", "span_id": f"s{n - 1}",
-                                     "attributes": {"tool.output": value[::-1]}},
-                                    ensure_ascii=ascii_only))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            (ends if late_ends else lines).append(json.dumps(
+                {"type": "span_end", "span_id": f"s{n - 1}",
+                 "attributes": {"tool.output": value[::-1]}}, ensure_ascii=ascii_only))
+    path.write_text("\n".join(lines + ends) + "\n", encoding="utf-8")
 
 
 @settings(max_examples=60, deadline=None,
@@ -86,13 +91,21 @@ def _write(path: Path, values: list[str], ascii_only: bool, with_ends: bool) -> 
     cut=st.tuples(st.integers(0, 12), st.integers(0, 12)),
     ascii_only=st.booleans(),
     with_ends=st.booleans(),
+    late_ends=st.booleans(),
     field=st.sampled_from(["", "text:", "name:"]),
     upper=st.booleans(),
+    start=st.integers(0, 7),
+    small_blocks=st.booleans(),
 )
 def test_byte_search_equals_per_step_scan(
-    tmp_path: Path, values: list[str], needle: str, pick: int, cut: tuple[int, int],
-    ascii_only: bool, with_ends: bool, field: str, upper: bool,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: list[str], needle: str, pick: int,
+    cut: tuple[int, int], ascii_only: bool, with_ends: bool, late_ends: bool, field: str,
+    upper: bool, start: int, small_blocks: bool,
 ) -> None:
+    # small blocks: a step's late end is blocks after it (the scan stops, then reads on)
+    monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 64 if small_blocks else 512 * 1024)
+    monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 128 if small_blocks else 8 * 1024 * 1024)
+    monkeypatch.setattr(search_module, "LATE_CONFIRM", 0 if small_blocks else 64)  # reads on
     source_text = values[pick % len(values)]
     word = source_text[min(cut):max(cut)] or needle  # often a piece of a real value
     word = word.upper() if upper else word
@@ -103,19 +116,14 @@ def test_byte_search_equals_per_step_scan(
     except QueryError:
         return  # a word like "K::" reads as a field ("k:") with a bad value: no text query
     path = tmp_path / "t.jsonl"
-    _write(path, values, ascii_only, with_ends)
+    _write(path, values, ascii_only, with_ends, late_ends)
     source = _index(path)
     try:
         expected = _slow(source, query)
         found = sorted(i for batch in find_matches(source.run, query, 0, len(source.run))
                        for i in batch)
         assert found == expected
-        if expected:
-            count = len(source.run)
-            order = [*range(1, count), 0]
-            assert find_next(source.run, query, order, 0, 1, count) in expected
-            back = [*range(count - 1, -1, -1)]
-            assert find_next(source.run, query, back, count, -1, count) == expected[-1]
+        search_agrees(source.run, query, (0, start % len(values)))
     finally:
         source.close()
 
@@ -144,13 +152,7 @@ def test_byte_search_on_foreign_samples(blocks: tuple[int, int] | None,
                     assert search.all_matches() == expected, (path.name, word)
                     checked += 1
                 if search.usable and expected:
-                    count = len(run)
-                    order = [*range(1, count), 0]
-                    # forward: the first confirmed in file order (a step matched through a
-                    # later record may come after a further step: the module doc says so)
-                    assert find_next(run, query, order, 0, 1, count) in expected
-                    back = [*range(count - 1, -1, -1)]
-                    assert find_next(run, query, back, count, -1, count) == expected[-1]
+                    search_agrees(run, query, (0, len(run) // 2, len(run) - 1), path.name)
         finally:
             source.close()
     assert checked > 100

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_agrees import search_agrees
 
 import trace_tui.core.index.blobs as blobs
 import trace_tui.core.index.indexer as indexer
@@ -243,6 +244,7 @@ def test_search_finds_every_step_holding_the_huge_string(
         slow = list(iter_matches(run, query, range(len(run))))
         assert fast == slow
         assert len(slow) >= (2 if text != "repeated" else 0)
+        search_agrees(run, query, range(len(run)))  # users after the huge string, too
     finally:
         source.close()
 

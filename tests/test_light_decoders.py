@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_agrees import search_agrees
 
 from bench.generate_foreign import write_otlp
 from support import FOREIGN_FILES, ROOT
@@ -170,6 +171,8 @@ def test_byte_search_over_light_steps_equals_the_per_step_scan(tmp_path: Path) -
                 search = ByteSearch(run, query)
                 if search.usable:
                     assert search.all_matches() == expected, (path.name, word)
+                    if checked % 10 == 0:
+                        search_agrees(run, query, (0, len(run) // 3, len(run) - 1), path.name)
                     checked += 1
         finally:
             source.close()

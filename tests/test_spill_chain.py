@@ -16,6 +16,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_agrees import search_agrees
 
 from bench.generate_sessions import claude_code_lines, codex_lines
 from trace_tui.core.formats.base import TraceFormat
@@ -85,6 +86,8 @@ def test_byte_search_finds_words_of_chained_messages(session: tuple[Path, TraceF
         search = ByteSearch(run, query)
         if search.usable:
             assert search.all_matches() == list(iter_matches(run, query, range(len(run)))), word
+            if checked % 4 == 0:  # from the middle of a chain: its first records are before
+                search_agrees(run, query, range(3, len(run), len(run) // 3), word)
             checked += 1
     assert checked >= 10
 
@@ -117,3 +120,21 @@ def test_a_bad_link_is_logged_not_fatal() -> None:
     out = store.unchain(dict(record), 2, lambda offset, length: None)  # links forward: bad
     assert out["attributes"]["gen_ai.input.messages"] == [1]
     assert store.CHAIN_KEY not in out
+
+
+def test_a_word_of_the_first_message_is_found_from_any_later_call(tmp_path: Path) -> None:
+    """Every later model call repeats the session's first user message through the chain
+    (written once, in the first call's record): searching from the middle of the session, the
+    next call is found, not the first one after wrapping around."""
+    lines = list(codex_lines(300, seed=5))
+    first = next(line for line in lines if line["type"] == "response_item"
+                 and line["payload"].get("role") == "user")
+    first["payload"]["content"][0]["text"] += " Wombatglyph"
+    source = index(write(tmp_path / "cx.jsonl", lines), CODEX)
+    try:
+        run = source.run
+        query = StepQuery.parse("wombatglyph")
+        assert len(list(iter_matches(run, query, range(len(run))))) > 20
+        search_agrees(run, query, range(5, len(run), len(run) // 6))
+    finally:
+        source.close()

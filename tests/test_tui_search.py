@@ -116,3 +116,57 @@ async def test_filter_says_how_far_its_scan_got(
         assert len(parts) >= 3 and parts == sorted(parts) and 0 < parts[0] < 1
         assert seen[-1].done and screen.finding_busy is None
 
+
+async def test_n_while_counting_stops_at_a_step_matched_by_a_far_later_span_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps 2 and 3 are matched only by their ``span_end``s, written after every other record;
+    ``/`` and then ``n`` pressed while the count is still running visit them in order."""
+    import threading
+
+    monkeypatch.setattr(finding, "SYNC_FIND_LIMIT", 0)
+    monkeypatch.setattr(search_blocks, "FIRST_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(search_blocks, "BLOCK_BYTES", 4000)
+    path = tmp_path / "t.jsonl"
+    _trace(path, 300)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n in (2, 3):  # lines[0] is the run record
+        record = json.loads(lines[n + 1])
+        record.update(type="span_start", attributes={})
+        del record["end_time"], record["status"]
+        lines[n + 1] = json.dumps(record)
+        lines.append(json.dumps({"type": "span_end", "span_id": f"s{n}", "end_time": 1e4,
+                                 "attributes": {"tool.output": "late Needle-Word"}}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    release = threading.Event()
+    counting = finding.find_matches
+
+    def held(*args: Any, **kwargs: Any) -> Any:  # the count waits until released
+        release.wait(10)
+        yield from counting(*args, **kwargs)
+
+    monkeypatch.setattr(finding, "find_matches", held)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(app, pilot)
+        screen = app.debugger
+        query = StepQuery.parse("text:needle-word")
+        expected = list(iter_matches(screen.run_view, query, range(screen.count)))
+        assert expected[:3] == [2, 3, 10]
+        await pilot.press("slash", *"text:needle-word", "enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.finding_busy is None:
+                break
+        assert screen.cursor.position == 2
+        assert "counting" in _status(app)
+        for want in (3, 10):
+            await pilot.press("n")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if screen.finding_busy is None and screen.cursor.position == want:
+                    break
+            assert screen.cursor.position == want
+            assert "counting" in _status(app)  # still counting: n scanned the file
+        release.set()
+        await _settled(app, pilot)
+        assert _status(app) == f"/text:needle-word match 3/{len(expected)}"

@@ -35,7 +35,14 @@ from trace_tui.core.index.columns import KIND_CODES
 from trace_tui.core.index.needle import LineFinder, needle_forms
 from trace_tui.core.index.run_view import IndexedRun, ScanView
 from trace_tui.core.index.search_blocks import blocks
-from trace_tui.core.index.search_hits import blob_steps, followers, members_at, parts, step_of
+from trace_tui.core.index.search_hits import (
+    blob_steps,
+    followers,
+    members_at,
+    parts,
+    step_of,
+    window_start,
+)
 from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
 
 Cancelled = Callable[[], bool]
@@ -100,26 +107,35 @@ class ByteSearch:
         progress: Progress = no_progress,
     ) -> Iterator[list[int]]:
         """:meth:`byte_candidates` in one file of the view (``view.other`` is not read)."""
+        for _, found in self.scan(view, start, stop, cancelled, progress):
+            yield found
+
+    def scan(
+        self, view: ScanView, start: int, stop: int, cancelled: Cancelled = lambda: False,
+        progress: Progress = no_progress,
+    ) -> Iterator[tuple[int, list[int]]]:
+        """:meth:`part_candidates` with how far the file has been read after each block:
+        ``(offset, steps)``; every record of a step in ``[start, stop)`` before that offset
+        has been looked at (the steps with records further on: :func:`~trace_tui.core.
+        index.search_hits.late_steps`)."""
         if start >= stop:
             return
         members = view.members
-        if members is not None:
+        if view.light and members is not None and self._may_be_invented(view):
             lo, hi = bisect_left(members, start), bisect_left(members, stop)
-            if lo >= hi:
-                return
-            if view.light and self._may_be_invented(view):
-                yield list(members[lo:hi])  # text the mapping may write: check every step
-                return
-            first = view.cols.offset[members[lo]]
-        else:
-            first = view.cols.offset[start]
+            if lo < hi:  # text the mapping may write: check every step
+                yield view.size, list(members[lo:hi])
+            return
+        first = window_start(view, start, stop)
+        if first is None:
+            return
         span = max(view.size - first, 1)
         for block_start, block, end in blocks(view, first):
             if cancelled() or self.run.generation != view.generation:
                 return
             found = self._block_hits(view, block, end, block_start, start, stop)
             progress(min((block_start + end - first) / span, 1.0))
-            yield sorted(found)
+            yield block_start + end, sorted(found)
 
     def _may_be_invented(self, view: ScanView) -> bool:
         """Could the mapping of a foreign line write the driving bytes though the line does

@@ -52,6 +52,10 @@ class ScanView:
     #: Spill offsets of the later records that repeat a record's input messages without
     #: writing them (:meth:`~trace_tui.core.index.store.SpillFile.followers`).
     followers: Callable[[int], list[int]] | None = None
+    #: The lowest offset the records at or after an offset are read back with (chained
+    #: messages, huge strings held apart: :meth:`~trace_tui.core.index.store.SpillFile.
+    #: reads_from`); ``None``: each record is read from its own line.
+    reads_from: Callable[[int], int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +194,12 @@ class IndexedRun:
                 return None
             count = cols.count
             followers = spill.followers if spill is not None else None
+            reads_from = spill.reads_from if spill is not None else None
             if spill is None or self._fd is None or not any(cols.origin[:count]):
                 return ScanView(cols, count, fd, spill is not None,
                                 spill.size if spill is not None else self.indexed_bytes,
-                                self.generation, followers=followers)  # fmt: skip
+                                self.generation, followers=followers,
+                                reads_from=reads_from)  # fmt: skip
             spill.flush()
             origin = cols.origin[:count]
             light = ScanView(cols, count, self._fd, False, self.indexed_bytes, self.generation,
@@ -201,7 +207,7 @@ class IndexedRun:
                              self._invented())  # fmt: skip
             spilled = array("i", compress(range(count), map(not_, origin)))
             return ScanView(cols, count, fd, True, spill.size, self.generation, spilled,
-                            other=light, followers=followers)  # fmt: skip
+                            other=light, followers=followers, reads_from=reads_from)  # fmt: skip
 
     def _files(self) -> RecordFiles:
         """Where this generation's records are read from (call under the lock)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from trace_tui.core.index.byte_search import ByteSearch, Cancelled, Progress, no_progress
 from trace_tui.core.index.run_view import IndexedRun
-from trace_tui.core.index.search_hits import parts
+from trace_tui.core.index.search_hits import late_steps, parts
 from trace_tui.core.model.run import RunView
 from trace_tui.core.navigation.run_order import OrderedRun
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches
@@ -70,8 +70,9 @@ def find_next(
     """The next match from ``start`` in ``direction`` (wrapping; ``start`` itself last).
 
     ``order`` is the per-step visiting order the slow path uses. The byte scan looks at the
-    steps after ``start`` first and returns the nearest confirmed one as soon as its part of
-    the file has been read; then the steps before it. ``progress`` is told how far each
+    steps after ``start`` first and returns the nearest match as soon as the part of the file
+    read holds it and no nearer step is left with records further on (exactly the step the
+    per-step scan finds first); then the steps before it. ``progress`` is told how far each
     pass over the bytes got.
     """
     ordered = _ordered_index(run, query)
@@ -119,13 +120,20 @@ def _next_in_order(run: OrderedRun, query: StepQuery, start: int, direction: int
     return best
 
 
+#: A match found, at most this many steps before it that still have records further on are
+#: confirmed one by one; more, and the scan reads on.
+LATE_CONFIRM = 64
+
+
 def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, progress: Progress,
              *, first: bool) -> int | None:
     """The smallest (``first``) or largest match in ``[lo, hi)``.
 
-    Forward, the scan stops at the first block that confirms a match: the nearest one there,
-    or a nearer step matched by its name. (A step matched only through a ``span_end`` written
-    further on is reached in the order of that record.) Backward reads every candidate.
+    Forward, the scan stops at the first block that confirms a match, once no step before
+    that match is left undecided: a step with a record further on (a ``span_end`` written
+    later, :func:`~trace_tui.core.index.search_hits.late_steps`) is confirmed on its own, or
+    the scan reads on while there are many; then a nearer step matched by its name wins.
+    Backward reads every candidate.
     """
     view = search.run.scan_view()
     if view is None or lo >= min(hi, view.count):
@@ -142,17 +150,28 @@ def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, progres
         for batch in search.byte_candidates(view, lo, hi, cancelled, progress):
             every.update(batch)
         return next((i for i in sorted(every, reverse=True) if confirmed(i)), None)
-    hit: int | None = None
+    best, decided = hi, set()  # a match below ``best`` wins; steps confirmed or not
+
+    def take(steps: Iterable[int]) -> None:
+        """Confirm ``steps`` (ascending) up to the first match, which becomes ``best``."""
+        nonlocal best
+        for index in steps:
+            if index >= best:
+                return
+            if index not in decided:
+                decided.add(index)
+                if confirmed(index):
+                    best = index
+                    return
+
     for part in parts(view):  # the nearest in each file; the nearer of those
-        for batch in search.part_candidates(part, lo, hi if hit is None else hit, cancelled,
-                                            progress):
-            found = next((i for i in batch if confirmed(i)), None)
-            if found is not None:
-                hit = found if hit is None else min(hit, found)
-                break
-    for index in names:
-        if hit is not None and index >= hit:
-            break
-        if confirmed(index):
-            return index
-    return hit
+        bound = best
+        for scanned, batch in search.scan(part, lo, bound, cancelled, progress):
+            take(batch)
+            if best < bound:  # are steps before it left with records further on?
+                late = [i for i in late_steps(part, lo, best, scanned) if i not in decided]
+                if len(late) <= LATE_CONFIRM:
+                    take(late)
+                    break
+    take(names)
+    return best if best < hi else None

@@ -4,11 +4,17 @@ A line that holds the searched bytes is mapped to its steps through the index's 
 step's first record (or source line) by a bisect, a ``span_end`` by its span id, a huge string
 held apart in the spill (a blob) through the records that refer to it, and a model call's
 messages through the later calls that repeat them without writing them (followers).
+
+A step's records need not be near each other: a ``span_end`` may come much later in the file
+(or, for a step mapped from a foreign source line, be spilled), a call's messages may be
+chained to earlier records. :func:`window_start` says where a scan must start to see every
+record of some steps, :func:`late_steps` which steps still have records after a point.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import compress
 from typing import Any
 
 import orjson
@@ -99,3 +105,51 @@ def members_at(
         return found
     index = end_step(view, block[line_start:line_end], offset)
     return [index] if index >= 0 else []
+
+
+def window_start(view: ScanView, start: int, stop: int) -> int | None:
+    """The lowest offset in ``view``'s file of a record of a step in ``[start, stop)`` (their
+    first records, the ends spilled for steps mapped from source lines, the records and huge
+    strings those are read with), or ``None`` when none is in this file."""
+    cols, members = view.cols, view.members
+    first: int | None
+    if members is None:
+        first = cols.offset[start] if start < min(stop, view.count) else None
+    else:
+        lo, hi = bisect_left(members, start), bisect_left(members, stop)
+        first = cols.offset[members[lo]] if lo < hi else None
+    if view.spilled and view.other is not None:  # the spill holds ends of steps in the other
+        end = _first_end(view, start, min(stop, view.count))
+        if end is not None and (first is None or end < first):
+            first = end
+    if first is not None and view.reads_from is not None:
+        first = view.reads_from(first)
+    return first
+
+
+def _first_end(view: ScanView, start: int, stop: int) -> int | None:
+    """The lowest offset of a ``span_end`` of a step in ``[start, stop)``."""
+    cols = view.cols
+    first = min(filter((0).__le__, cols.end_offset[start:stop]), default=None)
+    for index, more in list(cols.extra_ends.items()):  # steps ended more than once: few
+        if start <= index < stop and more and (first is None or min(more) < first):
+            first = min(more)
+    return first
+
+
+def late_steps(view: ScanView, lo: int, hi: int, scanned: int) -> list[int]:
+    """The steps in ``[lo, hi)`` with a record in ``view``'s file at or after ``scanned``
+    (their first record, or a ``span_end``, not read yet by a scan that got that far), sorted.
+    (A record is never read back with a later one: see :func:`window_start`.)"""
+    cols, members = view.cols, view.members
+    hi = min(hi, view.count)
+    if lo >= hi:
+        return []
+    if members is None:
+        found = set(range(bisect_left(cols.offset, scanned, lo, hi), hi))
+    else:
+        a, b = bisect_left(members, lo), bisect_left(members, hi)
+        found = set(members[bisect_left(members, scanned, a, b, key=cols.offset.__getitem__):b])
+    if not view.light:  # the ends of every step are in this file
+        found.update(compress(range(lo, hi), map(scanned.__le__, cols.end_offset[lo:hi])))
+    return sorted(found)

@@ -273,6 +273,30 @@ class SpillFile:
             k = bisect_left(froms, offset, k)
         return out
 
+    def reads_from(self, offset: int) -> int:
+        """The lowest spill offset that a record at or after ``offset`` is read back with:
+        the records its messages are chained to (see :meth:`followers`) and the huge strings
+        (blobs) those refer to. Where a scan must start to see every record of the steps
+        whose records start at ``offset``."""
+        froms, tos = self._link_from, self._link_to
+        count = len(tos)  # (links are appended from-first by the indexing thread)
+        root = offset
+        # the first chained record from there has the earliest chain: each call is chained
+        # to the call before it, so a later one's chain never starts before it
+        k = bisect_left(tos, offset, 0, count)
+        while k < count:
+            source = froms[k]  # the record tos[k] is chained to
+            root = min(root, source)
+            j = bisect_left(tos, source, 0, k)
+            if j >= k or tos[j] != source:
+                break
+            k = j
+        first = root
+        for blob, users in list(self._users.items()):  # huge strings: few
+            if users and users[-1] >= root and blob < first:
+                first = blob
+        return first
+
     def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
         self.flush()
