@@ -172,3 +172,45 @@ async def test_end_pressed_before_the_first_steps_still_goes_to_the_end(
             source.gate.release()
         await _until(pilot, lambda: screen.complete)
         assert screen.count == STEPS and screen.cursor.position == STEPS - 1
+
+
+async def test_gauge_catches_up_with_the_facts_after_going_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``G`` while an OpenTelemetry-like file (root last) is read: the last step is a tool
+    call after a model call; once reading ends the gauge shows that call's context, not
+    "no model call yet" (the step was first shown before the facts knew of the call)."""
+    import json
+
+    from trace_tui.tui.widgets.gauge import ContextGauge
+
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    path = tmp_path / "root-last.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(1, 20 * STEPS):
+            llm = n % 2 == 1
+            record = {"type": "span", "span_id": f"s{n}", "parent_id": "root",
+                      "kind": "llm" if llm else "tool", "name": f"step-{n}",
+                      "start_time": float(n), "end_time": n + 0.5, "status": "ok",
+                      "attributes": {"gen_ai.request.model": "gpt-4o",
+                                     "gen_ai.usage.input_tokens": 1000 + n,
+                                     "gen_ai.usage.output_tokens": 10} if llm else {}}
+            out.write(json.dumps(record) + "\n")
+        out.write(json.dumps({"type": "span", "span_id": "root", "kind": "agent",
+                              "name": "agent", "start_time": 0.0, "end_time": 500.0}) + "\n")
+    source = GatedSource(path)
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 0)
+        await pilot.press("G")
+        for _ in range(20 * STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete and screen.run_view.row(0).name == "agent")
+        await _until(pilot, lambda: screen.cursor.position == screen.count - 1)
+        gauge = screen.query_one(ContextGauge)
+        await _until(pilot, lambda: gauge.model is not None and gauge.model.breakdown is not None)
+        assert "no model call yet" not in str(gauge.render())

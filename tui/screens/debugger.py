@@ -261,8 +261,11 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         if index >= 0:
             row = self.run_view.row(index)
             tree.set_cursor(index, row.start_time)
-            if self._shown != (index, row):
-                self._shown = (index, row)
+            # The panes also depend on the facts (the gauge's latest model call): a step shown
+            # before the reader's facts reached it is shown again when they do.
+            shown = (index, row, self.facts.llm_at_or_before(index), bool(self.complete))
+            if self._shown != shown:
+                self._shown = shown
                 self._show_step(index)
         self.query_one(StepBar).show(self.count, index, settled=bool(self.complete))
         self.query_one(Inspector).set_total(self.count)

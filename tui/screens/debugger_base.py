@@ -41,7 +41,7 @@ class DebuggerScreenBase(Screen[None]):
         self.hide_future = False
         self._code_style = code_style
         self._steps: LRUCache[int, Step] = LRUCache(64)
-        self._shown: tuple[int, StepRow] | None = None
+        self._shown: tuple[int, StepRow, int | None, bool] | None = None
         self._availability: tuple[object, ...] = ()
 
     def load_step(self, index: int) -> Step:
