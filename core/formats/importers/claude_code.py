@@ -26,7 +26,11 @@ from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.formats.importers.claude_code_calls import CallStore, Llm
 from trace_tui.core.formats.importers.claude_code_context import ChainStore
 from trace_tui.core.formats.importers.claude_code_lines import detect_claude_code, other_line
-from trace_tui.core.formats.importers.claude_code_refs import LineReader, SourceLines
+from trace_tui.core.formats.importers.claude_code_refs import (
+    LineReader,
+    SourceLines,
+    message_id_of,
+)
 from trace_tui.core.formats.importers.claude_code_requests import RequestStore
 from trace_tui.core.formats.shared.common import (
     A_IMPORT_NOTE,
@@ -96,7 +100,7 @@ class ClaudeCodeMapper:
             out.append(self._run(record))
         kind = record.get("type")
         self._ref = self._lines.ref(offset)
-        message_id = _message_id(record) if kind == "assistant" else None
+        message_id = message_id_of(record) if kind == "assistant" else None
         out += self._close_llms(keep=message_id)
         self._parent = self._parent_for(record, out)
         self._puuid = self._parent_uuid(record)
@@ -157,7 +161,7 @@ class ClaudeCodeMapper:
         blocks = (
             msg.get("content") if isinstance(msg.get("content"), list) else [msg.get("content")]
         )
-        self._remember(rec, "assistant", message_id)
+        self._remember(rec, "assistant")
         self._lines.keep(self._ref, rec)
         parent = self._parent
         out: list[dict[str, Any]] = []
@@ -336,7 +340,7 @@ class ClaudeCodeMapper:
         )
         if is_prompt:
             out += self._start_turn(rec, blocks)
-        self._remember(rec, "user", None)
+        self._remember(rec, "user")
         for block in results:
             out += self._tool_result(block, rec)
         if not results and not is_prompt:
@@ -375,9 +379,9 @@ class ClaudeCodeMapper:
         done, self._turn_done = self._turn_done, False
         return [] if done else [span_end(turn, end=self._turn_end)]
 
-    def _remember(self, rec: dict[str, Any], role: str, message_id: str | None) -> None:
+    def _remember(self, rec: dict[str, Any], role: str) -> None:
         if isinstance(rec.get("uuid"), str):
-            self._chain.add(rec["uuid"], self._puuid, role, message_id, self._ref, rec)
+            self._chain.add(rec["uuid"], self._puuid, role, self._ref, rec)
             if not rec.get("isSidechain"):
                 self._last_main = rec["uuid"]
 
@@ -448,7 +452,7 @@ class ClaudeCodeMapper:
 
     def _compact(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
         meta = as_dict(rec.get("compactMetadata"))
-        self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", None, -1)
+        self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", -1)
         self._truncated.add(rec.get("agentId") if rec.get("isSidechain") else None)
         name = f"compact boundary ({meta.get('trigger', 'unknown')} trigger)"
         return [
@@ -468,13 +472,6 @@ class ClaudeCodeMapper:
                 source=rec,
             )
         ]
-
-
-
-def _message_id(rec: dict[str, Any]) -> str:
-    msg = as_dict(rec.get("message"))
-    value = msg.get("id") or rec.get("requestId") or rec.get("uuid")
-    return str(value) if value else f"line-{id(rec)}"
 
 
 CLAUDE_CODE = TraceFormat(

@@ -10,10 +10,15 @@ says on the step.
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from typing import Any
 
-from trace_tui.core.formats.importers.claude_code_refs import SourceLines, chain_blocks
+from trace_tui.core.formats.importers.claude_code_refs import (
+    SourceLines,
+    chain_blocks,
+    message_id_of,
+)
 from trace_tui.core.formats.shared.messages import normalize_messages
 
 _MAX_CHAIN = 100_000
@@ -21,94 +26,133 @@ _MAX_CHAIN = 100_000
 _CACHED = 32
 
 
-class _Entry:
-    """One line on the chain: its uuid, its parent's, role, message id and line ref (``-1``:
-    a compaction boundary, no message)."""
+#: Role codes of chain entries.
+_ROLES = ("user", "assistant", "boundary")
 
-    __slots__ = ("message_id", "parent", "ref", "role", "uuid")
 
-    def __init__(self, uuid: str, parent: str | None, role: str, message_id: str | None,
-                 ref: int) -> None:  # fmt: skip
-        self.uuid, self.parent, self.role = uuid, parent, role
-        self.message_id, self.ref = message_id, ref
+def _key(uuid: str) -> int | str:
+    """A uuid as a dict key: a canonical lower-case uuid as its 128-bit number (half the
+    memory of the string; no other string maps to that number), anything else as itself."""
+    if len(uuid) == 36 and uuid[8] == uuid[13] == uuid[18] == uuid[23] == "-":
+        digits = uuid.replace("-", "")
+        try:
+            number = int(digits, 16)
+        except ValueError:
+            return uuid
+        if format(number, "032x") == digits:
+            return number
+    return uuid
 
 
 class ChainStore:
     """Lines by ``uuid`` and the parent links between them; their messages by reference.
 
-    Consecutive calls share most of their conversation, so the conversation last built at a
-    few recent lines is cached: the next call only converts the lines added since (read back
-    through :class:`~.claude_code_refs.SourceLines`, recent ones still parsed), and the walk
-    up the chain stops at the first cached line (linear time over a session, not quadratic).
-    Message dicts are shared between calls' lists, never copied.
+    Each uuid gets a *slot* (its number, whether a later line continued from it, and its
+    current line: a uuid written again replaces it); each line an entry (its parent's slot,
+    role and line ref, in arrays). Consecutive calls share most of their conversation, so the
+    conversation last built at a few recent lines is cached: the next call only converts the
+    lines added since (read back through :class:`~.claude_code_refs.SourceLines`, recent ones
+    still parsed), and the walk up the chain stops at the first cached line (linear time over
+    a session, not quadratic). Message dicts are shared between calls' lists, never copied.
     """
 
     def __init__(self, lines: SourceLines | None = None) -> None:
         self._lines = lines if lines is not None else SourceLines()
-        self._entries: dict[str, _Entry] = {}
-        self._has_child: set[str] = set()
-        self._cache: OrderedDict[str, tuple[list[dict[str, Any]], _Entry | None]] = OrderedDict()
+        self._slots: dict[int | str, int] = {}
+        self._current = array("q")  # slot -> its line's entry (-1: no line with that uuid)
+        self._has_child = bytearray()  # slot -> 1 when a line continued from it
+        self._parent = array("q")  # entry -> its parent's slot (-1: none)
+        self._ref = array("q")  # entry -> its line's ref (-1: a compaction boundary)
+        self._role = bytearray()  # entry -> index in _ROLES
+        self._cache: OrderedDict[int, tuple[list[dict[str, Any]], tuple[str, Any] | None]] = (
+            OrderedDict()
+        )
 
-    def add(self, uuid: str, parent: str | None, role: str, message_id: str | None,
-            ref: int, record: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def _slot(self, uuid: str) -> int:
+        key = _key(uuid)
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = len(self._current)
+            self._current.append(-1)
+            self._has_child.append(0)
+        return slot
+
+    def _known(self, uuid: str | None) -> int | None:
+        """The slot of ``uuid`` if a line with it was added."""
+        slot = self._slots.get(_key(uuid)) if uuid else None
+        return slot if slot is not None and self._current[slot] >= 0 else None
+
+    def add(self, uuid: str, parent: str | None, role: str, ref: int,
+            record: dict[str, Any] | None = None) -> None:  # fmt: skip
         """Remember one line (``record``, at ``ref``; a compaction boundary is added with
         ``ref`` -1 and no record)."""
+        parent_slot = -1
         if parent:
-            known = self._entries.get(parent)
-            parent = known.uuid if known is not None else parent  # one copy of the string
-            self._has_child.add(parent)
-        self._entries[uuid] = _Entry(uuid, parent, role, message_id, ref)
+            parent_slot = self._slot(parent)
+            self._has_child[parent_slot] = 1
+        slot = self._slot(uuid)
+        self._current[slot] = len(self._ref)
+        self._parent.append(parent_slot)
+        self._ref.append(ref)
+        self._role.append(_ROLES.index(role))
         if record is not None:
             self._lines.keep(ref, record)
 
     def has_child(self, uuid: str | None) -> bool:
         """True when an earlier line already continued from ``uuid`` (so this one rewinds)."""
-        return bool(uuid) and uuid in self._has_child
+        slot = self._slots.get(_key(uuid)) if uuid else None
+        return slot is not None and self._has_child[slot] == 1
 
     def conversation(self, parent: str | None) -> list[dict[str, Any]] | None:
         """Native messages on the path ending at ``parent`` (``None`` when it is unknown)."""
-        if not parent or parent not in self._entries:
+        top = self._known(parent)
+        if top is None:
             return None
-        path: list[_Entry] = []
-        uuid: str | None = parent
-        seen: set[str] = set()
-        while uuid and uuid in self._entries and uuid not in self._cache and uuid not in seen:
-            seen.add(uuid)
-            entry = self._entries[uuid]
-            if entry.role == "boundary" or len(path) >= _MAX_CHAIN:
+        path: list[int] = []
+        slot: int = top
+        seen: set[int] = set()
+        cache, current = self._cache, self._current
+        while slot >= 0 and current[slot] >= 0 and slot not in cache and slot not in seen:
+            seen.add(slot)
+            entry = current[slot]
+            if self._role[entry] == 2 or len(path) >= _MAX_CHAIN:  # a compaction boundary
                 break
             path.append(entry)
-            uuid = entry.parent
-        cached = self._cache.get(uuid) if uuid else None
+            slot = self._parent[entry]
+        cached = cache.get(slot) if slot >= 0 else None
         messages, last = (list(cached[0]), cached[1]) if cached else ([], None)
         for entry in reversed(path):
-            blocks = chain_blocks(self._lines.get(entry.ref)) if entry.ref >= 0 else []
+            ref = self._ref[entry]
+            line = self._lines.get(ref) if ref >= 0 else None
+            blocks = chain_blocks(line)
             if blocks:
-                _extend(messages, last, entry, blocks)
-                last = entry
-        self._cache[parent] = (messages, last)
-        self._cache.move_to_end(parent)
-        while len(self._cache) > _CACHED:
-            self._cache.popitem(last=False)
+                role = _ROLES[self._role[entry]]
+                now = (role, message_id_of(line) if role == "assistant" else None)
+                _extend(messages, last, now, blocks)
+                last = now
+        cache[top] = (messages, last)
+        cache.move_to_end(top)
+        while len(cache) > _CACHED:
+            cache.popitem(last=False)
         return list(messages)
 
 
 def _extend(
-    messages: list[dict[str, Any]], last: _Entry | None, entry: _Entry, blocks: list[Any]
+    messages: list[dict[str, Any]],
+    last: tuple[str, Any] | None,
+    entry: tuple[str, Any],
+    blocks: list[Any],
 ) -> None:
     """Append one line's messages; a line continuing the previous message merges into a copy.
 
     Lines of one assistant message (same id) are one message; adjacent user lines are one
-    user turn (as the API receives them).
+    user turn (as the API receives them). ``last``/``entry``: (role, message id).
     """
-    native = normalize_messages([{"role": entry.role, "content": blocks}])
+    role, message = entry
+    native = normalize_messages([{"role": role, "content": blocks}])
     if not native:
         return
-    continues = (
-        last is not None
-        and last.role == entry.role
-        and (entry.role == "user" or last.message_id == entry.message_id)
-    )
+    continues = last is not None and last[0] == role and (role == "user" or last[1] == message)
     head = native[0]
     if continues and messages and messages[-1].get("role") == head.get("role"):
         merged = dict(messages[-1])

@@ -97,3 +97,11 @@ def content_blocks(record: dict[str, Any] | None) -> list[Any]:
 def chain_blocks(record: dict[str, Any] | None) -> list[Any]:
     """A line's content blocks as the conversation holds them (``None`` blocks dropped)."""
     return [b for b in content_blocks(record) if b is not None]
+
+
+def message_id_of(record: dict[str, Any] | None) -> str:
+    """The id of an assistant line's message (its ``requestId`` or ``uuid`` if it has none)."""
+    value = message_of(record).get("id") or (record or {}).get("requestId") or (
+        record or {}
+    ).get("uuid")
+    return str(value) if value else f"line-{id(record)}"
