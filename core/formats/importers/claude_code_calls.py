@@ -88,6 +88,12 @@ class CallStore:
         excess = len(recent) - RECENT_CALLS
         if excess <= 0 or not self._lines.by_reference:
             return
-        for old_id in [m for m, call in recent.items() if not call.open][:excess]:
+        done = []
+        for old_id, call in recent.items():  # the oldest first; usually the first one goes
+            if not call.open:
+                done.append(old_id)
+                if len(done) == excess:
+                    break
+        for old_id in done:
             call = recent.pop(old_id)
             self._old[old_id] = (call.span_id, call.parent, tuple(call.refs))
