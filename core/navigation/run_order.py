@@ -99,6 +99,7 @@ class OrderedRun:
         self.order = order
         self.rank = ranks(order)
         self._facts: Any = None
+        self._display: list[int] | None = None
 
     # ------------------------------------------- the index's fast paths, in display order
     @property
@@ -110,7 +111,11 @@ class OrderedRun:
         if self._facts is None:  # this view's steps, in file order, read once
             self._facts = self.inner.fact_columns(0, len(self.order))
         full, shown = self._facts, self.order[start:end]
-        display = [*self.rank, -1]  # parent -1 (a root) stays -1
+        if self._display is None:  # once per scan of the view, not once per chunk
+            self._display = [*self.rank, -1]  # parent -1 (a root) stays -1
+        display = self._display
+        if end >= len(self.order):  # the last chunk: let the copies go (14 B/step)
+            self._display = self._facts = None
         parents = array("i", map(display.__getitem__, map(full.parents.__getitem__, shown)))
         return type(full)(
             start,
