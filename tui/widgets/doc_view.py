@@ -18,7 +18,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -125,6 +125,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._can: tuple[bool, bool] = (False, False)
         self._content = Size(0, 0)
+        self._pass: tuple[Offset, int] | None = None
 
     # ----------------------------------------------------------------- data in
     @property
@@ -203,11 +204,19 @@ class DocumentView(ScrollView, can_focus=True):
             self._styles = styles
         return self._styles
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the lines in ``crop``; the scroll offset and width are read once per pass."""
+        self._pass = (self.scroll_offset, self.scrollable_content_region.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
     def render_line(self, y: int) -> Strip:
         """Draw line ``y`` of the viewport from the cache (cropped to the scroll position)."""
-        scroll_x, scroll_y = self.scroll_offset
+        (scroll_x, scroll_y), width = self._pass or (
+            self.scroll_offset, self.scrollable_content_region.width)
         index = scroll_y + y
-        width = self.scrollable_content_region.width
         styles = self._role_styles()
         base = styles["-base"]
         if not 0 <= index < len(self._lines):

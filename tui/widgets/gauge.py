@@ -17,12 +17,12 @@ import textwrap
 
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from trace_tui.core.navigation.gauge import ContextBreakdown, ContextNote, fraction_level
 from trace_tui.tui.display.formatting import fmt_count, fmt_percent, fmt_tokens
 from trace_tui.tui.display.safe_text import display_str
 from trace_tui.tui.session.gauge_model import GaugeModel
+from trace_tui.tui.widgets.text_line import TextLines
 
 UNKNOWN_WINDOW = "window unknown (use --context-window MODEL=TOKENS)"
 _PART_CLASS = {"system": "system", "tools": "tools", "history": "history",
@@ -31,7 +31,7 @@ _SHORT = {"system": "sys", "tools": "tools", "history": "hist", "tool_results": 
           "output": "out"}
 
 
-class ContextGauge(Widget):
+class ContextGauge(TextLines):
     """Bar, percentage, breakdown, peaks and warnings for the model call at the cursor."""
 
     DEFAULT_CSS = """
@@ -61,6 +61,9 @@ class ContextGauge(Widget):
         super().__init__(id=id)
         self._model: GaugeModel | None = None
         self._styles: dict[str, Style] | None = None
+        self._text: Text | None = None
+        #: What ``_text`` was laid out for: the model, the width and the height.
+        self._text_for: tuple[GaugeModel | None, int, int] | None = None
 
     @property
     def model(self) -> GaugeModel | None:
@@ -68,9 +71,28 @@ class ContextGauge(Widget):
         return self._model
 
     def show(self, model: GaugeModel | None) -> None:
-        """Show ``model`` (``None`` before any step)."""
+        """Show ``model`` (``None`` before any step); repaint only if the gauge looks
+        different (the next step often has the same latest model call)."""
         self._model = model
-        self.refresh()
+        if not self.is_mounted:
+            self.refresh()
+            return
+        key = self._layout_key()
+        text = self._layout()
+        if text != self._text:
+            self._text = text
+            self.refresh()
+        self._text_for = key
+
+    def shown_text(self) -> Text:
+        """The gauge laid out for the current model and size."""
+        key = self._layout_key()
+        if self._text is None or self._text_for != key:
+            self._text, self._text_for = self._layout(), key
+        return self._text
+
+    def _layout_key(self) -> tuple[GaugeModel | None, int, int]:
+        return (self._model, self.content_region.width, self.size.height)
 
     def _s(self, name: str) -> Style:
         if self._styles is None:
@@ -79,11 +101,12 @@ class ContextGauge(Widget):
         return self._styles[name]
 
     def notify_style_update(self) -> None:
-        """The theme changed: drop cached styles."""
+        """The theme changed: drop cached styles (and the text made with them)."""
         super().notify_style_update()
         self._styles = None
+        self._text = self._text_for = None
 
-    def render(self) -> Text:
+    def _layout(self) -> Text:
         """The gauge, compact or as a list depending on the space."""
         model = self._model
         width = max(10, self.content_region.width or self.size.width or 40)

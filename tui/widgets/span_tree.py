@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
+from typing import NamedTuple
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -22,7 +23,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -51,6 +52,23 @@ def fit_cells(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return (chop_cells(text, max(1, width - 1))[0] + "…") if width > 1 else "…"
+
+
+class _RowLook(NamedTuple):
+    """Everything a tree row shows: the key of its drawn strip."""
+
+    row: StepRow
+    here: bool
+    future: bool
+    running_then: bool
+    width: int
+    fold: int
+    context: bool
+    generation: int
+    digits: int
+    mark: str | None
+    replay: str | None
+    evidence: bool
 
 
 class SpanTree(ScrollView, can_focus=True):
@@ -139,7 +157,10 @@ class SpanTree(ScrollView, can_focus=True):
         self._cursor_start: float | None = None
         self._hide_future = False
         self._generation = 0
-        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._cache: LRUCache[_RowLook, Strip] = LRUCache(1024)
+        #: What each viewport line was last drawn as: (row number, how the row looked).
+        self._drawn: dict[int, tuple[int, _RowLook | None]] = {}
+        self._pass: tuple[int, int] | None = None
         self._styles: dict[str, Style] | None = None
         self._rebuilding = False
         self._pending_matches: list[int] = []
@@ -233,12 +254,18 @@ class SpanTree(ScrollView, can_focus=True):
         self.refresh()
 
     def set_cursor(self, index: int, cursor_start: float | None) -> None:
-        """Put the cursor on step ``index`` (started at ``cursor_start``) and scroll to it."""
+        """Put the cursor on step ``index`` (started at ``cursor_start``) and scroll to it.
+
+        Within the page only the lines that change are repainted; a scroll repaints all."""
         self._cursor, self._cursor_start = index, cursor_start
         if self._hide_future:
             self._update_size()
+        top = self.scroll_offset.y
         self.scroll_to_cursor()
-        self.refresh()
+        if self._hide_future or self.scroll_offset.y != top:
+            self.refresh()
+        else:
+            self._refresh_changed_rows()
 
     def set_hide_future(self, hide: bool) -> None:
         """Hide steps after the cursor (True) or show them dimmed (False)."""
@@ -335,13 +362,22 @@ class SpanTree(ScrollView, can_focus=True):
             self._styles["base"] = self.rich_style
         return self._styles[name]
 
-    def render_line(self, y: int) -> Strip:
-        """Draw viewport line ``y``: a cache lookup, a row fetch and cheap styling."""
-        row_no = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
-        base = self._style("base")
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the lines in ``crop``; the scroll offset and width are read once per pass."""
+        self._pass = (self.scroll_offset.y, self.scrollable_content_region.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def _viewport(self) -> tuple[int, int]:
+        """(first row shown, width) of the lines being drawn."""
+        return self._pass or (self.scroll_offset.y, self.scrollable_content_region.width)
+
+    def _row_key(self, row_no: int, width: int) -> _RowLook | None:
+        """Everything row ``row_no`` shows, as a cache key (``None``: a blank line)."""
         if self._run is None or not 0 <= row_no < self.row_count:
-            return Strip.blank(width, base)
+            return None
         index = self.visibility.step_at(row_no)
         row = self._run.row(index)
         here = index == self._cursor
@@ -357,14 +393,32 @@ class SpanTree(ScrollView, can_focus=True):
         mark = self._marks.get(index) if self._marks else None
         replay = self._replay(index) if self._replay is not None else None
         evidence = any(a <= index <= b for a, b in self._evidence) if self._evidence else False
-        key = (row, here, future, running_then, width, fold, context, self._generation,
-               len(str(self._count)), mark, replay, evidence)
+        return _RowLook(row, here, future, running_then, width, fold, context, self._generation,
+                        len(str(self._count)), mark, replay, evidence)
+
+    def render_line(self, y: int) -> Strip:
+        """Draw viewport line ``y``: a cache lookup, a row fetch and cheap styling."""
+        top, width = self._viewport()
+        key = self._row_key(top + y, width)
+        self._drawn[y] = (top + y, key)
+        base = self._style("base")
+        if key is None:
+            return Strip.blank(width, base)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._draw(row, here, future, running_then, width, fold, context, base,
-                               mark, replay, evidence)
+            strip = self._draw(key.row, key.here, key.future, key.running_then, width, key.fold,
+                               key.context, base, key.mark, key.replay, key.evidence)
             self._cache[key] = strip
         return strip
+
+    def _refresh_changed_rows(self) -> None:
+        """Repaint only the lines whose row would now be drawn differently (the cursor moved
+        within the page: usually two lines, not the whole pane)."""
+        top, width = self.scroll_offset.y, self.scrollable_content_region.width
+        for y in range(self.scrollable_content_region.height):
+            row_no = top + y
+            if self._drawn.get(y) != (row_no, self._row_key(row_no, width)):
+                self.refresh_lines(row_no)
 
     def _lead(self) -> int:
         """Cells before the indent: the step number, a space, the replay mark column."""

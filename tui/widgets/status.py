@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from trace_tui.tui.display.formatting import fmt_count
 from trace_tui.tui.display.safe_text import display_str
+from trace_tui.tui.widgets.text_line import TextLines
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class StatusModel:
     notice: str | None = None
 
 
-class StatusLine(Widget):
+class StatusLine(TextLines):
     """One line of facts about the run and the cursor."""
 
     DEFAULT_CSS = """
@@ -60,6 +60,7 @@ class StatusLine(Widget):
         super().__init__(id=id)
         self._model: StatusModel | None = None
         self._styles: dict[str, Style] | None = None
+        self._text: Text | None = None
 
     @property
     def model(self) -> StatusModel | None:
@@ -67,17 +68,25 @@ class StatusLine(Widget):
         return self._model
 
     def notify_style_update(self) -> None:
-        """The theme changed: drop cached styles."""
+        """The theme changed: drop cached styles (and the text made with them)."""
         super().notify_style_update()
         self._styles = None
+        self._text = None
 
     def show(self, model: StatusModel) -> None:
         """Show ``model``."""
         if model != self._model:
             self._model = model
+            self._text = None
             self.refresh()
 
-    def render(self) -> Text:
+    def shown_text(self) -> Text:
+        """The status text (made once per model)."""
+        if self._text is None:
+            self._text = self._layout()
+        return self._text
+
+    def _layout(self) -> Text:
         """The status text, most important first."""
         model = self._model
         text = Text(no_wrap=True, overflow="ellipsis")
