@@ -14,6 +14,7 @@ import pytest
 
 from support import SAMPLE_FILES, pristine_sample
 from trace_tui.tui.app import TraceApp, build_app
+from trace_tui.tui.widgets.inspector import Inspector
 
 pytestmark = pytest.mark.anyio
 
@@ -55,3 +56,23 @@ async def test_each_key_leaves_the_screen_as_a_full_repaint_draws_it(
             shown = app.export_screenshot()
             assert shown == await full_repaint(app, pilot), f"after {key!r}"
         assert moved >= len(KEYS) // 2  # the keys did move the cursor
+
+
+async def test_a_document_shown_again_is_the_one_built_afresh(tmp_path: Any) -> None:
+    """Going back to a step reuses its document, unless it was folded, expanded or revealed
+    since: after every key the document shown equals one built from scratch."""
+    app = build_app(pristine_sample(tmp_path, "discount_over_cap.jsonl"), theme="dark")
+    keys = ("G", "g", "G", "enter", "enter", "escape", "g", "G", "enter", "down", "enter",
+            "escape", "g", "G", "c", "g", "G", "p", "g", "G")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        inspector = app.debugger.query_one(Inspector)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            focus = inspector._focus
+            assert focus is not None
+            width = max(20, inspector.document.scrollable_content_region.width - 1)
+            fresh = [ln.pieces for ln in inspector._build(focus, width)]
+            assert [ln.pieces for ln in inspector.document.lines] == fresh, f"after {key!r}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -46,6 +47,10 @@ from trace_tui.tui.widgets.doc_view import DocumentView
 from trace_tui.tui.widgets.text_line import TextLine
 
 log = logging.getLogger(__name__)
+
+#: Views whose document depends on the step alone (and its folds): kept for going back. The
+#: context view also reads the steps before it, which may still change while a run is followed.
+_KEPT_MODES = ("payload", "chat", "raw")
 
 MODES: tuple[tuple[str, str, str], ...] = (
     ("payload", "Payload", "p"),
@@ -135,6 +140,11 @@ class Inspector(Vertical):
         self._focus: StepFocus | None = None
         self._states: OrderedDict[int, _StepViewState] = OrderedDict()
         self._built_for: tuple[int, str, int] | None = None
+        #: Documents built lately, by (step index, mode, width), with the step they show (a
+        #: step read again, e.g. grown in tail mode, is built again): going back to a step
+        #: (g and G, e and E) reuses its document.
+        self._documents: LRUCache[tuple[int, str, int], tuple[Step, list[DocLine]]] = (
+            LRUCache(16))
         # Raw values the user chose to see, by step index and JSON pointer. Kept only in memory,
         # never logged; the banner stays up while this is not empty.
         self._revealed: dict[int, dict[str, object]] = {}
@@ -227,8 +237,17 @@ class Inspector(Vertical):
         if focus is None:
             doc.set_document([line(("no steps yet", "note"))])
             return
-        lines = self._build(focus, width)
-        doc.set_document(lines, anchor=anchor, keep_scroll=keep)
+        lines = self._documents.get(key) if not keep else None
+        if lines is None or lines[0] is not focus.step:
+            lines = (focus.step, self._build(focus, width))
+            if self.mode in _KEPT_MODES:
+                self._documents[key] = lines
+        doc.set_document(lines[1], anchor=anchor, keep_scroll=keep)
+
+    def _forget(self, index: int) -> None:
+        """Step ``index`` will look different (folded, expanded, revealed): build it again."""
+        for key in [key for key in self._documents.keys() if key[0] == index]:
+            self._documents.discard(key)
 
     def _build(self, focus: StepFocus, width: int) -> list[DocLine]:
         step = focus.step
@@ -270,6 +289,7 @@ class Inspector(Vertical):
             state.folds.apply(doc_line.action, doc_line.anchor)
         else:
             state.expanded[doc_line.anchor] = state.expanded.get(doc_line.anchor, 0) + BLOCK_STEP
+        self._forget(focus.step.index)
         self._rebuild(keep=True)
 
     def on_document_view_selection_changed(self, message: DocumentView.SelectionChanged) -> None:
@@ -334,6 +354,7 @@ class Inspector(Vertical):
             revealed[anchor] = raw
         if not revealed:
             del self._revealed[focus.step.index]
+        self._forget(focus.step.index)
         self._refresh_banner()
         self._rebuild(keep=True)
 
