@@ -91,9 +91,9 @@ async def test_end_while_indexing_follows_to_the_true_end(
         await pilot.press("G")
         assert screen.cursor.position == first - 1 and screen.cursor.chasing
         assert "going to the end" in str(screen.query_one(StatusLine).render())
-        for _ in range(3):
-            source.gate.release()
-        await _until(pilot, lambda: screen.count > first + 10)
+        # the reader posts progress at most every READING_INTERVAL while it first reads, and
+        # a gated update waits: keep it reading until the screen hears of more steps
+        await _until(pilot, lambda: screen.count > first + 10 or source.gate.release())
         assert screen.cursor.position == screen.count - 1  # went on with the index
         for _ in range(STEPS):
             source.gate.release()
