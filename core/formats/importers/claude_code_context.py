@@ -67,14 +67,18 @@ class ChainStore:
         self._cache: OrderedDict[int, tuple[list[dict[str, Any]], tuple[str, Any] | None]] = (
             OrderedDict()
         )
+        self._last: tuple[str | None, int] = (None, -1)  # the uuid last given a slot
 
     def _slot(self, uuid: str) -> int:
+        if uuid == self._last[0]:  # a line's parent is usually the line before
+            return self._last[1]
         key = _key(uuid)
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = len(self._current)
             self._current.append(-1)
             self._has_child.append(0)
+        self._last = (uuid, slot)
         return slot
 
     def _known(self, uuid: str | None) -> int | None:
