@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -110,6 +111,9 @@ class SpillFile:
     def __init__(self, *, chain_messages: bool = False) -> None:
         self._file = tempfile.TemporaryFile(prefix="trace-tui-spill-", buffering=0)
         self._pending = bytearray()
+        #: Held while the file or the buffer is written: a view flushes from the screen's
+        #: thread while the reader appends (a write exports the buffer: growing it then fails).
+        self._writing = threading.RLock()
         self._size = 0
         self._interned = 0
         self._blobs: dict[bytes, SpilledText] = {}
@@ -150,24 +154,26 @@ class SpillFile:
         if known is not None:
             return known
         head = literal_head(literal)  # raises if the literal is not valid
-        self.flush()
-        at = self._size
-        self._file.write(literal)
-        self._file.write(b"\n")
-        self._size += len(literal) + 1
+        with self._writing:
+            self.flush()
+            at = self._size
+            self._file.write(literal)
+            self._file.write(b"\n")
+            self._size += len(literal) + 1
         self._interned += 1
         self._blobs[digest] = found = spilled_text(head, at, len(literal))
         return found
 
     def _blob(self, text: str) -> SpilledText:
         """Write ``text`` as one JSON string literal on its own line; its stand-in."""
-        self.flush()
-        at = self._size
-        length = 0
-        for piece in encoded_pieces(text):
-            length += self._file.write(piece)
-        self._file.write(b"\n")
-        self._size += length + 1
+        with self._writing:
+            self.flush()
+            at = self._size
+            length = 0
+            for piece in encoded_pieces(text):
+                length += self._file.write(piece)
+            self._file.write(b"\n")
+            self._size += length + 1
         self._interned += 1
         return spilled_text(text[:KEEP_CHARS], at, length)
 
@@ -202,10 +208,11 @@ class SpillFile:
             if big:  # the trace itself holds our placeholder text: the plain (costly) way
                 refs.clear()
                 data = _dumps(swap_strings(value, None, self._blob, BIG_STRING_BYTES, refs))
-        at = self._size + len(self._pending)
+        with self._writing:
+            at = self._size + len(self._pending)
+            self._pending += data
+            self._pending += b"\n"
         self._refer(refs, at)
-        self._pending += data
-        self._pending += b"\n"
         return at, len(data)
 
     def _refer(self, refs: list[str], at: int) -> None:
@@ -221,9 +228,10 @@ class SpillFile:
         """Store one spill line already written as JSON (``[offset, line, record]``, no
         newline, no string a huge-string reference could be taken for: a light decoder's
         ``span_end`` with its source line copied in); returns (spill offset, length)."""
-        at = self._size + len(self._pending)
-        self._pending += data
-        self._pending += b"\n"
+        with self._writing:
+            at = self._size + len(self._pending)
+            self._pending += data
+            self._pending += b"\n"
         return at, len(data)
 
     def _call_messages(self, record: Any) -> list[Any] | None:
@@ -299,25 +307,27 @@ class SpillFile:
 
     def _write_parts(self, skeleton: bytes, big: list[str]) -> tuple[int, int]:
         """Write ``skeleton`` with each placeholder replaced by its encoded string."""
-        self.flush()
-        at = self._size
-        pieces = skeleton.split(PLACEHOLDER)
-        length = 0
-        for k, piece in enumerate(pieces):
-            length += self._file.write(piece)
-            if k < len(big):
-                for encoded in encoded_pieces(big[k]):
-                    length += self._file.write(encoded)
-        self._file.write(b"\n")
-        self._size += length + 1
+        with self._writing:
+            self.flush()
+            at = self._size
+            pieces = skeleton.split(PLACEHOLDER)
+            length = 0
+            for k, piece in enumerate(pieces):
+                length += self._file.write(piece)
+                if k < len(big):
+                    for encoded in encoded_pieces(big[k]):
+                        length += self._file.write(encoded)
+            self._file.write(b"\n")
+            self._size += length + 1
         return at, length
 
     def flush(self) -> None:
-        """Write what :meth:`append` buffered (before anyone may read it)."""
-        if self._pending:
-            self._file.write(self._pending)
-            self._size += len(self._pending)
-            self._pending.clear()
+        """Write what :meth:`append` buffered (before anyone may read it; from any thread)."""
+        with self._writing:
+            if self._pending:
+                self._file.write(self._pending)
+                self._size += len(self._pending)
+                self._pending.clear()
 
     def close(self) -> None:
         """Delete the spill (it is anonymous: closing removes it)."""
