@@ -31,11 +31,11 @@ def _link_both(spans: list[tuple[str, str | None]], cuts: list[int]) -> None:
     for lo, hi in zip(bounds, bounds[1:], strict=False):
         chunk = spans[lo:hi]
         hashes = [hash(sid) for sid, _ in chunk]
-        bulk.ids.update(zip(hashes, range(lo, hi), strict=True))
+        assert bulk.ids.extend_new(hashes)
         fast._link(bulk, [p for _, p in chunk], hashes, range(lo, hi), changed_bulk)
         bulk.count = hi
         for index, (sid, parent) in enumerate(chunk, lo):
-            step.ids[hash(sid)] = index
+            assert step.ids.append(hash(sid))
             step.link(index, parent, hash(sid), changed_step)
             step.count = index + 1
         assert _tree_state(bulk) == _tree_state(step), (lo, hi)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from trace_tui.core.formats.base import TraceFormat
 from trace_tui.core.formats.native import NATIVE
+from trace_tui.core.index import columns as columns_module
 from trace_tui.core.index import fast as index_fast
 from trace_tui.core.index import indexer as index_module
 from trace_tui.core.index.columns import StepColumns
@@ -417,7 +418,7 @@ def test_index_memory_per_step_is_small(tmp_path: Path) -> None:
     assert run.memory_bytes() / len(run) < 256  # the benchmark records the real figure
 
 
-def test_id_hash_collision_is_verified_and_kept_apart() -> None:
+def test_id_hash_collision_is_verified_and_kept_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     records = {0: {"span_id": "a"}}
     cols = StepColumns(verify_id=lambda i, sid: records[i]["span_id"] == sid)
     cols.add_record(
@@ -427,7 +428,10 @@ def test_id_hash_collision_is_verified_and_kept_apart() -> None:
         ref_offset=0,
         ref_length=1,
     )
-    cols.ids[hash("b")] = 0  # pretend "b" hashes like "a"
+    real_hash = hash
+    monkeypatch.setattr(  # pretend "b" hashes like "a"
+        columns_module, "hash", lambda v: real_hash("a" if v == "b" else v), raising=False
+    )
     assert (
         cols.add_record(
             {"type": "span", "span_id": "b", "kind": "tool", "name": "b", "parent_id": "a"},

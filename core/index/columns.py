@@ -3,8 +3,8 @@
 A million-step trace must fit in a few hundred megabytes at most, so nothing here is an object
 per step: each fact is a column (:mod:`array`, or :class:`bytearray` for one-byte codes that
 must be searchable), names are interned, and span ids live only as their 64-bit hashes in one
-dict (``hash -> index``). Roughly 75 bytes of columns plus about 105 bytes of dict and int
-objects per step; see ``bench/RESULTS.md`` for measured numbers.
+flat map (:class:`~trace_tui.core.index.id_map.IdMap`, ``hash -> index``). Roughly 75 bytes of
+columns plus about 20 bytes of id map per step; see ``bench/RESULTS.md`` for measured numbers.
 
 Record semantics (numbering, merging a ``span_end``, status rules, orphans) come from
 :class:`~trace_tui.core.model.builder.RunBuilder` itself: :meth:`StepColumns.add_record` runs each
@@ -35,6 +35,7 @@ from itertools import chain, compress, filterfalse, repeat
 from operator import add, and_, eq, ne
 from typing import Any
 
+from trace_tui.core.index.id_map import IdMap
 from trace_tui.core.index.record_facts import (
     END_STATUSES,
     StartFacts,
@@ -112,7 +113,8 @@ class StepColumns:
         self.tokens = tuple(array("i") for _ in TOKEN_ATTRS)
         self.big_tokens: dict[tuple[int, int], int] = {}
         self.extra_ends: dict[int, list[int]] = {}
-        self.ids: dict[int, int] = {}
+        #: ``hash(span_id) -> index``; row ``k`` of the map is step ``k``.
+        self.ids = IdMap()
         #: Children written before their parent: ``hash(parent_id) -> [child index, ...]``.
         self.waiting: dict[int, list[int]] = {}
         #: Children of every step inside a waiting subtree (their depths move on adoption);
@@ -308,18 +310,15 @@ class StepColumns:
         self.tokens[column][index] = NO_TOKENS if value is None else value
 
     def _remember_id(self, span_id: str, index: int) -> None:
-        key = hash(span_id)
-        if key in self.ids:
+        if not self.ids.append(hash(span_id)):  # an earlier step owns the hash
             self.collided_ids[span_id] = index
-        else:
-            self.ids[key] = index
 
     def is_duplicate(self, span_id: str) -> bool:
         """True when a step with ``span_id`` exists (hash hits are verified on disk)."""
         if span_id in self.collided_ids:
             return True
         found = self.ids.get(hash(span_id))
-        if found is None:
+        if found < 0:
             return False
         return self._verify_id is None or self._verify_id(found, span_id)
 
@@ -562,7 +561,7 @@ class StepColumns:
         import sys
 
         total = sum(sys.getsizeof(col) for col in self._columns())
-        total += sys.getsizeof(self.ids) + 32 * 2 * len(self.ids)
+        total += self.ids.memory_bytes()
         total += sum(sys.getsizeof(n) for n in self.names) + sys.getsizeof(self.name_ids)
         for tree_map in (self.waiting, self.pending):
             if tree_map:

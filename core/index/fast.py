@@ -374,11 +374,10 @@ def apply_chunk(
     if cols.collided_ids:
         return False
     hashes = list(map(hash, chunk.span_ids))
-    if len(set(hashes)) != len(hashes) or not cols.ids.keys().isdisjoint(hashes):
+    if not cols.ids.extend_new(hashes):  # a repeated id: the slow path's to report
         return False
     first = cols.count
     indices = range(first, first + len(hashes))
-    cols.ids.update(zip(hashes, indices, strict=True))
     cols.offset.extend(chunk.offsets)
     cols.length.extend(chunk.lengths)
     cols.line.extend(chunk.lines)
@@ -414,10 +413,10 @@ def _link(
     do). The *events* go through :meth:`StepColumns.link` one by one, in file order: a step
     that adopts waiting children, and a step whose parent may be inside a waiting subtree.
     """
-    ids, waiting, pending = cols.ids, cols.waiting, cols.pending
+    waiting, pending = cols.waiting, cols.pending
     first, n = indices.start, len(parents)
     parent_hashes = list(map(hash, parents))
-    pidx = list(map(ids.get, parent_hashes, repeat(-1)))
+    pidx = cols.ids.get_many(parent_hashes)
     named = list(map(truth, parents))
     if False in named:  # no parent id (None or empty): a root
         _scatter(pidx, compress(range(n), map(not_, named)), repeat(-1))
@@ -505,7 +504,7 @@ apply_ends = _apply_ends
 
 def _scatter_ends(cols: StepColumns, ends: EndRecords, changed: set[int]) -> bool:
     """The common case in C-level passes: each end closes a distinct, earlier, open step."""
-    idx = list(map(cols.ids.get, map(hash, ends.span_ids), repeat(-1)))
+    idx = cols.ids.get_many(list(map(hash, ends.span_ids)))
     if (
         -1 in idx
         or len(set(idx)) != len(idx)

@@ -45,6 +45,7 @@ from trace_tui.core.index.store import (
     decode_huge_line,
     read_line_at,
 )
+from trace_tui.core.io.heap import trim_heap
 from trace_tui.core.io.jsonl import (
     BOM,
     HUGE_LINE_BYTES,
@@ -80,6 +81,9 @@ UPDATE_SECONDS = 0.05
 #: On the fast path, a piece of this many lines or fewer that the bulk decoder declines (a
 #: corrupt line, a run record...) is indexed line by line; larger pieces are halved first.
 BATCH_LINES = 64
+#: Once this many steps are indexed, the id map makes room for the steps the rest of the file
+#: probably holds (at the same bytes per step), instead of regrowing as they come.
+SIZE_ID_MAP_AFTER = 1_000
 
 
 class IndexedSource:
@@ -117,6 +121,8 @@ class IndexedSource:
         self._updating = threading.Lock()
         self._waiter: ChangeWaiter | None = None
         self._flushed = False
+        self._sized = False  # the id map made room for the whole file
+        self._trimmed = False  # the heap was trimmed after the first full read
         self._stash: list[TailItem] = []
         self._failed: str | None = None
         self._first = True
@@ -172,6 +178,9 @@ class IndexedSource:
         self._first = False
         if self._tail.finished and not self._flushed:
             self._flush_mapper()
+        if self._tail.caught_up and not self._stash and not self._trimmed:
+            self._trimmed = True  # the first full read is done: give its freed heap back
+            trim_heap()
         if run.version == version and (len(run) != before or state.changed):
             run._touch()
         added = len(run) if state.reset else len(run) - before
@@ -234,12 +243,18 @@ class IndexedSource:
         self.run._invented = self._light.invented if self._light is not None else frozenset
         self._meta = Run()
         self._flushed = False
+        self._sized = False
+        self._trimmed = False
 
     def _publish(self) -> None:
         spill = self.run._spill
         if spill is not None:
             spill.flush()
         self.run.indexed_bytes = self._tail.offset
+        cols = self.run._cols
+        if not self._sized and cols.count >= SIZE_ID_MAP_AFTER and self._tail.offset > 0:
+            self._sized = True
+            cols.ids.reserve(cols.count * self._tail.size // self._tail.offset)
 
     # ----------------------------------------------------------------- lines
     def _lines(self, item: Lines, state: _UpdateState) -> None:
