@@ -127,6 +127,64 @@ class LightDecoder(Protocol):
         ...
 
 
+#: ``read(offset)``: the parsed source line at ``offset`` (as the indexer decoded it), or
+#: ``None`` when it no longer reads as JSON.
+ReadLine = Callable[[int], Any]
+
+#: How far a line's text reaches (:attr:`Replayable.carried`): only into steps whose lines it
+#: lies among (from a step's first line to the line of its last ``span_end``); also into the
+#: later steps of the context kinds until the mapper's ``epoch`` changes; or into every later
+#: step of those kinds.
+CARRY_NONE = 0
+CARRY_EPOCH = 1
+CARRY_ALWAYS = 2
+
+
+class FactsMapper(RecordMapper, Protocol):
+    """A stateful format's mapper in *facts mode* (``docs/stateful-formats.md``).
+
+    The same state machine as the full mapper (one definition: a constructor flag), but the
+    records it emits carry only what the index keeps (ids, parent, kind, name, times, status,
+    error, token usage), and heavy state (a conversation) is kept as line offsets.
+    """
+
+    #: Bumped whenever the context carried into later steps starts over (a compaction).
+    epoch: int
+
+    def checkpoint(self) -> Any:
+        """The state between two lines, compact (no message objects), for
+        :attr:`Replayable.restore`; ``None`` when there is no cheap copy right now (the
+        indexer asks again at a later line)."""
+        ...
+
+    def open_steps(self) -> list[str]:
+        """Span ids of the steps a later line may still add records to."""
+        ...
+
+
+@dataclass(frozen=True)
+class Replayable:
+    """How a stateful JSON-lines format is indexed from facts and its steps rebuilt by replay.
+
+    The indexer feeds every line to a ``facts()`` mapper and keeps the facts of its records in
+    the columns (origin ``ORIGIN_REPLAY``: nothing is spilled), with a checkpoint every few
+    lines. A view that shows such a step gets a full mapper from the nearest checkpoint at or
+    before the step's first line (``restore(state, read)``), feeds it the lines up to the
+    step's last ``span_end`` and takes that step's records
+    (:mod:`trace_tui.core.index.replay_steps`).
+    """
+
+    facts: Callable[[], FactsMapper]
+    #: A full mapper in the state a checkpoint copied (``None``: the file's start).
+    restore: Callable[[Any, ReadLine], RecordMapper]
+    #: ``carried(value)``: how far a parsed line's text reaches (``CARRY_*``), for search.
+    carried: Callable[[Any], int]
+    #: Step kinds that take context from earlier lines (``CARRY_EPOCH``/``CARRY_ALWAYS``).
+    context_kinds: frozenset[str]
+    #: Lower-cased text the mapping may write that no line holds (see LightDecoder).
+    invented: Callable[[], frozenset[str]]
+
+
 @dataclass(frozen=True)
 class Head:
     """What detection sees: the path, the first bytes and the first parsed JSON line if any."""
@@ -151,6 +209,8 @@ class TraceFormat:
     mapper: Callable[[], RecordMapper] | None = None
     #: JSON-lines formats only, optional: a faster way to index lines (see LightDecoder).
     light: Callable[[], LightDecoder] | None = None
+    #: JSON-lines formats only, optional: index a stateful format from facts, replay on view.
+    replay: Replayable | None = None
     read_document: Callable[[Path], Iterator[dict[str, Any]]] | None = None
 
     @property

@@ -79,6 +79,10 @@ FLAG_ERROR = 1
 #: that is mapped again when the step is shown (a light decoder indexed it).
 ORIGIN_RECORD = 0
 ORIGIN_SOURCE_LINE = 1
+#: A stateful format's step indexed from facts: ``offset``/``length``/``line`` are its first
+#: source line and ``end_offset`` the source line of its last ``span_end``; a view rebuilds it
+#: by replaying the format's mapper (:mod:`trace_tui.core.index.replay_steps`).
+ORIGIN_REPLAY = 2
 #: Keep at most this many problems (a summary line counts the rest).
 MAX_PROBLEMS = 10_000
 #: Intern at most this many distinct names; later new names are kept per step in a dict.
@@ -107,7 +111,7 @@ class StepColumns:
         self.kind = bytearray()
         self.status = bytearray()
         self.flags = bytearray()
-        self.origin = bytearray()  # ORIGIN_RECORD or ORIGIN_SOURCE_LINE
+        self.origin = bytearray()  # ORIGIN_RECORD, ORIGIN_SOURCE_LINE or ORIGIN_REPLAY
         self.start = array("d")
         self.end = array("d")
         self.tokens = tuple(array("i") for _ in TOKEN_ATTRS)
@@ -205,7 +209,8 @@ class StepColumns:
         return code
 
     def append_step(
-        self, step: Step, offset: int, length: int, line: int, changed: set[int] | None = None
+        self, step: Step, offset: int, length: int, line: int, changed: set[int] | None = None,
+        origin: int = ORIGIN_RECORD,
     ) -> int:
         """Append one new step's light facts (from a builder-made :class:`Step`)."""
         index = self.count
@@ -220,7 +225,7 @@ class StepColumns:
         self.kind.append(KIND_CODES[step.kind])
         self.status.append(STATUS_CODES[step.status])
         self.flags.append(FLAG_ERROR if step.error else 0)
-        self.origin.append(ORIGIN_RECORD)
+        self.origin.append(origin)
         self.start.append(NAN if step.start_time is None else step.start_time)
         self.end.append(NAN if step.end_time is None else step.end_time)
         for column, attr in enumerate(TOKEN_ATTRS):
@@ -332,6 +337,7 @@ class StepColumns:
         ref_offset: int,
         ref_length: int,
         changed: set[int] | None = None,
+        origin: int = ORIGIN_RECORD,
     ) -> int | None:
         """Apply one native record with the builder's rules; returns the index it touched.
 
@@ -366,7 +372,8 @@ class StepColumns:
                             )
                         )
                         return None
-                    return self._append_facts(facts, ref_offset, ref_length, line or 0, changed)
+                    return self._append_facts(facts, ref_offset, ref_length, line or 0, changed,
+                                              origin)  # fmt: skip
         return self.add_record_built(
             record,
             offset=offset,
@@ -374,6 +381,7 @@ class StepColumns:
             ref_offset=ref_offset,
             ref_length=ref_length,
             changed=changed,
+            origin=origin,
         )
 
     def add_record_built(
@@ -385,6 +393,7 @@ class StepColumns:
         ref_offset: int,
         ref_length: int,
         changed: set[int] | None = None,
+        origin: int = ORIGIN_RECORD,
     ) -> int | None:
         """:meth:`add_record` through the builder itself, on a one-step scratch run (the
         reference the direct path is tested against; also what odd records take)."""
@@ -404,7 +413,7 @@ class StepColumns:
             self.add_problem(problem)
         if step is None:
             return None
-        return self.append_step(step, ref_offset, ref_length, line or 0, changed)
+        return self.append_step(step, ref_offset, ref_length, line or 0, changed, origin)
 
     def _append_facts(
         self,
@@ -413,6 +422,7 @@ class StepColumns:
         length: int,
         line: int,
         changed: set[int] | None,
+        origin: int = ORIGIN_RECORD,
     ) -> int:
         """:meth:`append_step` from the facts :func:`start_facts` read (no :class:`Step`)."""
         span_id, parent_id, kind, name, status, error, start, end, attributes = facts
@@ -430,7 +440,7 @@ class StepColumns:
         self.kind.append(KIND_CODES[kind])
         self.status.append(STATUS_CODES[status])
         self.flags.append(FLAG_ERROR if error else 0)
-        self.origin.append(ORIGIN_RECORD)
+        self.origin.append(origin)
         self.start.append(NAN if start is None else start)
         self.end.append(NAN if end is None else end)
         tokens = self.tokens

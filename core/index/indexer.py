@@ -33,17 +33,24 @@ from pathlib import Path
 from typing import Any
 
 from trace_tui.core.formats import FormatError, RecordMapper, TraceFormat
-from trace_tui.core.formats.base import HEAD_BYTES, LightDecoder
+from trace_tui.core.formats.base import HEAD_BYTES, FactsMapper, LightDecoder
 from trace_tui.core.formats.registry import detect_head, head_of
 from trace_tui.core.index import fast as index_fast
-from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
+from trace_tui.core.index.columns import (
+    ORIGIN_RECORD,
+    ORIGIN_REPLAY,
+    ORIGIN_SOURCE_LINE,
+    StepColumns,
+)
 from trace_tui.core.index.foreign import apply_light, position_in_line
+from trace_tui.core.index.replay_steps import CHECKPOINT_LINES, ReplaySteps
 from trace_tui.core.index.run_view import IndexedRun
 from trace_tui.core.index.store import (
     BIG_STRING_BYTES,
     SpillFile,
     decode_huge_line,
     read_line_at,
+    source_value,
 )
 from trace_tui.core.io.heap import trim_heap
 from trace_tui.core.io.jsonl import (
@@ -127,8 +134,14 @@ class IndexedSource:
         self._failed: str | None = None
         self._first = True
         self._light: LightDecoder | None = None
-        #: Index through the format's light decoder when it has one (tests turn it off to
-        #: compare with the mapper's path).
+        #: A stateful format indexed from facts (its mapper in facts mode, and where its
+        #: steps are replayed from); see :mod:`~trace_tui.core.index.replay_steps`.
+        self._replay: ReplaySteps | None = None
+        self._facts: FactsMapper | None = None
+        self._since_checkpoint = 0
+        self._epoch = 0
+        #: Index through the format's light decoder (or from a stateful format's facts) when
+        #: it has one (tests turn it off to compare with the mapper's path).
         self.use_light = use_light
         self._new_generation()
 
@@ -241,6 +254,15 @@ class IndexedSource:
         self._light = light() if light is not None and self._mapper is not None else None
         self.run._remap = self._light.remap if self._light is not None else None
         self.run._invented = self._light.invented if self._light is not None else frozenset
+        replayable = self._fmt.replay if self._fmt is not None and self.use_light else None
+        self._replay = self._facts = None
+        if replayable is not None and self._mapper is not None:
+            self._facts = replayable.facts()
+            self._mapper = self._facts
+            self._replay = ReplaySteps(replayable, fd, spill, self._huge_at)
+            self.run._invented = replayable.invented
+        self.run._replay = self._replay
+        self._since_checkpoint, self._epoch = CHECKPOINT_LINES, 0
         self._meta = Run()
         self._flushed = False
         self._sized = False
@@ -423,6 +445,8 @@ class IndexedSource:
             self._record(value, offset, length, line, state)
             return
         assert self._mapper is not None
+        if self._facts is not None:
+            self._checkpoint(offset, line)
         try:
             records = list(self._mapper.feed(value, offset=offset, line=line))
         except Exception as exc:  # a bug in one importer must not stop reading the file
@@ -433,8 +457,29 @@ class IndexedSource:
                 Problem(line, offset, f"importer failed on this record: {exc}", preview_bytes(data))
             )
             return
+        if self._facts is not None and self._facts.epoch != self._epoch:
+            assert self._replay is not None  # the context starts over after this line
+            self._epoch = self._facts.epoch
+            self._replay.resets.append(offset)
+            self._since_checkpoint = CHECKPOINT_LINES
         for record in records:
             self._record(record, offset, length, line, state)
+
+    def _checkpoint(self, offset: int, line: int) -> None:
+        """Keep the facts mapper's state before this line, every
+        :data:`~trace_tui.core.index.replay_steps.CHECKPOINT_LINES` lines at most (when it has
+        a cheap copy: else at the next line that has one)."""
+        self._since_checkpoint += 1
+        if self._since_checkpoint < CHECKPOINT_LINES:
+            return
+        facts, replay = self._facts, self._replay
+        assert facts is not None and replay is not None
+        state = facts.checkpoint()
+        if state is None and offset > 0:
+            return
+        cols = self.run._cols
+        replay.add_checkpoint(offset, line, state, [cols.index_of(s) for s in facts.open_steps()])
+        self._since_checkpoint = 0
 
     def _record(
         self, record: Any, offset: int, length: int, line: int | None, state: _UpdateState
@@ -446,7 +491,8 @@ class IndexedSource:
             return
         ref_offset, ref_length = offset, length
         spill = self.run._spill
-        if spill is not None:
+        origin = ORIGIN_REPLAY if self._facts is not None else ORIGIN_RECORD
+        if spill is not None and origin == ORIGIN_RECORD:
             ref_offset, ref_length = spill.append(
                 offset, line or 0, record, large=length > BIG_STRING_BYTES
             )
@@ -458,6 +504,7 @@ class IndexedSource:
             ref_offset=ref_offset,
             ref_length=ref_length,
             changed=state.changed,
+            origin=origin,
         )
         if index is not None and index < before:
             state.changed.add(index)
@@ -476,6 +523,8 @@ class IndexedSource:
         if self._mapper is None or self._fmt is None or self._fmt.name == "native":
             return
         state = _UpdateState()
+        if self._replay is not None:
+            self._replay.finish_at = self._tail.offset
         try:
             records = list(self._mapper.finish())
         except Exception as exc:
@@ -493,28 +542,15 @@ class IndexedSource:
         fd = self.run._fd
         if fd is None:
             return None
-        data = read_line_at(fd, offset)
-        if offset not in self._huge_at:
-            value = decode_bytes(data, offset, 0, exact=True)
-            return value if isinstance(value, dict) else None
-        import orjson
-
-        view = memoryview(data)
-        if view[-1:] == b"\r":
-            view = view[:-1]
-        if offset == 0 and view[: len(BOM)] == BOM:
-            view = view[len(BOM) :]
-        try:
-            value = decode_huge_line(view, self.run._spill)
-        except orjson.JSONDecodeError:
-            return None
-        finally:
-            view.release()
-        return value if isinstance(value, dict) else None
+        return source_value(read_line_at(fd, offset), offset, self._huge_at, self.run._spill)
 
     def _verify_id(self, index: int, span_id: str) -> bool:
         """Re-read step ``index``'s record: does it really carry ``span_id``? (hash check)."""
         run, cols = self.run, self.run._cols
+        if cols.origin[index] == ORIGIN_REPLAY and run._replay is not None:
+            with run._lock:
+                placed = run._replay.records(cols, index)
+            return not placed or placed[0][2].get("span_id") == span_id
         fd = run._spill.fd if run._spill is not None else run._fd
         if fd is None:
             return True

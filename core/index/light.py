@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from trace_tui.core.index.blobs import REF_PREFIX_JSON, BlobReader, resolve_blobs
-from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
+from trace_tui.core.index.columns import ORIGIN_REPLAY, ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.store import MESSAGES_KEY, RecordFiles, read_line_at
 
 try:
@@ -68,6 +68,12 @@ def read_attributes(
     """The attributes ``names`` of step ``index`` as the built step would have them (a name
     the records lack is left out; an unreadable record counts as having none)."""
     out: dict[str, Any] = {}
+    if cols.origin[index] == ORIGIN_REPLAY:  # a stateful format's step: replayed
+        for _, _, record in files.step_records(cols, index) or ():
+            attrs = record.get("attributes")
+            if isinstance(attrs, dict):
+                out.update((n, attrs[n]) for n in names if n in attrs)
+        return out
     spilled = files.spill_fd is not None
     fd = files.spill_fd if spilled else files.trace_fd
     offsets: list[tuple[int, int | None]] = [(cols.offset[index], cols.length[index])]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from trace_tui.core.index.columns import KIND_CODES, NO_TOKENS, STATUS_CODES, StepColumns
+from trace_tui.core.index.replay_steps import ReplaySteps
 from trace_tui.core.index.store import RecordFiles, Remap, SpillFile, StepLoader
 from trace_tui.core.model.run import BranchInfo, Problem, RunInfo, Step, StepRow, Usage
 
@@ -56,6 +57,11 @@ class ScanView:
     #: messages, huge strings held apart: :meth:`~trace_tui.core.index.store.SpillFile.
     #: reads_from`); ``None``: each record is read from its own line.
     reads_from: Callable[[int], int] | None = None
+    #: Steps replayed from a stateful format's lines: ``near(offset, line)`` gives the steps
+    #: whose records may hold the text of the line at ``offset`` (its bytes ``line``), which
+    #: may come before their own first line (:meth:`~trace_tui.core.index.replay_steps.
+    #: ReplaySteps.reach`).
+    near: Callable[[int, bytes], list[int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,8 @@ class IndexedRun:
         #: The light decoder's invented words, asked for by the first byte scan (reading
         #: the mapping modules' source takes a quarter of a second).
         self._invented: Callable[[], frozenset[str]] = frozenset
+        #: A stateful format's checkpoints and replays (steps indexed from facts).
+        self._replay: ReplaySteps | None = None
         #: How many bytes of the file the search may scan: the end of the last complete line
         #: indexed (native), or of the spilled records (foreign); set by the source.
         self.indexed_bytes = 0
@@ -202,9 +210,10 @@ class IndexedRun:
                                 reads_from=reads_from)  # fmt: skip
             spill.flush()
             origin = cols.origin[:count]
+            members = array("i", compress(range(count), origin))
+            near = self._replay.reach(cols, count, members) if self._replay is not None else None
             light = ScanView(cols, count, self._fd, False, self.indexed_bytes, self.generation,
-                             array("i", compress(range(count), origin)), True,
-                             self._invented())  # fmt: skip
+                             members, True, self._invented(), near=near)  # fmt: skip
             spilled = array("i", compress(range(count), map(not_, origin)))
             return ScanView(cols, count, fd, True, spill.size, self.generation, spilled,
                             other=light, followers=followers, reads_from=reads_from)  # fmt: skip
@@ -214,7 +223,9 @@ class IndexedRun:
         spill = self._spill
         if spill is not None:
             spill.flush()
-        return RecordFiles(self._fd, spill.fd if spill is not None else None, self._remap)
+        replay = self._replay.records if self._replay is not None else None
+        return RecordFiles(self._fd, spill.fd if spill is not None else None, self._remap,
+                           replay=replay)  # fmt: skip
 
     # ----------------------------------------------------------------- for the source
     def _swap(self, cols: StepColumns, fd: int | None, spill: SpillFile | None) -> None:
@@ -222,6 +233,7 @@ class IndexedRun:
         with self._lock:
             old_fd, old_spill = self._fd, self._spill
             self._cols, self._fd, self._spill = cols, fd, spill
+            self._replay = None
             self.info, self.branch = RunInfo(), None
             self.indexed_bytes = 0
             self.generation += 1

@@ -101,6 +101,8 @@ def members_at(
     while at < len(members) and cols.offset[members[at]] == offset:
         found.append(members[at])
         at += 1
+    if view.near is not None:  # replayed steps whose records may hold this line's text
+        found += view.near(offset, block[line_start:line_end])
     if found or view.light:
         return found
     index = end_step(view, block[line_start:line_end], offset)
@@ -113,6 +115,8 @@ def window_start(view: ScanView, start: int, stop: int) -> int | None:
     strings those are read with), or ``None`` when none is in this file."""
     cols, members = view.cols, view.members
     first: int | None
+    if view.near is not None:  # replayed steps may hold text of lines before their own
+        return 0
     if members is None:
         first = cols.offset[start] if start < min(stop, view.count) else None
     else:
@@ -150,6 +154,6 @@ def late_steps(view: ScanView, lo: int, hi: int, scanned: int) -> list[int]:
     else:
         a, b = bisect_left(members, lo), bisect_left(members, hi)
         found = set(members[bisect_left(members, scanned, a, b, key=cols.offset.__getitem__):b])
-    if not view.light:  # the ends of every step are in this file
+    if not view.light or view.near is not None:  # the ends of every step are in this file
         found.update(compress(range(lo, hi), map(scanned.__le__, cols.end_offset[lo:hi])))
     return sorted(found)

@@ -50,7 +50,7 @@ from trace_tui.core.index.blobs import (
 from trace_tui.core.index.blobs import (
     decoded_pieces as _decoded_pieces,
 )
-from trace_tui.core.index.columns import ORIGIN_SOURCE_LINE, StepColumns
+from trace_tui.core.index.columns import ORIGIN_REPLAY, ORIGIN_SOURCE_LINE, StepColumns
 from trace_tui.core.index.foreign import position_in_line
 from trace_tui.core.io.jsonl import BOM, HUGE_LINE_BYTES, decode_bytes, loads_big
 from trace_tui.core.model.builder import RunBuilder
@@ -354,6 +354,30 @@ def decode_huge_line(data: memoryview, spill: SpillFile | None) -> Any:
         return loads_big(data)
 
 
+def source_value(
+    data: bytes, offset: int, huge_at: set[int], spill: SpillFile | None, line: int = 0
+) -> dict[str, Any] | None:
+    """A foreign trace's line (``data``, without its newline) parsed as the indexer fed it to
+    the mapper: through :func:`decode_huge_line` if it was read as a huge line (``offset`` in
+    ``huge_at``: its huge strings the spill's same stand-ins), else :func:`decode_bytes`;
+    ``None`` when it is not a record (blank, corrupt, not an object)."""
+    if offset not in huge_at:
+        value = decode_bytes(data, offset, line, exact=True)
+        return value if isinstance(value, dict) else None
+    view = memoryview(data)
+    if view[-1:] == b"\r":
+        view = view[:-1]
+    if offset == 0 and view[: len(BOM)] == BOM:
+        view = view[len(BOM) :]
+    try:
+        value = decode_huge_line(view, spill)
+    except orjson.JSONDecodeError:
+        return None
+    finally:
+        view.release()
+    return value if isinstance(value, dict) else None
+
+
 def _dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
@@ -364,6 +388,10 @@ def _dumps(value: Any) -> bytes:
 #: ``remap(value, position, line)``: the native record of a light step from its parsed source
 #: line and its line number.
 Remap = Callable[[Any, int, int], "dict[str, Any] | None"]
+#: ``replay(cols, index)``: a replayed step's records, each (source offset, source line,
+#: record), its first record first (``None``: they cannot be made again); see
+#: :meth:`~trace_tui.core.index.replay_steps.ReplaySteps.records`.
+Replay = Callable[[StepColumns, int], "list[tuple[int, int, dict[str, Any]]] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,7 +400,9 @@ class RecordFiles:
 
     ``trace_fd`` reads the trace itself; ``spill_fd`` (foreign formats) the spilled native
     records; ``remap`` (a light decoder's) maps a foreign source line again for steps whose
-    ``origin`` is :data:`~trace_tui.core.index.columns.ORIGIN_SOURCE_LINE`.
+    ``origin`` is :data:`~trace_tui.core.index.columns.ORIGIN_SOURCE_LINE`; ``replay`` makes
+    the records of steps whose ``origin`` is :data:`~trace_tui.core.index.columns.
+    ORIGIN_REPLAY` again.
     """
 
     trace_fd: int | None
@@ -380,6 +410,20 @@ class RecordFiles:
     remap: Remap | None = None
     #: Set for one step's build: its records share each huge string, read once.
     blobs: BlobReader | None = None
+    replay: Replay | None = None
+
+    def step_records(
+        self, cols: StepColumns, index: int
+    ) -> list[tuple[int, int | None, dict[str, Any]]] | None:
+        """Every record of step ``index``: its first, then its ``span_end`` records in file
+        order (``None`` when the first cannot be read; an unreadable end is left out)."""
+        if cols.origin[index] == ORIGIN_REPLAY:
+            return self.replay(cols, index) if self.replay is not None else None  # type: ignore[return-value]
+        start = self.start_record(cols, index)
+        if start is None:
+            return None
+        ends = (self.record(at, None, None) for at in cols.end_offsets(index))
+        return [start, *(end for end in ends if end is not None)]
 
     def start_record(
         self, cols: StepColumns, index: int
@@ -527,19 +571,17 @@ class StepLoader:
         return step
 
     def _build(self, cols: StepColumns, index: int, files: RecordFiles) -> Step:
-        start = files.start_record(cols, index)
-        if start is None:
+        records = files.step_records(cols, index)
+        if not records:
             return unreadable_step(cols, index, "its record could not be read again")
-        src_offset, src_line, record = start
+        (src_offset, src_line, record), *ends = records
         scratch = Run()
         builder = RunBuilder(scratch)
         step = builder.add(record, offset=src_offset, line=src_line)
         if step is None or step.kind != STEP_KINDS[cols.kind[index]]:
             return unreadable_step(cols, index, "the file changed on disk since it was indexed")
-        for end_offset in cols.end_offsets(index):
-            end = files.record(end_offset, None, None)
-            if end is not None:
-                builder.add(end[2], offset=end[0], line=end[1])
+        for end in ends:
+            builder.add(end[2], offset=end[0], line=end[1])
         step.index = index
         return step
 

@@ -13,6 +13,14 @@ Usage: ``token_usage_record`` gives one response's usage; otherwise the cumulati
 ignored). Codex's ``input_tokens`` already include cached tokens. Known duplicate events
 (``user_message``, ``agent_message``, ``item_completed`` …) add nothing; unknown line and event
 types become ``other`` steps.
+
+Facts mode (``CodexMapper(facts=True)``, see ``docs/stateful-formats.md`` and
+:mod:`trace_tui.core.index.replay_steps`): the same state machine runs, but records carry only
+what the index keeps (ids, parent, kind, name, times, status, error, usage) and the
+conversation is kept as the offsets of the lines it is made of (:class:`LineRefs`), not as
+messages. :meth:`CodexMapper.checkpoint` copies the state between lines (while no model call
+is open); :func:`restore` turns a checkpoint into a full mapper (its conversation read back
+from those lines), which replays the lines after it to build the steps a view shows.
 """
 
 from __future__ import annotations
@@ -21,7 +29,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from trace_tui.core.formats.base import Head, TraceFormat
+from trace_tui.core.formats.base import (
+    CARRY_ALWAYS,
+    CARRY_EPOCH,
+    CARRY_NONE,
+    Head,
+    ReadLine,
+    Replayable,
+    TraceFormat,
+)
 from trace_tui.core.formats.shared.common import (
     A_IMPORT_NOTE,
     as_dict,
@@ -33,6 +49,7 @@ from trace_tui.core.formats.shared.common import (
     span_start,
     usage_attributes,
 )
+from trace_tui.core.formats.shared.line_refs import LineRefs
 from trace_tui.core.formats.shared.messages import MessageLog, normalize_messages, text_of
 
 _TYPES = ("session_meta", "response_item", "compacted", "turn_context", "event_msg")
@@ -73,14 +90,19 @@ class CodexMapper:
     #: (:class:`~trace_tui.core.index.store.SpillFile`).
     CHAINS_MESSAGES = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, facts: bool = False) -> None:
+        #: Facts mode: records carry only what the index keeps; the conversation is kept as
+        #: line offsets (see the module doc).
+        self._facts = facts
+        #: Bumped when the conversation starts over (a ``compacted`` line), for the index.
+        self.epoch = 0
         self._n = 0
         self._system: str | None = None
         self._provider: str | None = None
         self._model: str | None = None
         self._effort: Any = None
         self._window: int | None = None
-        self._history = MessageLog()
+        self._history: MessageLog | LineRefs = LineRefs() if facts else MessageLog()
         self._turn: str | None = None
         self._turn_open = False
         self._turn_end: Any = None
@@ -95,6 +117,8 @@ class CodexMapper:
         """Native records for one rollout line."""
         kind, payload, ts = record.get("type"), record.get("payload"), record.get("timestamp")
         payload = payload if isinstance(payload, dict) else {}
+        if self._facts:
+            self._history.at = offset  # type: ignore[union-attr]
         if kind == "session_meta":
             return [self._session(payload, ts)]
         if kind == "turn_context":
@@ -110,6 +134,7 @@ class CodexMapper:
             return self._usage(payload.get("usage"), exact=True)
         if kind == "compacted":
             self._history.replace(payload.get("replacement_history") or [])
+            self.epoch += 1
             self._truncated = True
             return [*self._close_llm(ts), self._other("compacted", record, ts, line)]
         return [self._other(str(kind), record, ts, line)]
@@ -117,6 +142,33 @@ class CodexMapper:
     def finish(self) -> Iterable[dict[str, Any]]:
         """Close the model call and the turn still open at the end of the file."""
         return [*self._close_llm(None), *self._end_turn()]
+
+    # ----------------------------------------------------------------- facts mode
+    def checkpoint(self) -> tuple[Any, ...] | None:
+        """The state between two lines, for :func:`restore` (facts mode; ``None`` while a
+        model call is open: its items would have to be kept)."""
+        history = self._history
+        if self._llm is not None or not isinstance(history, LineRefs):
+            return None
+        last = self._last_llm
+        return (
+            self._n, self._system, self._provider, self._model, self._effort, self._window,
+            self._turn, self._turn_open, self._turn_end,
+            None if last is None else {"id": last["id"], "usage": last["usage"]},
+            dict(self._tools), dict(self._exit_codes), self._total, self._truncated,
+            self.epoch, *history.mark(),
+        )  # fmt: skip
+
+    def open_steps(self) -> list[str]:
+        """Span ids of steps a later line may still add to (facts mode, for search)."""
+        out = [*self._tools.values()]
+        if self._turn is not None:
+            out.append(self._turn)
+        if self._llm is not None:
+            out.append(self._llm["id"])
+        if self._last_llm is not None and self._last_llm["usage"] is None:
+            out.append(self._last_llm["id"])
+        return out
 
     # ----------------------------------------------------------------- session and turns
     def _id(self, prefix: str) -> str:
@@ -161,7 +213,8 @@ class CodexMapper:
         self._turn = self._id("turn")
         self._turn_open = False
         self._turn_end = ts
-        attrs = {"gen_ai.agent.name": "codex", "codex.prompt": name}
+        facts = self._facts
+        attrs = None if facts else {"gen_ai.agent.name": "codex", "codex.prompt": name}
         return [
             span_start(
                 self._turn,
@@ -169,7 +222,7 @@ class CodexMapper:
                 short(name) if name else "turn",
                 start=ts,
                 attributes=attrs,
-                source=record,
+                source=None if facts else record,
             )
         ]
 
@@ -205,7 +258,8 @@ class CodexMapper:
         self, item: dict[str, Any], record: dict[str, Any], ts: Any
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        seen = len(self._history.messages)
+        facts = self._facts
+        seen = 0 if facts else len(self._history.messages)  # type: ignore[union-attr]
         start: dict[str, Any] | None = None
         if self._llm is None:
             self._llm = {
@@ -215,16 +269,19 @@ class CodexMapper:
                 "usage": None,
                 "sources": [],
             }
-            attrs: dict[str, Any] = {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.provider.name": self._provider,
-                "gen_ai.request.model": self._model,
-                "codex.reasoning_effort": self._effort,
-                "gen_ai.system_instructions": self._system,
-                "gen_ai.input.messages": self._history.snapshot(),
-            }
-            if self._truncated:
-                attrs["trace_tui.context.truncated"], self._truncated = True, False
+            attrs: dict[str, Any] | None = None
+            if not facts:
+                attrs = {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": self._provider,
+                    "gen_ai.request.model": self._model,
+                    "codex.reasoning_effort": self._effort,
+                    "gen_ai.system_instructions": self._system,
+                    "gen_ai.input.messages": [],  # set below; the key keeps its place
+                }
+                if self._truncated:
+                    attrs["trace_tui.context.truncated"] = True
+            self._truncated = False
             start = span_start(
                 self._llm["id"],
                 "llm",
@@ -232,17 +289,19 @@ class CodexMapper:
                 parent_id=self._turn,
                 start=ts,
                 attributes=attrs,
-                source=record,
+                source=None if facts else record,
             )
             out.append(start)
-        else:
+        elif not facts:
             self._llm["sources"].append(record)
-        self._llm["items"].append(item)
+        if not facts:
+            self._llm["items"].append(item)
         self._llm["end"] = ts
         self._history.add(item)
-        if start is not None:  # the input as it reads once this item is in (it may have
-            # continued the last message: a turn that starts without a new prompt)
-            start["attributes"]["gen_ai.input.messages"] = self._history.messages[:seen]
+        if start is not None and not facts:  # the input as it reads once this item is in
+            # (it may have continued the last message: a turn that starts without a prompt)
+            messages = self._history.messages  # type: ignore[union-attr]
+            start["attributes"]["gen_ai.input.messages"] = messages[:seen]
         if item.get("type") in _CALLS:
             out.append(self._tool_start(item, record, ts))
         return out
@@ -252,6 +311,8 @@ class CodexMapper:
         if llm is None:
             return []
         self._last_llm = llm
+        if self._facts:
+            return [span_end(llm["id"], end=llm["end"] or ts, attributes=llm["usage"])]
         attrs: dict[str, Any] = {"gen_ai.output.messages": normalize_messages(llm["items"])}
         calls = [i for i in llm["items"] if i.get("type") in _CALLS]
         attrs["gen_ai.response.finish_reasons"] = ["tool_calls" if calls else "stop"]
@@ -270,13 +331,15 @@ class CodexMapper:
         call_id = str(item.get("call_id") or item.get("id") or self._id("call"))
         span_id = self._id("tool")
         self._tools[call_id] = span_id
+        name = str(item.get("name") or item.get("type"))
+        if self._facts:
+            return span_start(span_id, "tool", name, parent_id=self._turn, start=ts)
         if item.get("type") == "custom_tool_call":
             args: Any = item.get("input")
         elif item.get("type") == "local_shell_call":
             args = item.get("action")
         else:
             args = normalize_messages([item])[0]["tool_calls"][0]["arguments"]
-        name = str(item.get("name") or item.get("type"))
         return span_start(
             span_id,
             "tool",
@@ -300,8 +363,13 @@ class CodexMapper:
         code = self._exit_codes.pop(call_id, None)
         code = code if code is not None else _exit_code(output)
         error = _failure(code, output) if code not in (None, 0) else None
-        attrs: dict[str, Any] = {"gen_ai.tool.call.result": output, "codex.exit_code": code}
         span_id = self._tools.pop(call_id, None)
+        if self._facts:
+            if span_id is None:
+                return [span(self._id("tool"), "tool", "tool output", parent_id=self._turn,
+                             start=ts, end=ts, error=error)]  # fmt: skip
+            return [span_end(span_id, end=ts, error=error)]
+        attrs: dict[str, Any] = {"gen_ai.tool.call.result": output, "codex.exit_code": code}
         if span_id is None:
             attrs.update(
                 {
@@ -396,6 +464,9 @@ class CodexMapper:
     def _other(
         self, label: str, record: dict[str, Any], ts: Any, line: int, error: Any = None
     ) -> dict[str, Any]:
+        if self._facts:
+            return span(self._id("other"), "other", label, parent_id=self._turn, start=ts,
+                        end=ts, error=error)  # fmt: skip
         attrs = {"codex.line_type": record.get("type")}
         if record.get("type") not in _TYPES:
             attrs[A_IMPORT_NOTE] = f"line {line}: a record type this importer does not know"
@@ -410,6 +481,59 @@ class CodexMapper:
             attributes=attrs,
             source=record,
         )
+
+
+def restore(state: tuple[Any, ...] | None, read: ReadLine) -> CodexMapper:
+    """A full mapper in the state a facts-mode mapper's :meth:`~CodexMapper.checkpoint` copied
+    (``None``: the start of the file); its conversation is read back from the trace's lines
+    (``read(offset)``: the parsed line there)."""
+    mapper = CodexMapper()
+    if state is None:
+        return mapper
+    (mapper._n, mapper._system, mapper._provider, mapper._model, mapper._effort,
+     mapper._window, mapper._turn, mapper._turn_open, mapper._turn_end, last, tools, codes,
+     mapper._total, mapper._truncated, mapper.epoch, base, refs, count) = state  # fmt: skip
+    mapper._last_llm = None if last is None else dict(last)
+    mapper._tools, mapper._exit_codes = dict(tools), dict(codes)
+    history = mapper._history
+    assert isinstance(history, MessageLog)
+    if base >= 0:
+        history.replace(_payload(read(base)).get("replacement_history") or [])
+    for offset in refs[:count]:
+        history.add(_payload(read(offset)))
+    return mapper
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    payload = value.get("payload") if isinstance(value, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def carried(value: Any) -> int:
+    """How far a line's text reaches beyond the steps whose lines it lies among (search):
+    the session and turn settings go into every later model call, conversation items into
+    the later calls until the next compaction."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind in ("session_meta", "turn_context"):
+        return CARRY_ALWAYS
+    if kind in ("response_item", "compacted"):
+        return CARRY_EPOCH
+    return CARRY_NONE
+
+
+def _invented() -> frozenset[str]:
+    from trace_tui.core.formats.shared.vocabulary import invented_words
+
+    return invented_words(*_MAPPING_MODULES)
+
+
+_MAPPING_MODULES = (
+    "trace_tui.core.formats.importers.codex",
+    "trace_tui.core.formats.shared.messages",
+    "trace_tui.core.formats.shared.common",
+    "trace_tui.core.model.step",
+    "trace_tui.core.model.run",
+)
 
 
 def _is_prompt(item: dict[str, Any]) -> bool:
@@ -458,4 +582,11 @@ CODEX = TraceFormat(
     title="OpenAI Codex CLI rollout (~/.codex/sessions/**/rollout-*.jsonl)",
     detect=detect_codex,
     mapper=CodexMapper,
+    replay=Replayable(
+        facts=lambda: CodexMapper(facts=True),
+        restore=restore,
+        carried=carried,
+        context_kinds=frozenset({"llm"}),
+        invented=_invented,
+    ),
 )
