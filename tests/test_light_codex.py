@@ -142,8 +142,9 @@ def _odd_session() -> list[dict[str, Any]]:
                               "call_id": f"p{turn}", "input": "*** patch"})
         add("event_msg", {"type": "item_completed", "item": {
             "type": "CommandExecution", "id": f"c{turn}", "exit_code": turn % 3}})
+        output = f"Process exited with code {turn % 3}\nOutput:\nbad {turn}"
         add("response_item", {"type": "function_call_output", "call_id": f"c{turn}",
-                              "output": f"Process exited with code {turn % 3}\nOutput:\nbad {turn}"})
+                              "output": output})
         add("event_msg", {"type": "token_count", "info": {
             "total_token_usage": {"input_tokens": 100 * turn, "output_tokens": 5 * turn}}})
         add("response_item", {"type": "custom_tool_call_output", "call_id": f"p{turn}",

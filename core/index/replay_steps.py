@@ -118,7 +118,7 @@ class ReplaySteps:
                 chosen = best
             elif k >= 0:
                 chosen = self._restore(k)
-            else:
+            if chosen is None:
                 return None
         if chosen in sessions:
             sessions.remove(chosen)
@@ -139,7 +139,9 @@ class ReplaySteps:
         return source_value(raw, offset, self.huge, self.spill, line)
 
     # ----------------------------------------------------------------- search
-    def reach(self, cols: StepColumns, count: int, members: Any) -> Callable[[int, bytes], list[int]]:
+    def reach(
+        self, cols: StepColumns, count: int, members: Any
+    ) -> Callable[[int, bytes], list[int]]:
         """``near(offset, line)``: the steps (among ``members``, below ``count``) whose records
         may hold text of the source line at ``offset`` (its bytes ``line``): those whose lines
         it lies among, and later steps of the context kinds it is carried into. Later steps
