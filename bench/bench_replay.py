@@ -13,7 +13,10 @@ steps the way a viewer does, in CPU milliseconds per step, both ways in the same
 * ``late llm``: the last model call's input conversation, compared with the mapper's path.
 
 Also: index CPU seconds and spill size both ways, and the orjson loop on the file. Prints a
-table and writes ``bench/out/replay-<format>-<steps>.json``.
+table and writes ``bench/out/replay-<format>-<steps>.json``. ``--compact-every N`` writes a
+session of its own (``bench/out/replay-<format>-<steps>-c<N>.jsonl``) whose context is
+compacted every N turns instead of every 20 (``0``: never: the conversation, and what a late
+step's replay restores, grows with the file).
 """
 
 from __future__ import annotations
@@ -58,9 +61,27 @@ def build_ms(source: Any, indices: list[int]) -> float:
     return (time.process_time() - cpu) * 1000 / max(len(indices), 1)
 
 
-def measure(fmt: str, steps: int, walk: int) -> dict[str, Any]:
+def session_file(fmt: str, steps: int, compact_every: int | None) -> Path:
+    """The bench file, or one compacted every ``compact_every`` turns (0: never)."""
+    if compact_every is None:
+        return make_file(fmt, steps)
+    from bench import generate_sessions
+
+    path = OUT / f"replay-{fmt}-{steps}-c{compact_every}.jsonl"
+    if not path.exists():
+        kept = generate_sessions.COMPACT_EVERY
+        generate_sessions.COMPACT_EVERY = compact_every or 10**12
+        try:
+            generate_sessions.write_session(fmt, path, steps)
+        finally:
+            generate_sessions.COMPACT_EVERY = kept
+    return path
+
+
+def measure(fmt: str, steps: int, walk: int, compact_every: int | None = None
+            ) -> dict[str, Any]:
     """Every measurement on one file (see the module doc)."""
-    path = make_file(fmt, steps)
+    path = session_file(fmt, steps, compact_every)
     result: dict[str, Any] = {"format": fmt, "file": path.name, "bytes": path.stat().st_size,
                               "machine": machine()}
     cpu = time.process_time()
@@ -104,8 +125,9 @@ def main() -> None:
     parser.add_argument("--format", default="codex")
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--walk", type=int, default=200)
+    parser.add_argument("--compact-every", type=int, default=None)
     args = parser.parse_args()
-    r = measure(args.format, args.steps, args.walk)
+    r = measure(args.format, args.steps, args.walk, args.compact_every)
     m = r["machine"]
     print(f"{m['date']}  {m['nproc']} cores  load {m['loadavg_at_start']} -> "
           f"{r['loadavg_at_end']}")
@@ -123,7 +145,8 @@ def main() -> None:
           f"messages): replay {r['light_late_llm_ms']:.1f} ms, spill "
           f"{r['full_late_llm_ms']:.1f} ms, same input: {r['late_llm_same']}")
     OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"replay-{args.format}-{args.steps}.json"
+    tail = "" if args.compact_every is None else f"-c{args.compact_every}"
+    out = OUT / f"replay-{args.format}-{args.steps}{tail}.json"
     out.write_text(json.dumps(r, indent=2, default=str))
 
 
