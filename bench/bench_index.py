@@ -119,6 +119,7 @@ def index_here(path: Path, full: bool = False) -> dict[str, Any]:
         "peak_rss_per_step": (peak - base_rss) / max(steps, 1),
         "rss_after_per_step": (rss_bytes() - base_rss) / max(steps, 1),
         "columns_bytes_per_step": source.run.memory_bytes() / max(steps, 1),
+        "spill_bytes": source.run._spill.size if source.run._spill is not None else 0,
         "problems": len(source.run.problems),
         "first_problems": [p.message for p in source.run.problems[:3]],
         "errors": facts.error_count,
@@ -202,13 +203,15 @@ def print_result(r: dict[str, Any]) -> None:
           f"{r['ratio_loaded_vs_orjson']:.2f}x the orjson loop's time")
     print(f"  memory        peak RSS {r['peak_rss_per_step']:.0f} B/step over the base "
           f"({r['peak_rss_bytes'] / 1e6:,.0f} MB peak), after {r['rss_after_per_step']:.0f} "
-          f"B/step, columns {r['columns_bytes_per_step']:.0f} B/step")
+          f"B/step, columns {r['columns_bytes_per_step']:.0f} B/step, spill "
+          f"{r.get('spill_bytes', 0) / 1e6:,.1f} MB")
     if "full" in r:
         f = r["full"]
         print(f"  full mappers  {f['index_s']:8.2f} s   = {r['ratio_full_vs_orjson']:.2f}x the "
               f"orjson loop's throughput; light path {r['light_speedup']:.1f}x faster "
               f"({r['light_speedup_cpu']:.1f}x in CPU seconds); peak RSS "
-              f"{f['peak_rss_per_step']:.0f} B/step, {f['problems']} problems")
+              f"{f['peak_rss_per_step']:.0f} B/step, spill {f.get('spill_bytes', 0) / 1e6:,.1f} "
+              f"MB, {f['problems']} problems")
 
 
 def main(argv: list[str] | None = None) -> int:
