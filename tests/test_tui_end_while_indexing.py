@@ -214,3 +214,68 @@ async def test_gauge_catches_up_with_the_facts_after_going_to_the_end(
         gauge = screen.query_one(ContextGauge)
         await _until(pilot, lambda: gauge.model is not None and gauge.model.breakdown is not None)
         assert "no model call yet" not in str(gauge.render())
+
+
+async def test_end_with_a_filter_on_goes_on_to_the_filters_last_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a filter on (Claude Code and Codex sessions open with bookkeeping folded), ``G``
+    while reading goes on to the last step the filter shows as reading adds more, and stops
+    when the user moves away."""
+    import json
+
+    from trace_tui.core.navigation.step_query import StepQuery
+
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    path = tmp_path / "mixed.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(json.dumps({"type": "span", "span_id": "root", "kind": "agent",
+                              "name": "agent", "start_time": 0.0}) + "\n")
+        for n in range(1, STEPS):
+            out.write(json.dumps({"type": "span", "span_id": f"s{n}", "parent_id": "root",
+                                  "kind": "llm" if n % 3 == 0 else "tool",
+                                  "name": f"step-{n}", "start_time": float(n),
+                                  "end_time": n + 0.5, "status": "ok"}) + "\n")
+    last_llm = max(n for n in range(1, STEPS) if n % 3 == 0)
+    source = GatedSource(path)
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 10)
+        screen.apply_filter(StepQuery.parse("kind:llm"))
+        await pilot.press("G")
+        first = screen.cursor.position
+        assert screen.run_view.row(first).kind == "llm"
+        assert "going to the end" in str(screen.query_one(StatusLine).render())
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete)
+        await _until(pilot, lambda: screen.run_view.row(screen.cursor.position).name
+                     == f"step-{last_llm}")
+        assert "going to the end" not in str(screen.query_one(StatusLine).render())
+
+
+async def test_moving_away_with_a_filter_on_stops_going_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trace_tui.core.navigation.step_query import StepQuery
+
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+    source = GatedSource(_trace(tmp_path / "big.jsonl"))
+    app = TraceApp(source)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.debugger
+        source.gate.release()
+        await _until(pilot, lambda: screen.count > 10)
+        screen.apply_filter(StepQuery.parse("kind:tool"))
+        await pilot.press("G", "k")
+        pinned = screen.cursor.position
+        for _ in range(STEPS):
+            source.gate.release()
+        await _until(pilot, lambda: screen.complete)
+        assert screen.cursor.position == pinned

@@ -76,6 +76,10 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
         self._replay_marks: LRUCache[int, str] = LRUCache(4096)
         self._branch_shown = False
         self._fold_bookkeeping = False
+        #: ``G`` pressed while reading with a filter on: the last shown step the cursor was put
+        #: on; it goes on to the filter's new last step as reading adds matches, unless the
+        #: user moved away (``None``: not going there).
+        self._filtered_end: int | None = None
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -156,6 +160,26 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
                 self.cursor.go(tree.visibility.step_at(0))  # open on the first shown step
         self.policy_grew()
         self._cursor_changed()
+        self.go_on_to_filtered_end()
+
+    def go_on_to_filtered_end(self) -> None:
+        """After ``G`` with a filter on while reading: the cursor goes on to the filter's last
+        shown step as matches arrive (the unfiltered chase goes to the run's last step, which
+        the filter may hide), until the user moves away or the filter changes."""
+        target = self._filtered_end
+        if target is None:
+            return
+        if self.cursor.position != target or self.filter_query is None:
+            self._filtered_end = None  # moved away, or the filter went
+            return
+        tree = self.query_one(SpanTree)
+        if tree.row_count:
+            last = tree.visibility.step_at(tree.row_count - 1)
+            if last != target:
+                self._filtered_end = last
+                self.move_to(last)
+        if self.complete and not self.finding_busy:
+            self._filtered_end = None
 
     def _first_position(self) -> int:
         """Where the cursor starts: a branch opens on its fork point, any other run on step 1."""
@@ -316,7 +340,8 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
             filter_shown=len(tree.visibility) if self.filter_query else 0,
             search=self.search_status(),
             busy=self.finding_busy or self.replaying or (
-                f"going to the end · reading {self.progress:.0%}" if self.cursor.chasing
+                f"going to the end · reading {self.progress:.0%}"
+                if self.cursor.chasing or self._filtered_end is not None and not self.complete
                 else None) or (
                 f"scanning {self.scanned / self.count:.0%}"
                 if self.complete is False and self.progress >= 1.0 and self.count else None),
@@ -354,9 +379,11 @@ class DebuggerScreen(FindingMixin, BranchingMixin, PolicyMixin):
     def _on_step_chosen(self, message: SpanTree.StepChosen | StepBar.StepChosen) -> None:
         if message.index >= 0:
             self.move_to(message.index, reveal=isinstance(message, StepBar.StepChosen))
-        if (isinstance(message, SpanTree.StepChosen) and message.to_end and not self.complete
-                and self.filter_query is None):
-            self.cursor.chase_end(complete=self.complete)
+        if isinstance(message, SpanTree.StepChosen) and message.to_end and not self.complete:
+            if self.filter_query is None:
+                self.cursor.chase_end(complete=self.complete)
+            else:
+                self._filtered_end = self.cursor.position
             self._update_status()
 
     def on_span_tree_open_inspector(self, message: SpanTree.OpenInspector) -> None:

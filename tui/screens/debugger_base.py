@@ -60,6 +60,10 @@ class DebuggerScreenBase(Screen[None]):
         """Redraw the status line from the current state."""
         raise NotImplementedError
 
+    def go_on_to_filtered_end(self) -> None:
+        """Filter matches were added: a cursor sent to the filter's end goes on there."""
+        raise NotImplementedError
+
     def _update_bindings(self) -> None:
         """Refresh the footer's keys when what they can do changed."""
         raise NotImplementedError

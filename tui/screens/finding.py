@@ -201,6 +201,7 @@ class FindingMixin(DebuggerScreenBase):
                 self.notify("no step matches the filter (Esc clears it)", severity="warning",
                             markup=False)
         self._update_status()
+        self.go_on_to_filtered_end()
 
     # ----------------------------------------------------------------- search
     def _search(self, direction: int) -> None:
