@@ -193,7 +193,9 @@ def test_requests_rebuild_old_bases_and_growing_responses() -> None:
 
 
 def _index(path: Path) -> IndexedSource:
-    source = IndexedSource(path)
+    """The mapper's path (``use_light=False``; the light path replays this same mapper,
+    restored from checkpoints: ``test_light_claude_code``)."""
+    source = IndexedSource(path, use_light=False)
     while not source.update().complete:
         pass
     return source

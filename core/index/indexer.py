@@ -247,9 +247,6 @@ class IndexedSource:
         self.run._swap(cols, fd, spill)
         self._mapper = self._fmt.mapper() if self._fmt is not None and self._fmt.mapper else None
         self._huge_at: set[int] = set()  # lines decoded as huge lines (strings spilled)
-        use_reader = getattr(self._mapper, "use_reader", None)
-        if use_reader is not None:  # the mapper keeps old lines by reference
-            use_reader(self._read_source)
         light = self._fmt.light if self._fmt is not None and self.use_light else None
         self._light = light() if light is not None and self._mapper is not None else None
         self.run._remap = self._light.remap if self._light is not None else None
@@ -263,6 +260,9 @@ class IndexedSource:
             self.run._invented = replayable.invented
         self.run._replay = self._replay
         self._since_checkpoint, self._epoch = CHECKPOINT_LINES, 0
+        use_reader = getattr(self._mapper, "use_reader", None)
+        if use_reader is not None:  # the mapper keeps old lines by reference
+            use_reader(self._read_source)
         self._meta = Run()
         self._flushed = False
         self._sized = False

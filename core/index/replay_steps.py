@@ -86,10 +86,12 @@ class ReplaySteps:
         self.offsets.append(offset)  # last: a reader bisects the offsets
 
     # ----------------------------------------------------------------- rebuilding
-    def records(self, cols: StepColumns, index: int) -> list[Placed] | None:
+    def records(self, cols: StepColumns, index: int,
+                blobs: BlobReader | None = None) -> list[Placed] | None:  # fmt: skip
         """Step ``index``'s records (its first record, then its ``span_end`` records in file
         order), made by replaying the mapper; ``None`` if they cannot be made again (the file
-        changed)."""
+        changed). Huge strings are read back through ``blobs`` if given (the step loader's,
+        which counts them in the step's size)."""
         start = cols.offset[index]
         target = max(start, cols.end_offset[index])
         session = self._session_for(index, start)
@@ -101,7 +103,7 @@ class ReplaySteps:
         if not placed:
             return None
         if self.huge and self.spill is not None:
-            reader = BlobReader(self.spill.fd)
+            reader = blobs if blobs is not None else BlobReader(self.spill.fd)
             placed = [(at, line, _whole(record, reader)) for at, line, record in placed]
         return placed
 
@@ -160,6 +162,10 @@ class ReplaySteps:
             lo = bisect_left(members, since, key=key)
             hi = bisect_right(members, offset, key=key)
             found += [i for i in members[lo:hi] if _reaches(cols, i, offset)]
+            if cols.extra_ends:  # a step ended again after a checkpoint saw it ended (a late
+                known = set(found)  # line reopened it: a Claude Code message's late block)
+                found += [i for i in list(cols.extra_ends) if i < count and i not in known
+                          and cols.offset[i] < since and _reaches(cols, i, offset)]  # fmt: skip
             value = self.decode(line, offset, 0)
             carry = self.replayable.carried(value) if value is not None else CARRY_NONE
             if carry == CARRY_NONE:
@@ -260,7 +266,11 @@ class _Session:
             self.next_offset, self.next_line = at + len(raw) + 1, line + 1
             value = steps.decode(raw, at, line)
             if isinstance(value, dict):
-                self._take(self.mapper.feed(value, offset=at, line=line), at, line, cols)
+                try:
+                    records = list(self.mapper.feed(value, offset=at, line=line))
+                except Exception:  # as the indexer: the line gives nothing (a problem there)
+                    continue
+                self._take(records, at, line, cols)
 
     def _take(self, records: Any, offset: int, line: int, cols: StepColumns) -> None:
         collected = self.collected

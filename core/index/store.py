@@ -388,10 +388,13 @@ def _dumps(value: Any) -> bytes:
 #: ``remap(value, position, line)``: the native record of a light step from its parsed source
 #: line and its line number.
 Remap = Callable[[Any, int, int], "dict[str, Any] | None"]
-#: ``replay(cols, index)``: a replayed step's records, each (source offset, source line,
-#: record), its first record first (``None``: they cannot be made again); see
+#: ``replay(cols, index, blobs)``: a replayed step's records, each (source offset, source
+#: line, record), its first record first (``None``: they cannot be made again), huge strings
+#: read through ``blobs`` (counted in the step's size); see
 #: :meth:`~trace_tui.core.index.replay_steps.ReplaySteps.records`.
-Replay = Callable[[StepColumns, int], "list[tuple[int, int, dict[str, Any]]] | None"]
+Replay = Callable[
+    [StepColumns, int, "BlobReader | None"], "list[tuple[int, int, dict[str, Any]]] | None"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +421,8 @@ class RecordFiles:
         """Every record of step ``index``: its first, then its ``span_end`` records in file
         order (``None`` when the first cannot be read; an unreadable end is left out)."""
         if cols.origin[index] == ORIGIN_REPLAY:
-            return self.replay(cols, index) if self.replay is not None else None  # type: ignore[return-value]
+            replay = self.replay
+            return replay(cols, index, self.blobs) if replay is not None else None  # type: ignore[return-value]
         start = self.start_record(cols, index)
         if start is None:
             return None

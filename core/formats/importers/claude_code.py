@@ -22,14 +22,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trace_tui.core.formats.base import TraceFormat
+from trace_tui.core.formats.base import ReadLine, Replayable, TraceFormat
 from trace_tui.core.formats.importers.claude_code_calls import CallStore, Llm
 from trace_tui.core.formats.importers.claude_code_context import ChainStore
 from trace_tui.core.formats.importers.claude_code_lines import detect_claude_code, other_line
 from trace_tui.core.formats.importers.claude_code_refs import (
     LineReader,
     SourceLines,
+    content_blocks,
     message_id_of,
+)
+from trace_tui.core.formats.importers.claude_code_replay import (
+    carried,
+    checkpoint,
+    invented,
+    restore_into,
 )
 from trace_tui.core.formats.importers.claude_code_requests import RequestStore
 from trace_tui.core.formats.shared.common import (
@@ -65,12 +72,24 @@ class ClaudeCodeMapper:
     #: N, then these" (:class:`~trace_tui.core.index.store.SpillFile`).
     CHAINS_MESSAGES = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, facts: bool = False) -> None:
+        #: Facts mode: records carry only what the index keeps (ids, names, times, errors,
+        #: usage); checkpoints for the replay (:mod:`.claude_code_replay`).
+        self._facts = facts
+        #: Bumped at each compaction boundary, for the index.
+        self.epoch = 0
+        #: Facts mode: every assistant line (message id, span id and parent for a new call,
+        #: its ref) and what the sub-agent maps were given, in order (0: ``_line_agent``,
+        #: 1: ``_agent_ids``, 2: ``_agent_tool_spans``; key, value), so a checkpoint is a count.
+        self._call_log: list[tuple[str, str | None, str | None, int]] = []
+        self._agent_log: list[tuple[int, str, str]] = []
+        self._whole: set[str] = set()  # facts mode: reopened calls, made as in full mode
+        self._fed = False
         self._n = 0
         self._run_emitted = False
         self._lines = SourceLines()
         self._chain = ChainStore(self._lines)
-        self._requests = RequestStore(self._lines)
+        self._requests = RequestStore(self._lines, facts=facts)
         self._turn: str | None = None
         self._turn_end: Any = None
         self._turn_done = False
@@ -100,7 +119,8 @@ class ClaudeCodeMapper:
             out.append(self._run(record))
         kind = record.get("type")
         self._ref = self._lines.ref(offset)
-        message_id = message_id_of(record) if kind == "assistant" else None
+        self._fed = True
+        message_id = message_id_of(record, self._ref) if kind == "assistant" else None
         out += self._close_llms(keep=message_id)
         self._parent = self._parent_for(record, out)
         self._puuid = self._parent_uuid(record)
@@ -111,7 +131,7 @@ class ClaudeCodeMapper:
         elif kind == "system" and record.get("subtype") == "compact_boundary":
             out += self._compact(record)
         elif kind == "api-request-shape":
-            self._requests.add_shape(record)
+            self._requests.add_shape(record, self._ref)
         elif kind == "api-request-blob":
             self._requests.add_blob(record, self._ref)
         elif kind == "api-request":
@@ -127,6 +147,20 @@ class ClaudeCodeMapper:
             out.append(span_end(agent_step))
         self._agent_steps.clear()
         out += self._end_turn()
+        return out
+
+    # ----------------------------------------------------------------- facts mode
+    def checkpoint(self) -> Any:
+        """The state between two lines, for :func:`~.claude_code_replay.restore` (facts mode;
+        ``None`` while a model call is open)."""
+        return checkpoint(self)
+
+    def open_steps(self) -> list[str]:
+        """Span ids of steps a later line may still add to (facts mode, for search)."""
+        out = [*self._tools.values(), *self._agent_steps.values()]
+        out += [llm.span_id for llm in self._open.values()]
+        if self._turn is not None:
+            out.append(self._turn)
         return out
 
     # ----------------------------------------------------------------- ids and run
@@ -165,9 +199,11 @@ class ClaudeCodeMapper:
         self._lines.keep(self._ref, rec)
         parent = self._parent
         out: list[dict[str, Any]] = []
+        facts = self._facts
         llm = self._llms.get(message_id)
         if llm is None:
             llm = self._llms.add(message_id, self._id("llm"), parent)
+            attrs = self._request_attrs(rec, msg)
             out.append(
                 span_start(
                     llm.span_id,
@@ -175,15 +211,22 @@ class ClaudeCodeMapper:
                     f"chat {msg.get('model') or 'claude'}",
                     parent_id=parent,
                     start=rec.get("timestamp"),
-                    attributes=self._request_attrs(rec, msg),
-                    source=rec,
+                    attributes=None if facts else attrs,
+                    source=None if facts else rec,
                 )
             )
+            if facts:
+                self._call_log.append((message_id, llm.span_id, parent, self._ref))
         else:
-            llm.sources.append(rec)
+            if facts:
+                self._call_log.append((message_id, None, None, self._ref))
+                if not llm.open and llm.span_id not in self._whole:
+                    self._make_whole(llm)
+            if not facts or llm.span_id in self._whole:
+                llm.sources.append(rec)
         llm.open = True
         self._open[message_id] = llm
-        llm.add(rec, blocks)
+        llm.add(rec, [] if facts and llm.span_id not in self._whole else blocks)
         llm.refs.append(self._ref)
         if isinstance(rec.get("requestRef"), str):
             self._requests.add_response(rec["requestRef"], message_id, self._ref)
@@ -191,6 +234,16 @@ class ClaudeCodeMapper:
             if isinstance(block, dict) and block.get("type") == "tool_use":
                 out.append(self._tool_start(block, rec, parent))
         return out
+
+    def _make_whole(self, llm: Llm) -> None:
+        """Facts mode: a late line reopens a call that ended; its end is emitted again over
+        the first, which the index notes as a problem quoting the record, so from now on the
+        call keeps its blocks and its records are made as the full mapper makes them."""
+        self._whole.add(llm.span_id)
+        llm.blocks = []
+        for ref in llm.refs:
+            line = self._lines.get(ref)
+            llm.add(line or {}, content_blocks(line))
 
     def _request_attrs(self, rec: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
         attrs: dict[str, Any] = {
@@ -201,10 +254,10 @@ class ClaudeCodeMapper:
             "gen_ai.response.id": msg.get("id"),
             "claude_code.request_id": rec.get("requestId"),
         }
-        recorded = self._requests.attributes(rec.get("requestRef"))
+        recorded = None if self._facts else self._requests.attributes(rec.get("requestRef"))
         if recorded is not None:
             attrs.update(recorded)
-        else:
+        elif not self._facts:
             conversation = self._chain.conversation(self._puuid)
             if conversation is not None:
                 attrs["gen_ai.input.messages"] = conversation
@@ -223,6 +276,18 @@ class ClaudeCodeMapper:
             del self._open[message_id]
             llm.open = False
             usage = llm.usage
+            if self._facts and llm.span_id not in self._whole:
+                tokens = usage_attributes(
+                    usage.get("input_tokens"),
+                    usage.get("output_tokens"),
+                    usage.get("cache_read_input_tokens"),
+                    usage.get("cache_creation_input_tokens"),
+                    input_includes_cache=False,
+                )
+                out.append(span_end(llm.span_id, end=llm.end, attributes=tokens))
+                if llm.stop_reason in _FINAL_STOPS and llm.parent is not None:
+                    out += self._answered(llm.parent, llm.end)
+                continue
             attrs: dict[str, Any] = {
                 "gen_ai.output.messages": normalize_messages(
                     [{"role": "assistant", "content": llm.blocks}]
@@ -265,6 +330,10 @@ class ClaudeCodeMapper:
         if name in _AGENT_TOOLS:
             self._agent_calls.append(call_id)
             self._agent_tool_spans[call_id] = span_id
+            if self._facts:
+                self._agent_log.append((2, call_id, span_id))
+        if self._facts:
+            return span_start(span_id, "tool", name, parent_id=parent, start=rec.get("timestamp"))
         return span_start(
             span_id,
             "tool",
@@ -282,16 +351,17 @@ class ClaudeCodeMapper:
 
     def _tool_result(self, block: dict[str, Any], rec: dict[str, Any]) -> list[dict[str, Any]]:
         call_id = str(block.get("tool_use_id") or "")
-        result = content_of(block.get("content"))
+        facts, failed = self._facts, block.get("is_error") is True
+        result = content_of(block.get("content")) if failed or not facts else None
         attrs: dict[str, Any] = {"gen_ai.tool.call.result": result}
         if rec.get("toolUseResult") is not None:
             attrs["claude_code.tool_use_result"] = rec["toolUseResult"]
-        error = (
-            (short(text_of(result), 200) or "tool error") if block.get("is_error") is True else None
-        )
+        error = (short(text_of(result), 200) or "tool error") if failed else None
         out: list[dict[str, Any]] = []
         if isinstance(rec.get("agentId"), str) and call_id in self._tools:
             self._agent_ids[rec["agentId"]] = call_id
+            if self._facts:
+                self._agent_log.append((1, rec["agentId"], call_id))
         span_id = self._tools.pop(call_id, None)
         if span_id is None:
             attrs.update(
@@ -310,14 +380,16 @@ class ClaudeCodeMapper:
                     start=rec.get("timestamp"),
                     end=rec.get("timestamp"),
                     error=error,
-                    attributes=attrs,
-                    source=rec,
+                    attributes=None if facts else attrs,
+                    source=None if facts else rec,
                 )
             )
             return out
-        out.append(
-            span_end(span_id, end=rec.get("timestamp"), error=error, attributes=attrs, source=rec)
-        )
+        if facts:
+            out.append(span_end(span_id, end=rec.get("timestamp"), error=error))
+        else:
+            out.append(span_end(span_id, end=rec.get("timestamp"), error=error,
+                                attributes=attrs, source=rec))  # fmt: skip
         agent_step = self._agent_steps.pop(call_id, None)
         if agent_step is not None:
             out.append(span_end(agent_step, end=rec.get("timestamp")))
@@ -366,8 +438,8 @@ class ClaudeCodeMapper:
                 "agent",
                 short(text) or "turn",
                 start=rec.get("timestamp"),
-                attributes=attrs,
-                source=rec,
+                attributes=None if self._facts else attrs,
+                source=None if self._facts else rec,
             )
         )
         return out
@@ -414,6 +486,8 @@ class ClaudeCodeMapper:
             out.append(self._agent_start(step, call_id, rec))
         if isinstance(rec.get("uuid"), str):
             self._line_agent[rec["uuid"]] = step
+            if self._facts:
+                self._agent_log.append((0, rec["uuid"], step))
         return step
 
     def _agent_start(self, step: str, call_id: str | None, rec: dict[str, Any]) -> dict[str, Any]:
@@ -431,8 +505,8 @@ class ClaudeCodeMapper:
             "subagent",
             parent_id=tool_span or self._turn,
             start=rec.get("timestamp"),
-            attributes=attrs,
-            source=rec,
+            attributes=None if self._facts else attrs,
+            source=None if self._facts else rec,
         )
 
     # ----------------------------------------------------------------- other lines
@@ -446,15 +520,19 @@ class ClaudeCodeMapper:
             parent_id=parent,
             start=rec.get("timestamp"),
             end=rec.get("timestamp"),
-            attributes=attrs,
-            source=rec,
+            attributes=None if self._facts else attrs,
+            source=None if self._facts else rec,
         )
 
     def _compact(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
         meta = as_dict(rec.get("compactMetadata"))
         self._chain.add(str(rec.get("uuid") or self._id("boundary")), None, "boundary", -1)
         self._truncated.add(rec.get("agentId") if rec.get("isSidechain") else None)
+        self.epoch += 1
         name = f"compact boundary ({meta.get('trigger', 'unknown')} trigger)"
+        if self._facts:
+            return [span(self._id("compact"), "other", name, parent_id=self._turn,
+                         start=rec.get("timestamp"), end=rec.get("timestamp"))]  # fmt: skip
         return [
             span(
                 self._id("compact"),
@@ -474,9 +552,26 @@ class ClaudeCodeMapper:
         ]
 
 
+def restore(state: Any, read: ReadLine) -> ClaudeCodeMapper:
+    """A full mapper in the state a facts-mode mapper's :meth:`~ClaudeCodeMapper.checkpoint`
+    noted (falsy: the start of the file), reading old lines through ``read``."""
+    mapper = ClaudeCodeMapper()
+    mapper.use_reader(read)
+    if state:
+        restore_into(mapper, state)
+    return mapper
+
+
 CLAUDE_CODE = TraceFormat(
     name="claude-code",
     title="Claude Code session transcript (~/.claude/projects/*/*.jsonl)",
     detect=detect_claude_code,
     mapper=ClaudeCodeMapper,
+    replay=Replayable(
+        facts=lambda: ClaudeCodeMapper(facts=True),
+        restore=lambda state, read: restore(state, read),
+        carried=carried,
+        context_kinds=frozenset({"llm", "agent"}),
+        invented=invented,
+    ),
 )

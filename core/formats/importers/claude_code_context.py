@@ -50,7 +50,9 @@ class ChainStore:
     Each uuid gets a *slot* (its number, whether a later line continued from it, and its
     current line: a uuid written again replaces it); each line an entry (its parent's slot,
     role and line ref, in arrays). Consecutive calls share most of their conversation, so the
-    conversation last built at a few recent lines is cached: the next call only converts the
+    conversation last built at a few recent lines is cached (forgotten when a uuid already
+    known gets a line: each conversation depends only on the lines so far, not on when it was
+    built, so a mapper restored from a checkpoint builds the same): the next call only converts the
     lines added since (read back through :class:`~.claude_code_refs.SourceLines`, recent ones
     still parsed), and the walk up the chain stops at the first cached line (linear time over
     a session, not quadratic). Message dicts are shared between calls' lists, never copied.
@@ -64,6 +66,7 @@ class ChainStore:
         self._parent = array("q")  # entry -> its parent's slot (-1: none)
         self._ref = array("q")  # entry -> its line's ref (-1: a compaction boundary)
         self._role = bytearray()  # entry -> index in _ROLES
+        self._slot_of = array("q")  # entry -> its own slot (to rebuild ``_current`` as of)
         self._cache: OrderedDict[int, tuple[list[dict[str, Any]], tuple[str, Any] | None]] = (
             OrderedDict()
         )
@@ -94,13 +97,40 @@ class ChainStore:
         if parent:
             parent_slot = self._slot(parent)
             self._has_child[parent_slot] = 1
+        known = len(self._current)
         slot = self._slot(uuid)
+        if slot < known and self._cache:  # a line rewritten, or written after its child:
+            self._cache.clear()  # a cached conversation may have walked past it otherwise
         self._current[slot] = len(self._ref)
         self._parent.append(parent_slot)
-        self._ref.append(ref)
         self._role.append(_ROLES.index(role))
+        self._slot_of.append(slot)
+        self._ref.append(ref)  # last: a copy "as of" counts entries by it
         if record is not None:
             self._lines.keep(ref, record)
+
+    def mark(self) -> tuple[int, int]:
+        """How far the store is (entries, slots): :meth:`as_of` copies that much of it."""
+        return len(self._ref), len(self._current)
+
+    def as_of(self, mark: tuple[int, int], lines: SourceLines) -> ChainStore:
+        """A new store holding what this one held at ``mark`` (the arrays are only appended
+        to, so a count is a prefix; another thread may append meanwhile)."""
+        entries, slots = mark
+        out = ChainStore(lines)
+        out._parent = self._parent[:entries]
+        out._ref = self._ref[:entries]
+        out._role = self._role[:entries]
+        out._slot_of = self._slot_of[:entries]
+        out._slots = {k: v for k, v in self._slots.copy().items() if v < slots}
+        current = out._current = array("q", [-1]) * slots
+        has_child = out._has_child = bytearray(slots)
+        for entry, slot in enumerate(out._slot_of):
+            current[slot] = entry
+        for parent in out._parent:
+            if parent >= 0:
+                has_child[parent] = 1
+        return out
 
     def has_child(self, uuid: str | None) -> bool:
         """True when an earlier line already continued from ``uuid`` (so this one rewinds)."""
@@ -131,7 +161,7 @@ class ChainStore:
             blocks = chain_blocks(line)
             if blocks:
                 role = _ROLES[self._role[entry]]
-                now = (role, message_id_of(line) if role == "assistant" else None)
+                now = (role, message_id_of(line, ref) if role == "assistant" else None)
                 _extend(messages, last, now, blocks)
                 last = now
         cache[top] = (messages, last)

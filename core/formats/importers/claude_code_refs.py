@@ -99,9 +99,12 @@ def chain_blocks(record: dict[str, Any] | None) -> list[Any]:
     return [b for b in content_blocks(record) if b is not None]
 
 
-def message_id_of(record: dict[str, Any] | None) -> str:
-    """The id of an assistant line's message (its ``requestId`` or ``uuid`` if it has none)."""
+def message_id_of(record: dict[str, Any] | None, ref: int | None = None) -> str:
+    """The id of an assistant line's message (its ``requestId`` or ``uuid`` if it has none;
+    else one of its own: ``line-<ref>``, the same whichever way the line was read)."""
     value = message_of(record).get("id") or (record or {}).get("requestId") or (
         record or {}
     ).get("uuid")
-    return str(value) if value else f"line-{id(record)}"
+    if value:
+        return str(value)
+    return f"line-{id(record) if ref is None else ref}"

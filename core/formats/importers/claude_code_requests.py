@@ -76,8 +76,11 @@ class _Resolved:
 class RequestStore:
     """Requests rebuilt from Claude Code 2.1 ``api-request*`` records (see module doc)."""
 
-    def __init__(self, lines: SourceLines | None = None) -> None:
+    def __init__(self, lines: SourceLines | None = None, *, facts: bool = False) -> None:
         self._lines = lines if lines is not None else SourceLines()
+        #: Facts mode: no message list is resolved, shapes are kept as (hash, ref) notes.
+        self._facts = facts
+        self._shape_refs: list[tuple[str, int]] = []
         self._shapes: dict[str, dict[str, Any]] = {}
         self._shape_attrs: dict[str, tuple[Any, str | None, list[dict[str, Any]]]] = {}
         self._blobs: dict[Any, int] = {}  # hash -> ref of its latest line
@@ -89,10 +92,13 @@ class RequestStore:
         self._version = 0
 
     # ----------------------------------------------------------------- records
-    def add_shape(self, rec: dict[str, Any]) -> None:
-        """An ``api-request-shape`` record: system prompt and tools, by hash."""
+    def add_shape(self, rec: dict[str, Any], ref: int) -> None:
+        """An ``api-request-shape`` record (line ``ref``): system prompt and tools, by hash."""
         if isinstance(rec.get("shapeHash"), str) and isinstance(rec.get("shape"), dict):
-            self._shapes[rec["shapeHash"]] = rec["shape"]
+            if self._facts:
+                self._shape_refs.append((rec["shapeHash"], ref))
+            else:
+                self._shapes[rec["shapeHash"]] = rec["shape"]
 
     def add_blob(self, rec: dict[str, Any], ref: int) -> None:
         """An ``api-request-blob`` record (line ``ref``): one message's content, by hash."""
@@ -110,6 +116,11 @@ class RequestStore:
         if not isinstance(req_id, str):
             return
         req = _Request(ref, self._requests.get(req_id))
+        if self._facts:  # not resolved, but it raises where _link would
+            for digest in rec.get("tail") or ():
+                self._blob_at(digest, ref)
+            self._requests[req_id] = req
+            return
         resolved = self._link(req, rec, self._base(rec, ref))  # may raise: nothing kept then
         self._lines.keep(ref, rec)
         self._requests[req_id] = req
@@ -128,6 +139,57 @@ class RequestStore:
                 self._version += 1
         else:
             req.responses.append(_Response(message_id, ref))
+
+    # ----------------------------------------------------------------- checkpoints
+    def mark(self) -> int:
+        """How far the shape notes go (with a line ref, what :meth:`as_of` needs)."""
+        return len(self._shape_refs)
+
+    def as_of(self, upto: int, shapes: int, lines: SourceLines) -> RequestStore:
+        """A full-mode store holding what this (facts-mode) one held before the line ref
+        ``upto`` (``shapes``: :meth:`mark` then); shapes are read back from their lines.
+        Another thread may add to this store meanwhile: only C-level copies are iterated."""
+        out = RequestStore(lines)
+        latest: dict[str, int] = {}
+        for digest, ref in self._shape_refs[:shapes]:
+            latest[digest] = ref
+        for ref in sorted(latest.values()):
+            line = lines.get(ref)
+            if line is not None:
+                out.add_shape(line, ref)
+        for digest in list(self._blobs.copy()):
+            older = [r for r in self._older_blobs.get(digest, ()) if r < upto]
+            blob = self._blob_at(digest, upto)
+            if blob is not None:
+                out._blobs[digest] = blob
+                if older and older[-1] == blob:
+                    older.pop()
+                if older:
+                    out._older_blobs[digest] = older
+        copies: dict[int, _Request] = {}
+
+        def copy(req: _Request | None) -> _Request | None:
+            chain: list[_Request] = []
+            while req is not None and id(req) not in copies:
+                if req.ref < upto:
+                    chain.append(req)
+                req = req.earlier
+            below = copies[id(req)] if req is not None else None
+            for link in reversed(chain):
+                below = copies[id(link)] = _Request(link.ref, below)
+                for response in list(link.responses):
+                    refs = [r for r in list(response.refs) if r < upto]
+                    if refs:
+                        kept = _Response(response.id, refs[0])
+                        kept.refs = refs
+                        below.responses.append(kept)
+            return below
+
+        for req_id, req in self._requests.copy().items():
+            kept_req = copy(req)
+            if kept_req is not None:
+                out._requests[req_id] = kept_req
+        return out
 
     # ----------------------------------------------------------------- attributes
     def attributes(self, request_id: Any) -> dict[str, Any] | None:
