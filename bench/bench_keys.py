@@ -15,8 +15,11 @@ every movement key is also timed as the user sees it: from posting the key
 (``App.simulate_key``) until the cursor has moved and the screen has been refreshed after it
 (``call_after_refresh``) -- the "painted" columns, which include waiting for the interpreter
 while the reader thread holds it. ``--during-indexing`` measures only that way, starting after
-100k steps. Prints a table and writes ``bench/out/keys.json``. Not a test: timings vary with
-the machine's load.
+100k steps. The "cpu" columns are the CPU time of the app's thread during a painted press
+(less sensitive to the machine's load than wall time). ``--gap MS`` leaves MS of idle time
+after each painted press, as a key held down does (30/s); without it the next press follows
+the last frame at once and waits for Textual's next frame on its 60 fps grid. Prints a table
+and writes ``bench/out/keys.json``. Not a test: timings vary with the machine's load.
 """
 
 from __future__ import annotations
@@ -54,12 +57,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def painted_press(app: Any, key: str) -> float | None:
+async def painted_press(app: Any, key: str, cpu: list[float] | None = None) -> float | None:
     """Milliseconds from posting ``key`` until the cursor moved and the screen was refreshed
-    after it (``None`` if the cursor did not move within 10 s)."""
+    after it (``None`` if the cursor did not move within 10 s). ``cpu`` gets the CPU time the
+    app's thread used meanwhile (ms; the wait loop's own polling included)."""
     screen = app.debugger
     before = screen.cursor.position
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     app.simulate_key(key)
     while screen.cursor.position == before:
         if time.perf_counter() - start > 10:
@@ -68,6 +72,8 @@ async def painted_press(app: Any, key: str) -> float | None:
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     screen.call_after_refresh(lambda: done.done() or done.set_result(None))
     await done
+    if cpu is not None:
+        cpu.append((time.thread_time() - cpu_start) * 1000)
     return (time.perf_counter() - start) * 1000
 
 
@@ -81,13 +87,15 @@ def _row(timings: list[float], presses: int) -> dict[str, Any]:
     }
 
 
-async def measure(path: Path, presses: int, during_indexing: bool) -> dict[str, Any]:
+async def measure(path: Path, presses: int, during_indexing: bool, gap: float = 0.0
+                  ) -> dict[str, Any]:
     """Open ``path`` in the real app and time ``presses`` presses of each key group, once the
-    whole file is indexed, or (``during_indexing``) while the reader is still working."""
+    whole file is indexed, or (``during_indexing``) while the reader is still working; painted
+    presses ``gap`` ms apart (0: the next press as soon as the last one is on screen)."""
     from trace_tui.tui.app import build_app
 
     app = build_app(path)
-    results: dict[str, Any] = {"during_indexing": during_indexing}
+    results: dict[str, Any] = {"during_indexing": during_indexing, "gap_ms": gap}
     async with app.run_test(size=(120, 36)) as pilot:
         started = time.monotonic()
         while time.monotonic() - started < 600:
@@ -109,9 +117,14 @@ async def measure(path: Path, presses: int, during_indexing: bool) -> dict[str, 
                     timings.append((time.perf_counter() - start) * 1000)
                 results[label] = _row(timings, presses)
             if keys != ["f12"]:
-                painted = [await painted_press(app, keys[n % len(keys)]) for n in range(presses)]
+                painted, cpu = [], []
+                for n in range(presses):
+                    painted.append(await painted_press(app, keys[n % len(keys)], cpu))
+                    if gap:
+                        await asyncio.sleep(gap / 1000)
                 results[f"{label} painted"] = _row([t for t in painted if t is not None],
                                                    presses)
+                results[f"{label} painted cpu"] = _row(cpu, presses)
                 await pilot.pause()
         results["steps_indexed_at_end"] = app.debugger.count
     return results
@@ -128,13 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure while the reader is still indexing (after 100k steps)",
     )
+    parser.add_argument(
+        "--gap", type=float, default=0.0, metavar="MS",
+        help="idle time between painted presses (0: back to back; Textual then draws the next "
+             "frame on its 60 fps grid, up to 16.7 ms later; 20-35 ms is a key held down)",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     path = args.file or OUT / f"synthetic-{args.steps}.jsonl"
     if not path.exists():
         print(f"generating {path} ...", file=sys.stderr)
         write_trace(path, args.steps)
-    results = asyncio.run(measure(path, args.presses, args.during_indexing))
+    results = asyncio.run(measure(path, args.presses, args.during_indexing, args.gap))
     print(
         f"{path.name}: {results['steps_indexed_at_start']:,} steps indexed when measuring began"
         f" ({results['seconds_until_measuring']} s after opening),"
@@ -142,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     base = results.get("baseline (unbound key)", {}).get("p50_ms", 0.0)
     print(f"{'key':<36} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99 - baseline':>15}"
-          f"   painted: {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+          f"   painted: {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}   cpu: {'p50':>5} {'p99':>5}")
     for label, _ in KEYS:
         row, painted = results.get(label), results.get(f"{label} painted")
         pilot = (f"{row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
                  f"{row['p99_ms'] - base:>15.1f}" if row else f"{'':>42}")
+        cpu = results.get(f"{label} painted cpu")
         seen = (f"{painted['p50_ms']:>7.1f} {painted['p99_ms']:>7.1f} {painted['max_ms']:>7.1f}"
-                if painted else "")
+                f"        {cpu['p50_ms']:>5.1f} {cpu['p99_ms']:>5.1f}" if painted and cpu
+                else "")
         print(f"{label:<36} {pilot}   {'':>8} {seen}")
     results.update(file=str(path), load=os.getloadavg(), cpus=os.cpu_count())
     (OUT / "keys.json").write_text(json.dumps(results, indent=2))
