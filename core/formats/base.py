@@ -126,6 +126,14 @@ class LightDecoder(Protocol):
         own keys and words), so a byte search knows when to check every step."""
         ...
 
+    def shown(self, value: Any, position: int, holds: Callable[[str], bool]) -> bool:
+        """Does the ``position``-th step made from the parsed line ``value``, as :meth:`remap`
+        maps it, certainly have among its payload's strings (attribute keys and string
+        values) one that ``holds`` (search: "holds the word, folded")? ``False`` when not
+        sure: search then maps the step to know, so ``True`` must never be wrong (a test
+        checks it against the mapping)."""
+        ...
+
 
 #: ``read(offset)``: the parsed source line at ``offset`` (as the indexer decoded it), or
 #: ``None`` when it no longer reads as JSON.

@@ -13,7 +13,8 @@ a rare caseless byte of the piece without copying the block, else in a lower-cas
 line that holds them is mapped to its steps through the index's offsets
 (:mod:`~trace_tui.core.index.search_hits`: a step's first record by a bisect, a ``span_end``
 by its span id), and the step is confirmed with :meth:`StepQuery.matches_step
-<trace_tui.core.navigation.step_query.StepQuery.matches_step>`. Steps that match by name or
+<trace_tui.core.navigation.step_query.StepQuery.matches_step>` (cheaper for a step mapped
+from one foreign line: :mod:`~trace_tui.core.index.search_confirm`). Steps that match by name or
 kind alone come from the index's columns. So the byte scan finds exactly the steps a slow
 per-step scan finds (a test checks it on escaped and non-ASCII text); it only skips loading
 the steps that cannot match.
@@ -35,6 +36,7 @@ from trace_tui.core.index.columns import KIND_CODES
 from trace_tui.core.index.needle import LineFinder, needle_forms
 from trace_tui.core.index.run_view import IndexedRun, ScanView
 from trace_tui.core.index.search_blocks import blocks
+from trace_tui.core.index.search_confirm import Confirmer
 from trace_tui.core.index.search_hits import (
     blob_steps,
     followers,
@@ -43,7 +45,7 @@ from trace_tui.core.index.search_hits import (
     step_of,
     window_start,
 )
-from trace_tui.core.navigation.step_query import StepQuery, fold, iter_matches
+from trace_tui.core.navigation.step_query import StepQuery, fold
 
 Cancelled = Callable[[], bool]
 #: Told the fraction of the bytes to scan that has been scanned, after each block.
@@ -62,6 +64,7 @@ class ByteSearch:
         self.query = query
         self.driver, self.forms = _driver(query)
         self.finders: dict[int, LineFinder] = {}  # by file (its bytes pick the way)
+        self.confirmer = Confirmer(run, query)
 
     @property
     def usable(self) -> bool:
@@ -205,7 +208,7 @@ class ByteSearch:
         for batch in self.candidates(start, end, cancelled, progress):
             fresh = [i for i in batch if i not in seen]
             seen.update(fresh)
-            confirmed = list(iter_matches(self.run, self.query, fresh, cancelled))
+            confirmed = self.confirmer.matching(fresh, cancelled)
             if cancelled():
                 return
             if confirmed:

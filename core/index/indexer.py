@@ -250,6 +250,7 @@ class IndexedSource:
         light = self._fmt.light if self._fmt is not None and self.use_light else None
         self._light = light() if light is not None and self._mapper is not None else None
         self.run._remap = self._light.remap if self._light is not None else None
+        self.run._shown = self._light.shown if self._light is not None else None
         self.run._invented = self._light.invented if self._light is not None else frozenset
         replayable = self._fmt.replay if self._fmt is not None and self.use_light else None
         self._replay = self._facts = None

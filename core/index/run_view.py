@@ -95,6 +95,9 @@ class IndexedRun:
         self._loader = StepLoader()
         #: The light decoder's ``remap`` for steps indexed from foreign source lines.
         self._remap: Remap | None = None
+        #: The light decoder's ``shown`` (:meth:`~trace_tui.core.formats.base.LightDecoder.
+        #: shown`): search's proof that a light step holds a word without mapping it.
+        self._shown: Callable[[Any, int, Callable[[str], bool]], bool] | None = None
         #: Text the light decoder's mapping may write that its source line does not hold.
         #: The light decoder's invented words, asked for by the first byte scan (reading
         #: the mapping modules' source takes a quarter of a second).

@@ -139,10 +139,9 @@ def _nearest(search: ByteSearch, lo: int, hi: int, cancelled: Cancelled, progres
     if view is None or lo >= min(hi, view.count):
         return None
     hi = min(hi, view.count)
-    query, run = search.query, search.run
 
     def confirmed(index: int) -> bool:
-        return next(iter_matches(run, query, (index,), cancelled), None) is not None
+        return bool(search.confirmer.matching((index,), cancelled))
 
     names = search.by_name_or_kind(view, lo, hi)
     if not first:

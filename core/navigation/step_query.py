@@ -123,22 +123,28 @@ class StepQuery:
 
     def matches_step(self, step: Step) -> bool:
         """Decide with the whole step (payload included)."""
-        row_like = StepRow(step.index, step.kind, step.name, 0, -1, step.status,
-                           step.start_time, step.end_time, None, None)
+        return self.matches_facts(step.kind, step.name, step.status, step.attributes,
+                                  step.error)
+
+    def matches_facts(self, kind: str, name: str, status: str, attributes: dict[str, Any],
+                      error: str | None) -> bool:
+        """:meth:`matches_step` for a step given by its facts (a record read by the
+        builder's rules, without building the step)."""
+        row_like = StepRow(-1, kind, name, 0, -1, status, None, None, None, None)
         quick = self.matches_row(row_like)
         if quick is not None:
             return quick
-        pieces = _payload_pieces(step)
+        pieces = _pieces(attributes, error)
         needles = (*self.payload, *self.words)
         if sum(map(len, pieces)) > HUGE_PAYLOAD and not any("\n" in n for n in needles):
             holds = _held_piecewise(pieces)  # (no piece is ever joined or folded whole twice)
         else:
             haystack = fold("\n".join(pieces))
             holds = haystack.__contains__
-        name = fold(step.name)
+        folded = fold(name)
         if any(not holds(p) for p in self.payload):
             return False
-        return all(w in name or w == step.kind or holds(w) for w in self.words)
+        return all(w in folded or w == kind or holds(w) for w in self.words)
 
 
 #: Payload text longer than this (a 200 MB pasted file) is searched a piece at a time: one
@@ -162,10 +168,14 @@ def payload_text(step: Step) -> str:
 
 
 def _payload_pieces(step: Step) -> list[str]:
+    return _pieces(step.attributes, step.error)
+
+
+def _pieces(attributes: dict[str, Any], error: str | None) -> list[str]:
     pieces: list[str] = []
-    _strings(step.attributes, pieces, 0)
-    if step.error:
-        pieces.append(step.error)
+    _strings(attributes, pieces, 0)
+    if error:
+        pieces.append(error)
     return pieces
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -420,6 +421,10 @@ class ApiExchangeLight:
     def invented(self) -> frozenset[str]:
         """Words of the exchange mapping's own (every string constant of its modules)."""
         return invented_words(*_MAPPING_MODULES)
+
+    def shown(self, value: Any, position: int, holds: Callable[[str], bool]) -> bool:
+        """Never sure without mapping: search maps the exchange again."""
+        return False
 
     def remap(self, value: Any, position: int, line: int) -> dict[str, Any] | None:
         """The native record of the ``position``-th step the exchange on line ``line`` makes

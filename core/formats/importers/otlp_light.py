@@ -16,6 +16,7 @@ every column and every built step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import compress, repeat
 from operator import add, attrgetter, eq, sub
 from typing import Any
@@ -39,6 +40,7 @@ from trace_tui.core.formats.importers.otlp_spans import (
     iter_spans,
     otel_span_record,
     parents_first,
+    shows,
     span_event,
     span_status,
 )
@@ -229,6 +231,19 @@ class OtlpLight:
     def invented(self) -> frozenset[str]:
         """Words of the span mapping's own (every string constant of its modules)."""
         return invented_words(*_MAPPING_MODULES)
+
+    def shown(self, value: Any, position: int, holds: Callable[[str], bool]) -> bool:
+        """Does the ``position``-th span of a parsed request line certainly keep a string
+        that ``holds`` (:func:`~trace_tui.core.formats.importers.otlp_spans.shows`)?"""
+        if not isinstance(value, dict):
+            return False
+        spans = list(iter_spans(value))
+        if len(spans) > 1:
+            spans = parents_first(spans)
+        if not 0 <= position < len(spans):
+            return False
+        resource, scope, raw = spans[position]
+        return shows(raw, resource, scope, holds)
 
     def remap(self, value: Any, position: int, line: int = 0) -> dict[str, Any] | None:
         """The native record of the ``position``-th span of a request line (mapper's order;

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from trace_tui.core.formats.shared.common import opt_int, otel_id, span
-from trace_tui.core.formats.shared.otel_attrs import native_attributes, span_kind
+from trace_tui.core.formats.shared.otel_attrs import kept_as_is, native_attributes, span_kind
 
 _SPAN_KINDS = {
     0: "UNSPECIFIED",
@@ -97,6 +97,41 @@ def otel_span_record(
     if trace_id:
         rec["trace_id"] = trace_id
     return rec
+
+
+#: Native attributes :func:`otel_span_record` sets itself, over any span attribute of that name.
+_OWN_KEYS = frozenset({"otel.span.kind", "otel.scope.name", "service.name", "otel.events"})
+
+
+def shows(raw: dict[str, Any], resource: dict[str, Any], scope: dict[str, Any],
+          holds: Callable[[str], bool]) -> bool:
+    """Does the native record :func:`otel_span_record` makes of this span certainly hold a
+    string that ``holds`` (search's "holds the word") among the strings it keeps unchanged
+    (the service and scope names, a span attribute's key or string value under a key it keeps:
+    see :func:`~trace_tui.core.formats.shared.otel_attrs.kept_as_is`)? ``False``: maybe not
+    (map it to know). For search, which can then skip mapping the span."""
+    for text in (resource.get("service.name"), scope.get("name")):
+        if type(text) is str and holds(text):
+            return True
+    items = raw.get("attributes")
+    if type(items) is not list:
+        return False
+    keys: list[str] | None = None
+    for item in items:
+        if type(item) is not dict:
+            continue
+        key, value = item.get("key"), item.get("value")
+        if type(key) is not str or type(value) is not dict:
+            continue
+        text = value.get("stringValue")
+        if type(text) is not str or key in _OWN_KEYS or not kept_as_is(key):
+            continue
+        if holds(text) or holds(key):
+            if keys is None:  # a key given twice keeps its last value only
+                keys = [str(i["key"]) for i in items if isinstance(i, dict) and "key" in i]
+            if keys.count(key) == 1:
+                return True
+    return False
 
 
 def span_status(status: Any, events: list[dict[str, Any]]) -> tuple[str, str | None]:

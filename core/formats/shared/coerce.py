@@ -147,6 +147,12 @@ _FIXES: dict[str, _Fix] = {
 }
 
 
+#: Keys :func:`coerce_known` may change the value of; those of them whose string values it keeps
+#: unchanged.
+FIXED_KEYS = frozenset(_FIXES)
+STRING_KEYS = frozenset(key for key, fix in _FIXES.items() if fix is _string)
+
+
 def coerce_known(attrs: dict[str, Any]) -> dict[str, Any]:
     """``attrs`` with every schema-typed attribute fixed (or moved to ``<name>.raw``)."""
     out: dict[str, Any] = {}

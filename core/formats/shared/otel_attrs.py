@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from trace_tui.core.formats.shared.coerce import FIXED_KEYS, STRING_KEYS, coerce_known
 from trace_tui.core.formats.shared.coerce import PARAMS as _PARAMS
-from trace_tui.core.formats.shared.coerce import coerce_known
 from trace_tui.core.formats.shared.common import (
     first,
     json_or_text,
@@ -110,6 +110,26 @@ def span_kind(attrs: dict[str, Any], name: str) -> str:
     if any(k.startswith(("gen_ai.usage.", "gen_ai.request.model")) for k in attrs):
         return "llm"
     return "other"
+
+
+#: Attributes :func:`native_attributes` itself may replace (parse, normalise, move, drop) or
+#: fill in over the span's own value; see :func:`kept_as_is`.
+_REWRITTEN = frozenset({
+    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.prompt", "gen_ai.completion",
+    "gen_ai.system_instructions", "gen_ai.tool.definitions", "gen_ai.response.finish_reasons",
+    "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "input.value", "output.value",
+    "gen_ai.retrieval.documents",
+})
+
+
+def kept_as_is(key: str) -> bool:
+    """Does a span attribute under ``key`` holding a string reach :func:`native_attributes`'s
+    result unchanged, under the same key, whatever else the span holds (for search, which
+    then need not map the span to know its payload holds that string)? A test maps spans
+    with every key the mapping modules name to check it."""
+    if key.startswith(_DROP_PREFIXES) or key in _REWRITTEN or key.endswith(".raw"):
+        return False  # (coerce_known may write "<key>.raw" over one)
+    return key not in FIXED_KEYS or key in STRING_KEYS
 
 
 def native_attributes(
