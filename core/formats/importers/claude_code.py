@@ -78,10 +78,10 @@ class ClaudeCodeMapper:
         self._facts = facts
         #: Bumped at each compaction boundary, for the index.
         self.epoch = 0
-        #: Facts mode: every assistant line (message id, span id and parent for a new call,
-        #: its ref) and what the sub-agent maps were given, in order (0: ``_line_agent``,
-        #: 1: ``_agent_ids``, 2: ``_agent_tool_spans``; key, value), so a checkpoint is a count.
-        self._call_log: list[tuple[str, str | None, str | None, int]] = []
+        #: Facts mode: every call (message id -> span id, parent, the refs of its lines) and
+        #: what the sub-agent maps were given, in order (0: ``_line_agent``, 1:
+        #: ``_agent_ids``, 2: ``_agent_tool_spans``; key, value): a checkpoint is a count.
+        self._calls: dict[str, tuple[str, str | None, list[int]]] = {}
         self._agent_log: list[tuple[int, str, str]] = []
         self._whole: set[str] = set()  # facts mode: reopened calls, made as in full mode
         self._fed = False
@@ -216,10 +216,10 @@ class ClaudeCodeMapper:
                 )
             )
             if facts:
-                self._call_log.append((message_id, llm.span_id, parent, self._ref))
+                self._calls[message_id] = (llm.span_id, parent, [self._ref])
         else:
             if facts:
-                self._call_log.append((message_id, None, None, self._ref))
+                self._calls[message_id][2].append(self._ref)
                 if not llm.open and llm.span_id not in self._whole:
                     self._make_whole(llm)
             if not facts or llm.span_id in self._whole:

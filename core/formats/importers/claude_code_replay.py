@@ -39,7 +39,7 @@ def checkpoint(mapper: Any) -> Any:
         dict(mapper._tools), list(mapper._agent_calls), dict(mapper._agent_steps),
         set(mapper._truncated),
         mapper._chain, mapper._chain.mark(), mapper._requests, mapper._requests.mark(),
-        mapper._call_log, len(mapper._call_log), mapper._agent_log, len(mapper._agent_log),
+        mapper._calls, mapper._agent_log, len(mapper._agent_log),
     )  # fmt: skip
 
 
@@ -47,25 +47,39 @@ def restore_into(mapper: Any, state: tuple[Any, ...]) -> None:
     """Put a fresh full-mode ``mapper`` (reading old lines by reference) in ``state``."""
     (upto, mapper._n, mapper._run_emitted, mapper._turn, mapper._turn_end, mapper._turn_done,
      mapper._parent, mapper._last_main, mapper._puuid, mapper.epoch, tools, agent_calls,
-     agent_steps, truncated, chain, chain_mark, requests, shapes, call_log, calls, agent_log,
+     agent_steps, truncated, chain, chain_mark, requests, shapes, calls, agent_log,
      agents) = state  # fmt: skip
     mapper._tools, mapper._agent_calls = dict(tools), list(agent_calls)
     mapper._agent_steps, mapper._truncated = dict(agent_steps), set(truncated)
     lines = mapper._lines
     mapper._chain = chain.as_of(chain_mark, lines)
     mapper._requests = requests.as_of(upto, shapes, lines)
-    old: dict[str, list[Any]] = {}
-    for message_id, span_id, parent, ref in call_log[:calls]:
-        if span_id is not None:
-            old[message_id] = [span_id, parent, [ref]]
-        else:
-            old[message_id][2].append(ref)
-    mapper._llms._old = {k: (v[0], v[1], tuple(v[2])) for k, v in old.items()}
+    mapper._llms._old = _CallsAsOf(calls.copy(), upto)
     maps: tuple[dict[str, str], ...] = ({}, {}, {})
     for which, key, value in agent_log[:agents]:
         maps[which][key] = value
     mapper._line_agent, mapper._agent_ids, mapper._agent_tool_spans = maps
     mapper._fed = True
+
+
+class _CallsAsOf(dict[str, tuple[str, "str | None", tuple[int, ...]]]):
+    """``CallStore._old`` of a restored mapper: every call the facts mapper had made before
+    the line ref ``upto`` (all ended: no checkpoint while one is open), each copied from the
+    facts mapper's (its lines below ``upto``) when first asked for. The facts mapper may add
+    calls and lines meanwhile: its dict is a snapshot and its ref lists are only read."""
+
+    def __init__(self, calls: dict[str, tuple[str, str | None, list[int]]], upto: int) -> None:
+        super().__init__()
+        self._calls, self._upto = calls, upto
+
+    def pop(self, message_id: str, default: Any = None) -> Any:
+        if dict.__contains__(self, message_id):
+            return dict.pop(self, message_id)
+        call = self._calls.pop(message_id, None)
+        if call is None:
+            return default
+        refs = tuple(r for r in list(call[2]) if r < self._upto)
+        return (call[0], call[1], refs) if refs else default
 
 
 def carried(value: Any) -> int:

@@ -73,6 +73,82 @@ class _Resolved:
         self.version = version
 
 
+class _BlobsAsOf(dict[Any, int]):
+    """``RequestStore._blobs`` of a store restored as of the line ref ``upto``: a hash's
+    entry (and its earlier lines, into ``older``) is copied from the facts store's when first
+    asked for (a restore copies nothing up front; the facts store may grow meanwhile: its
+    dicts are snapshots and its lists are only read)."""
+
+    def __init__(self, latest: dict[Any, int], earlier: dict[Any, list[int]], upto: int,
+                 older: dict[Any, list[int]]) -> None:  # fmt: skip
+        super().__init__()
+        self._latest, self._earlier, self._upto, self._older = latest, earlier, upto, older
+
+    def get(self, digest: Any, default: Any = None) -> Any:
+        if dict.__contains__(self, digest):
+            return dict.__getitem__(self, digest)
+        known = self._latest.pop(digest, None)
+        if known is None:
+            return default
+        upto = self._upto
+        refs = [r for r in list(self._earlier.get(digest, ())) if r < upto]
+        if known < upto:
+            refs.append(known)
+        if not refs:
+            return default
+        dict.__setitem__(self, digest, refs.pop())
+        if refs:
+            self._older[digest] = refs
+        return dict.__getitem__(self, digest)
+
+    def __setitem__(self, digest: Any, ref: int) -> None:
+        self.get(digest)  # its earlier lines first
+        dict.__setitem__(self, digest, ref)
+
+
+class _RequestsAsOf(dict[str, "_Request"]):
+    """``RequestStore._requests`` of a store restored as of the line ref ``upto``: a
+    request (its earlier versions and responses below ``upto``) is copied from the facts
+    store's when first asked for (see :class:`_BlobsAsOf`)."""
+
+    def __init__(self, source: dict[str, _Request], upto: int) -> None:
+        super().__init__()
+        self._source, self._upto = source, upto
+
+    def get(self, req_id: Any, default: Any = None) -> Any:
+        if dict.__contains__(self, req_id):
+            return dict.__getitem__(self, req_id)
+        req = self._source.pop(req_id, None)
+        chain: list[_Request] = []
+        while req is not None:
+            if req.ref < self._upto:
+                chain.append(req)
+            req = req.earlier
+        below: _Request | None = None
+        for link in reversed(chain):
+            below = _Request(link.ref, below)
+            for response in list(link.responses):
+                refs = [r for r in list(response.refs) if r < self._upto]
+                if refs:
+                    kept = _Response(response.id, refs[0])
+                    kept.refs = refs
+                    below.responses.append(kept)
+        if below is None:
+            return default
+        dict.__setitem__(self, req_id, below)
+        return below
+
+    def __getitem__(self, req_id: str) -> _Request:
+        req = self.get(req_id)
+        if req is None:
+            raise KeyError(req_id)
+        return req
+
+    def __setitem__(self, req_id: str, req: _Request) -> None:
+        self.get(req_id)  # what a later line's request with this id replaces
+        dict.__setitem__(self, req_id, req)
+
+
 class RequestStore:
     """Requests rebuilt from Claude Code 2.1 ``api-request*`` records (see module doc)."""
 
@@ -157,38 +233,9 @@ class RequestStore:
             line = lines.get(ref)
             if line is not None:
                 out.add_shape(line, ref)
-        for digest in list(self._blobs.copy()):
-            older = [r for r in self._older_blobs.get(digest, ()) if r < upto]
-            blob = self._blob_at(digest, upto)
-            if blob is not None:
-                out._blobs[digest] = blob
-                if older and older[-1] == blob:
-                    older.pop()
-                if older:
-                    out._older_blobs[digest] = older
-        copies: dict[int, _Request] = {}
-
-        def copy(req: _Request | None) -> _Request | None:
-            chain: list[_Request] = []
-            while req is not None and id(req) not in copies:
-                if req.ref < upto:
-                    chain.append(req)
-                req = req.earlier
-            below = copies[id(req)] if req is not None else None
-            for link in reversed(chain):
-                below = copies[id(link)] = _Request(link.ref, below)
-                for response in list(link.responses):
-                    refs = [r for r in list(response.refs) if r < upto]
-                    if refs:
-                        kept = _Response(response.id, refs[0])
-                        kept.refs = refs
-                        below.responses.append(kept)
-            return below
-
-        for req_id, req in self._requests.copy().items():
-            kept_req = copy(req)
-            if kept_req is not None:
-                out._requests[req_id] = kept_req
+        out._blobs = _BlobsAsOf(self._blobs.copy(), self._older_blobs.copy(), upto,
+                                out._older_blobs)  # fmt: skip
+        out._requests = _RequestsAsOf(self._requests.copy(), upto)
         return out
 
     # ----------------------------------------------------------------- attributes
