@@ -70,8 +70,10 @@ def _trace(path: Path) -> Path:
 
 
 async def _until(pilot: Any, condition: Any) -> None:
-    """Let the app run until ``condition()`` holds (the reader thread posts on its own)."""
-    await eventually_async(condition, pilot.pause)
+    """Let the app run until ``condition()`` holds (the reader thread posts on its own).
+    Reading thousands of steps through 2 KiB slices takes seconds; on a loaded machine more
+    than the usual wait, so these tests wait up to a minute (a failure only takes longer)."""
+    await eventually_async(condition, pilot.pause, timeout=60.0)
 
 
 async def test_end_while_indexing_follows_to_the_true_end(
