@@ -89,3 +89,21 @@ async def eventually_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout:g} s")
         await pause(0.02)
+
+
+def samples_of(format_name: str, shared_folder: str) -> list[Path]:
+    """The foreign test files and the shared samples in ``shared_folder`` that are detected
+    as ``format_name`` (files no format reads are left out)."""
+    from trace_tui.core.formats import detect_format
+
+    paths = list(FOREIGN_FILES)
+    if SHARED_SAMPLES is not None:
+        paths += sorted((SHARED_SAMPLES / shared_folder).glob("*.jsonl"))
+    out = []
+    for path in paths:
+        try:
+            if detect_format(path).name == format_name:
+                out.append(path)
+        except Exception:
+            continue
+    return out

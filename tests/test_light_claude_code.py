@@ -24,29 +24,14 @@ from test_light_codex import _same_both_ways, _write
 from test_light_decoders import _columns, _index, _steps, _words
 
 from bench.generate_sessions import write_session
-from support import FOREIGN_FILES, SHARED_SAMPLES
+from support import samples_of
 from trace_tui.core.formats import detect_format
 from trace_tui.core.index import replay_steps
 from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import ByteSearch, find_next
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches
 
-
-def _cc_samples() -> list[Path]:
-    paths = list(FOREIGN_FILES)
-    if SHARED_SAMPLES is not None:
-        paths += sorted((SHARED_SAMPLES / "claude-code").glob("*.jsonl"))
-    out = []
-    for path in paths:
-        try:
-            if detect_format(path).name == "claude-code":
-                out.append(path)
-        except Exception:
-            continue
-    return out
-
-
-SAMPLES = _cc_samples()
+SAMPLES = samples_of("claude-code", "claude-code")
 
 
 @pytest.fixture(autouse=True)

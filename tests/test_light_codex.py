@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from test_light_decoders import _columns, _index, _steps, _words
 
 from bench.generate_sessions import write_session
-from support import FOREIGN_FILES, SHARED_SAMPLES
+from support import samples_of
 from trace_tui.core.formats import detect_format
 from trace_tui.core.index import replay_steps
 from trace_tui.core.index.columns import ORIGIN_REPLAY, STATUS_CODES
@@ -34,22 +34,7 @@ from trace_tui.core.index.indexer import IndexedSource
 from trace_tui.core.index.search import ByteSearch, find_next
 from trace_tui.core.navigation.step_query import StepQuery, iter_matches
 
-
-def _codex_samples() -> list[Path]:
-    paths = list(FOREIGN_FILES)
-    if SHARED_SAMPLES is not None:
-        paths += sorted((SHARED_SAMPLES / "codex").glob("*.jsonl"))
-    out = []
-    for path in paths:
-        try:
-            if detect_format(path).name == "codex":
-                out.append(path)
-        except Exception:
-            continue
-    return out
-
-
-SAMPLES = _codex_samples()
+SAMPLES = samples_of("codex", "codex")
 
 
 @pytest.fixture(autouse=True)

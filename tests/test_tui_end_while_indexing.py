@@ -29,6 +29,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of 2 KiB and no pause between updates: a few hundred steps take many updates."""
+    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
+    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
+
+
 class GatedSource:
     """An indexed source whose every ``update`` waits for one release by the test."""
 
@@ -79,9 +87,6 @@ async def _until(pilot: Any, condition: Any) -> None:
 async def test_end_while_indexing_follows_to_the_true_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     source = GatedSource(_trace(tmp_path / "big.jsonl"))
     app = TraceApp(source)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 36)) as pilot:
@@ -107,9 +112,6 @@ async def test_end_while_indexing_follows_to_the_true_end(
 async def test_moving_away_stops_going_to_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     source = GatedSource(_trace(tmp_path / "big.jsonl"))
     app = TraceApp(source)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 36)) as pilot:
@@ -133,9 +135,6 @@ async def test_end_while_indexing_stays_at_the_end_when_a_late_root_reorders_the
     the last step, not on the step that happened to be last in the file."""
     import json
 
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     path = tmp_path / "root-last.jsonl"
     with open(path, "w", encoding="utf-8") as out:
         for n in range(1, STEPS):
@@ -161,9 +160,6 @@ async def test_end_while_indexing_stays_at_the_end_when_a_late_root_reorders_the
 async def test_end_pressed_before_the_first_steps_still_goes_to_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     source = GatedSource(_trace(tmp_path / "big.jsonl"))
     app = TraceApp(source)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 36)) as pilot:
@@ -186,9 +182,6 @@ async def test_gauge_catches_up_with_the_facts_after_going_to_the_end(
 
     from trace_tui.tui.widgets.gauge import ContextGauge
 
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     path = tmp_path / "root-last.jsonl"
     with open(path, "w", encoding="utf-8") as out:
         for n in range(1, 20 * STEPS):
@@ -228,9 +221,6 @@ async def test_end_with_a_filter_on_goes_on_to_the_filters_last_step(
 
     from trace_tui.core.navigation.step_query import StepQuery
 
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     path = tmp_path / "mixed.jsonl"
     with open(path, "w", encoding="utf-8") as out:
         out.write(json.dumps({"type": "span", "span_id": "root", "kind": "agent",
@@ -265,9 +255,6 @@ async def test_moving_away_with_a_filter_on_stops_going_to_the_end(
 ) -> None:
     from trace_tui.core.navigation.step_query import StepQuery
 
-    monkeypatch.setattr(indexer, "FIRST_SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "SLICE_BYTES", 2048)
-    monkeypatch.setattr(indexer, "UPDATE_SECONDS", 0.0)
     source = GatedSource(_trace(tmp_path / "big.jsonl"))
     app = TraceApp(source)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 36)) as pilot:
